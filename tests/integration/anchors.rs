@@ -44,7 +44,11 @@ fn anchor_graphs() -> Result<Vec<(String, Value)>> {
             }
         }
     }
-    ensure!(graphs.len() >= 8, "expected the 8 anchor graphs, found {}", graphs.len());
+    ensure!(
+        graphs.len() >= 8,
+        "expected the 8 anchor graphs, found {}",
+        graphs.len()
+    );
     Ok(graphs)
 }
 
@@ -87,7 +91,10 @@ async fn every_anchor_graph_round_trips_through_the_apiserver() -> Result<()> {
     let params = PatchParams::apply("anchor-test").validation_strict();
     let mut failures = Vec::new();
     for (file, sent) in anchor_graphs()? {
-        let name = sent["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        let name = sent["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let applied = api.patch(&name, &params, &Patch::Apply(&sent)).await;
         let obj = match applied {
             Ok(obj) => obj,
@@ -123,10 +130,17 @@ async fn kubectl_get_dgd_shows_dynamos_printer_columns() -> Result<()> {
         .into_iter()
         .find(|(_, g)| g["spec"]["backendFramework"] == "trtllm")
         .context("an anchor graph with backendFramework trtllm")?;
-    let name = sent["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let name = sent["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &dgd_resource());
-    api.patch(&name, &PatchParams::apply("columns-test"), &Patch::Apply(&sent))
-        .await?;
+    api.patch(
+        &name,
+        &PatchParams::apply("columns-test"),
+        &Patch::Apply(&sent),
+    )
+    .await?;
     // A Ready condition in status feeds the READY column.
     let status = serde_json::json!({
         "apiVersion": "nvidia.com/v1alpha1",
@@ -139,8 +153,12 @@ async fn kubectl_get_dgd_shows_dynamos_printer_columns() -> Result<()> {
             }]
         }
     });
-    api.patch_status(&name, &PatchParams::apply("columns-test").force(), &Patch::Apply(&status))
-        .await?;
+    api.patch_status(
+        &name,
+        &PatchParams::apply("columns-test").force(),
+        &Patch::Apply(&status),
+    )
+    .await?;
 
     let out = std::process::Command::new(cp.bin("kubectl")?)
         .arg("--kubeconfig")
@@ -155,12 +173,20 @@ async fn kubectl_get_dgd_shows_dynamos_printer_columns() -> Result<()> {
     );
     let text = String::from_utf8(out.stdout)?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     ensure!(
         header == ["NAME", "READY", "BACKEND", "AGE"],
         "unexpected columns: {text}"
     );
-    let row: Vec<&str> = lines.next().unwrap_or_default().split_whitespace().collect();
+    let row: Vec<&str> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     ensure!(
         row.get(..3) == Some(&[name.as_str(), "True", "trtllm"][..]),
         "unexpected row: {text}"
