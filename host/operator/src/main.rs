@@ -2,6 +2,10 @@
 #![forbid(unsafe_code)]
 
 mod crdgen;
+mod plugins;
+mod render;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +21,24 @@ struct Cli {
 /// Subcommands of the binary.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print every object the operator would create for DynamoGraphDeployment YAML, offline.
+    Render(render::Args),
     /// Write the nvidia.com CustomResourceDefinitions as YAML.
     Crdgen(crdgen::Args),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Render(args) => render::run(&args),
         Command::Crdgen(args) => crdgen::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the context chain joined, most general first.
+            let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+            eprintln!("error: {}", chain.join(": "));
+            ExitCode::FAILURE
+        }
     }
 }

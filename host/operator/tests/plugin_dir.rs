@@ -1,0 +1,202 @@
+//! `render --plugin-dir`: a backend plugin shipped apart from the operator is loaded from a
+//! directory and renders its components.
+//!
+//! The plugin is the llama.cpp example (`examples/llamacpp-plugin`), compiled to a wasm32-wasip2
+//! component once per test binary with `dynamo-plugin-build` (release, size profile) into
+//! `<target>/wasm-plugins` — the nested target dir the built-ins use, never the one the running
+//! `cargo test` holds locked, so there is no lock deadlock and the SDK's dependencies compiled for
+//! the built-ins are reused. With `DYNAMO_PLUGIN_WASM_DIR` set, the prebuilt
+//! `llamacpp_backend_plugin.wasm` there is used instead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde::Deserialize as _;
+use serde_json::{Value, json};
+
+const PACKAGE: &str = "llamacpp-backend-plugin";
+const GRAPH: &str = "examples/llamacpp-graph.yaml";
+const ANNOTATION_FIELD: &str = "spec.services.worker.annotations[nvidia.com/backend-framework]";
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The plugin component, built on first use.
+fn plugin_wasm() -> &'static Path {
+    static WASM: OnceLock<PathBuf> = OnceLock::new();
+    WASM.get_or_init(|| {
+        let file = dynamo_plugin_build::wasm_file_name(PACKAGE);
+        if let Some(dir) = std::env::var_os(dynamo_plugin_build::PREBUILT_DIR_ENV) {
+            return PathBuf::from(dir).join(file);
+        }
+        // CARGO_TARGET_TMPDIR is `<target>/tmp`.
+        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let target = tmp.parent().unwrap_or(&tmp).join("wasm-plugins");
+        match dynamo_plugin_build::build(&workspace(), &target, &[PACKAGE]) {
+            Ok(built) => built
+                .into_iter()
+                .next()
+                .map(|b| b.wasm)
+                .expect("one package built"),
+            Err(e) => panic!("building the example plugin: {e}"),
+        }
+    })
+}
+
+/// A fresh plugin directory holding only the example plugin.
+fn plugin_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(plugin_wasm(), dir.path().join("llamacpp.wasm")).expect("copying the plugin");
+    dir
+}
+
+fn render(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
+        .current_dir(workspace())
+        .arg("render")
+        .args(args)
+        .output()
+        .expect("running dynamo-operator")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The documents of a YAML stream.
+fn documents(stream: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(stream)
+        .map(|d| Value::deserialize(d).expect("rendered YAML parses"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// The main container of the Deployment whose name starts with `prefix`.
+fn main_container(objects: &[Value], prefix: &str) -> Value {
+    let deployment = objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "Deployment"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no Deployment {prefix}*"));
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == "main")
+        .cloned()
+        .expect("a main container")
+}
+
+#[test]
+fn a_plugin_from_the_plugin_dir_renders_the_llama_cpp_worker() {
+    let dir = plugin_dir();
+    let dir_arg = dir.path().to_str().expect("UTF-8 temp path");
+    let out = render(&["-f", GRAPH, "--plugin-dir", dir_arg]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let objects = documents(&text(&out.stdout));
+
+    let worker = main_container(&objects, "llamacpp-worker-");
+    assert_eq!(worker["command"], json!(["/app/llama-server"]));
+    assert_eq!(
+        worker["args"],
+        json!([
+            "--hf-repo",
+            "Qwen/Qwen2.5-0.5B-Instruct-GGUF:q4_k_m",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8080",
+            "--n-gpu-layers",
+            "999",
+            "--parallel",
+            "4"
+        ])
+    );
+    assert_eq!(
+        worker["ports"],
+        json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}])
+    );
+    assert_eq!(
+        worker["readinessProbe"]["httpGet"],
+        json!({"path": "/health", "port": "http"})
+    );
+    let env: Vec<&Value> = worker["env"].as_array().into_iter().flatten().collect();
+    for (name, value) in [
+        ("LLAMA_ARG_CTX_SIZE", "8192"),
+        ("LLAMA_ARG_ENDPOINT_METRICS", "1"),
+    ] {
+        assert!(
+            env.iter().any(|v| v["name"] == name && v["value"] == value),
+            "{name}={value} in {env:?}"
+        );
+    }
+
+    // The frontend is the host's, untouched by the plugin.
+    let frontend = main_container(&objects, "llamacpp-frontend");
+    assert_eq!(frontend["command"], json!(["python3"]));
+    assert_eq!(frontend["args"], json!(["-m", "dynamo.frontend"]));
+}
+
+#[test]
+fn without_the_plugin_dir_the_graph_fails_on_one_line_naming_the_field() {
+    let out = render(&["-f", GRAPH]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "nothing printed on failure");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains(ANNOTATION_FIELD),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`llamacpp`"), "{stderr}");
+}
+
+#[test]
+fn the_plugin_validates_through_the_sandbox_with_field_paths() {
+    let dir = plugin_dir();
+    let dir_arg = dir.path().to_str().expect("UTF-8 temp path");
+    let graph = std::fs::read_to_string(workspace().join(GRAPH)).expect("example graph");
+    let case = |graph: String, extra: &[&str]| {
+        let file = dir.path().join("graph.yaml");
+        std::fs::write(&file, graph).expect("writing the graph");
+        let file = file.to_str().expect("UTF-8 temp path").to_owned();
+        let mut args = vec!["-f", file.as_str(), "--plugin-dir", dir_arg];
+        args.extend(extra);
+        let out = render(&args);
+        assert!(!out.status.success(), "rendered: {}", text(&out.stdout));
+        text(&out.stderr)
+    };
+
+    // No model.
+    let no_model = graph.replace(
+        "--hf-repo\n            - Qwen/Qwen2.5-0.5B-Instruct-GGUF:q4_k_m",
+        "--ctx-size\n            - \"4096\"",
+    );
+    assert_ne!(no_model, graph, "the example's model args changed");
+    let stderr = case(no_model, &[]);
+    assert!(
+        stderr.contains(
+            "spec.services.worker.extraPodSpec.mainContainer.args: llama-server needs a model"
+        ),
+        "{stderr}"
+    );
+
+    // Multi-node, on an orchestrator that supports it: only the plugin objects.
+    let multinode = graph.replace(
+        "      replicas: 2\n",
+        "      replicas: 2\n      multinode:\n        nodeCount: 2\n",
+    );
+    assert_ne!(multinode, graph, "the example's replicas line changed");
+    let stderr = case(multinode, &["--orchestrator", "grove"]);
+    assert!(
+        stderr.contains("spec.services.worker.multinode: llama.cpp runs on a single node"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

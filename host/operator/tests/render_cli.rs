@@ -1,0 +1,243 @@
+//! `dynamo-operator render` end to end: golden outputs for Dynamo's example graphs and the
+//! one-line errors for bad input.
+//!
+//! Goldens live in `tests/golden/render/<orchestrator>/<example>` (`.yaml` for a rendered stream,
+//! `.err` for the expected one-line error). Regenerate with
+//! `DYNAMO_UPDATE_GOLDEN=1 cargo test -p dynamo-operator --test render_cli`, then review the diff
+//! against the reference before committing.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const ORCHESTRATORS: [&str; 3] = ["deployment", "lws", "grove"];
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn anchor_dir() -> PathBuf {
+    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
+        || workspace().join("../shared/anchor-examples"),
+        PathBuf::from,
+    )
+}
+
+fn anchors() -> Vec<PathBuf> {
+    let dir = anchor_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "anchor examples not found at {} ({e}); set DYNAMO_ANCHOR_EXAMPLES",
+                dir.display()
+            )
+        })
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 8,
+        "expected the 8 anchor examples in {}",
+        dir.display()
+    );
+    files
+}
+
+fn render(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
+        .arg("render")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning dynamo-operator");
+    let mut pipe = child.stdin.take().expect("stdin");
+    pipe.write_all(stdin.unwrap_or_default().as_bytes())
+        .expect("writing stdin");
+    drop(pipe);
+    child
+        .wait_with_output()
+        .expect("waiting for dynamo-operator")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Compares `actual` with the golden file, or rewrites it under `DYNAMO_UPDATE_GOLDEN`.
+fn check_golden(path: &Path, actual: &str, mismatches: &mut Vec<String>) {
+    if std::env::var_os("DYNAMO_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("golden dir");
+        std::fs::write(path, actual).expect("writing golden");
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(expected) if expected == actual => {}
+        Ok(_) => mismatches.push(format!("{} differs", path.display())),
+        Err(_) => mismatches.push(format!("{} is missing", path.display())),
+    }
+}
+
+#[test]
+fn anchor_examples_match_their_goldens_under_every_orchestrator() {
+    let golden = workspace().join("tests/golden/render");
+    let mut mismatches = Vec::new();
+    for file in anchors() {
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let stem = name.trim_end_matches(".yaml");
+        for orchestrator in ORCHESTRATORS {
+            let out = render(
+                &[
+                    "-f",
+                    &file.to_string_lossy(),
+                    "--orchestrator",
+                    orchestrator,
+                ],
+                None,
+            );
+            let dir = golden.join(orchestrator);
+            // Only one of the two goldens may exist for a case.
+            let (kept, stale, actual) = if out.status.success() {
+                (
+                    dir.join(format!("{stem}.yaml")),
+                    dir.join(format!("{stem}.err")),
+                    text(&out.stdout),
+                )
+            } else {
+                assert!(
+                    out.stdout.is_empty(),
+                    "{name}/{orchestrator}: printed output on failure"
+                );
+                // The path of the input differs between machines; keep the message after it.
+                let err = text(&out.stderr);
+                let err = err
+                    .split_once(".yaml: ")
+                    .map_or(err.as_str(), |(_, m)| m)
+                    .to_owned();
+                (
+                    dir.join(format!("{stem}.err")),
+                    dir.join(format!("{stem}.yaml")),
+                    err,
+                )
+            };
+            if std::env::var_os("DYNAMO_UPDATE_GOLDEN").is_some() {
+                let _ = std::fs::remove_file(&stale);
+            } else if stale.exists() {
+                mismatches.push(format!(
+                    "{} exists but the render {}",
+                    stale.display(),
+                    if out.status.success() {
+                        "succeeded"
+                    } else {
+                        "failed"
+                    }
+                ));
+            }
+            check_golden(&kept, &actual, &mut mismatches);
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "render output changed (review, then regenerate with DYNAMO_UPDATE_GOLDEN=1):\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn output_is_byte_for_byte_deterministic_and_stdin_works() {
+    let file = anchor_dir().join("vllm-disagg-multinode.yaml");
+    let path = file.to_string_lossy().into_owned();
+    let first = render(&["-f", &path, "--orchestrator", "grove"], None);
+    let second = render(&["-f", &path, "--orchestrator", "grove"], None);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(first.stdout, second.stdout);
+    let input = std::fs::read_to_string(&file).expect("anchor");
+    let piped = render(&["-f", "-", "--orchestrator", "grove"], Some(&input));
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(first.stdout, piped.stdout);
+}
+
+/// Renders `yaml` from stdin and returns the single error line.
+fn render_error(yaml: &str) -> String {
+    let out = render(&["-f", "-"], Some(yaml));
+    assert!(
+        !out.status.success(),
+        "expected failure, got:\n{}",
+        text(&out.stdout)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "printed output on failure:\n{}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    err
+}
+
+const VALID_HEAD: &str = "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata:\n  name: g\nspec:\n  services:\n";
+
+#[test]
+fn invalid_yaml_is_one_line_error() {
+    let err = render_error("apiVersion: [unclosed\n");
+    assert!(err.contains("<stdin>: document 1: invalid YAML"), "{err}");
+}
+
+#[test]
+fn wrong_type_names_the_field_path() {
+    let err = render_error(&format!(
+        "{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replicas: many\n"
+    ));
+    assert!(err.contains("spec.services.Frontend.replicas"), "{err}");
+}
+
+#[test]
+fn unknown_field_names_the_field_path() {
+    let err = render_error(&format!(
+        "{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replica: 2\n"
+    ));
+    assert!(
+        err.contains("spec.services.Frontend.replica: unknown field"),
+        "{err}"
+    );
+}
+
+#[test]
+fn schema_violation_names_the_field_path() {
+    let err = render_error(&format!(
+        "{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replicas: -1\n"
+    ));
+    assert!(err.contains("spec.services.Frontend.replicas"), "{err}");
+}
+
+#[test]
+fn unknown_backend_is_rejected_with_the_field() {
+    let err = render_error(&format!(
+        "{VALID_HEAD}    worker:\n      componentType: worker\n      extraPodSpec:\n        mainContainer:\n          image: x\n          command: [python3, -m, dynamo.vllm]\n  backendFramework: llamacpp\n"
+    ));
+    assert!(err.contains("backendFramework"), "{err}");
+}
+
+#[test]
+fn multinode_without_an_orchestrator_is_rejected() {
+    let file = anchor_dir().join("vllm-disagg-multinode.yaml");
+    let out = render(
+        &[
+            "-f",
+            &file.to_string_lossy(),
+            "--orchestrator",
+            "deployment",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("spec.services.decode.multinode"), "{err}");
+    assert!(err.contains("no multinode orchestrator available"), "{err}");
+}

@@ -1,0 +1,117 @@
+//! Well-known label and annotation keys, and other fixed names the rendered objects share.
+//!
+//! The keys are those of NVIDIA Dynamo's operator, so selectors, dashboards and tools written
+//! against it keep working on the objects rendered here.
+
+/// Label keys the operator puts on the objects and pods it renders.
+pub mod label {
+    /// Selector label of a component's pods: the DCD name (Deployment, LeaderWorkerSet) or
+    /// `{dgd}-{clique}` (Grove).
+    pub const SELECTOR: &str = "nvidia.com/selector";
+    /// Service name as written in `spec.services`.
+    pub const COMPONENT: &str = "nvidia.com/dynamo-component";
+    /// `componentType` of the service.
+    pub const COMPONENT_TYPE: &str = "nvidia.com/dynamo-component-type";
+    /// `subComponentType` of the service.
+    pub const SUB_COMPONENT_TYPE: &str = "nvidia.com/dynamo-sub-component-type";
+    /// Dynamo namespace the component registers in.
+    pub const DYNAMO_NAMESPACE: &str = "nvidia.com/dynamo-namespace";
+    /// Name of the parent DynamoGraphDeployment.
+    pub const GRAPH_NAME: &str = "nvidia.com/dynamo-graph-deployment-name";
+    /// Hash of the worker services' pod-affecting spec (worker components only).
+    pub const WORKER_HASH: &str = "nvidia.com/dynamo-worker-hash";
+    /// `"true"` unless the annotation [`super::annotation::ENABLE_METRICS`] is `"false"`.
+    pub const METRICS_ENABLED: &str = "nvidia.com/metrics-enabled";
+    /// First 8 hex digits of sha256(`modelRef.name`); selects pods for model Services.
+    pub const BASE_MODEL_HASH: &str = "nvidia.com/dynamo-base-model-hash";
+    /// Discovery backend of the pods (`kubernetes`), under Kubernetes discovery.
+    pub const DISCOVERY_BACKEND: &str = "nvidia.com/dynamo-discovery-backend";
+    /// `"true"` on pods and Services that take part in Kubernetes discovery.
+    pub const DISCOVERY_ENABLED: &str = "nvidia.com/dynamo-discovery-enabled";
+    /// LeaderWorkerSet pod role (`leader` or `worker`).
+    pub const LWS_ROLE: &str = "role";
+    /// LeaderWorkerSet replica index of the pod's group.
+    pub const LWS_INSTANCE_ID: &str = "instance-id";
+    /// KAI scheduler queue of a Grove pod.
+    pub const KAI_QUEUE: &str = "kai.scheduler/queue";
+    /// Value `"true"`.
+    pub const TRUE: &str = "true";
+    /// Value `"false"`.
+    pub const FALSE: &str = "false";
+}
+
+/// Annotation keys the operator reads (user inputs) or writes.
+pub mod annotation {
+    /// `"false"` keeps a graph off Grove even when Grove is enabled.
+    pub const ENABLE_GROVE: &str = "nvidia.com/enable-grove";
+    /// `"false"` drops the `nvidia.com/metrics-enabled` label.
+    pub const ENABLE_METRICS: &str = "nvidia.com/enable-metrics";
+    /// Discovery backend override: `kubernetes` or `etcd`.
+    pub const DISCOVERY_BACKEND: &str = "nvidia.com/dynamo-discovery-backend";
+    /// Kubernetes discovery granularity: `pod` or `container`.
+    pub const KUBE_DISCOVERY_MODE: &str = "nvidia.com/dynamo-kube-discovery-mode";
+    /// Backend framework of one worker service, naming a framework some loaded backend plugin
+    /// lists in its metadata `frameworks`. For custom plugins whose framework the CRD enum of
+    /// `spec.backendFramework` (`sglang|vllm|trtllm`) cannot hold, e.g. `llamacpp`; read from the
+    /// service's own `annotations` and, for that service, preferred over `spec.backendFramework`.
+    pub const BACKEND_FRAMEWORK: &str = "nvidia.com/backend-framework";
+    /// vLLM multi-node executor: `mp` or `ray`.
+    pub const VLLM_EXECUTOR_BACKEND: &str = "nvidia.com/vllm-distributed-executor-backend";
+    /// KAI scheduler queue of a Grove graph (default [`super::KAI_DEFAULT_QUEUE`]).
+    pub const KAI_QUEUE: &str = "nvidia.com/kai-scheduler-queue";
+    /// `"true"` disables automatic imagePullSecrets (a controller concern).
+    pub const DISABLE_IMAGE_PULL_SECRET_DISCOVERY: &str =
+        "nvidia.com/disable-image-pull-secret-discovery";
+    /// Deployment strategy of a component: `RollingUpdate` (default) or `Recreate`.
+    pub const DEPLOYMENT_STRATEGY: &str = "nvidia.com/deployment-strategy";
+    /// `maxSurge` of a component's rolling update (default `25%`).
+    pub const MAX_SURGE: &str = "nvidia.com/deployment-rolling-update-max-surge";
+    /// `maxUnavailable` of a component's rolling update (default `25%`).
+    pub const MAX_UNAVAILABLE: &str = "nvidia.com/deployment-rolling-update-max-unavailable";
+    /// Operator version that created the graph (semver), stamped on CREATE.
+    pub const ORIGIN_VERSION: &str = "nvidia.com/dynamo-operator-origin-version";
+    /// Worker hash the graph currently runs (written by the controller).
+    pub const CURRENT_WORKER_HASH: &str = "nvidia.com/current-worker-hash";
+    /// Restart token written onto pod templates by the controller.
+    pub const RESTART_AT: &str = "nvidia.com/restartAt";
+    /// Model name of a model Service.
+    pub const BASE_MODEL: &str = "nvidia.com/dynamo-base-model";
+    /// Volcano gang the pods of one LeaderWorkerSet replica belong to.
+    pub const VOLCANO_GROUP_NAME: &str = "scheduling.k8s.io/group-name";
+
+    /// Graph annotations copied onto every DynamoComponentDeployment's `spec.annotations`.
+    pub const PROPAGATED_TO_COMPONENTS: [&str; 5] = [
+        ENABLE_METRICS,
+        DISCOVERY_BACKEND,
+        KUBE_DISCOVERY_MODE,
+        ORIGIN_VERSION,
+        VLLM_EXECUTOR_BACKEND,
+    ];
+}
+
+/// Name of the main container of every rendered pod.
+pub const MAIN_CONTAINER: &str = "main";
+/// Name of the generated frontend sidecar container.
+pub const FRONTEND_SIDECAR_CONTAINER: &str = "sidecar-frontend";
+/// Default KAI scheduler queue.
+pub const KAI_DEFAULT_QUEUE: &str = "dynamo";
+/// Scheduler name of KAI.
+pub const KAI_SCHEDULER_NAME: &str = "kai-scheduler";
+/// Scheduler name of Volcano (LeaderWorkerSet gangs).
+pub const VOLCANO_SCHEDULER_NAME: &str = "volcano";
+/// ServiceAccount of planner pods.
+pub const PLANNER_SERVICE_ACCOUNT: &str = "planner-serviceaccount";
+/// ServiceAccount of endpoint-picker pods.
+pub const EPP_SERVICE_ACCOUNT: &str = "epp-serviceaccount";
+/// Dynamo namespace of services with `globalDynamoNamespace: true`.
+pub const GLOBAL_DYNAMO_NAMESPACE: &str = "dynamo";
+
+/// Name of the per-graph ServiceAccount used under Kubernetes discovery.
+pub fn discovery_service_account(graph: &str) -> String {
+    format!("{graph}-k8s-service-discovery")
+}
+
+/// Name of the per-graph ConfigMap holding the wait-for-leader script (multi-node graphs).
+pub fn wait_leader_config_map(graph: &str) -> String {
+    format!("{graph}-wait-leader-script")
+}

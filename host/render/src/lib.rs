@@ -1,0 +1,317 @@
+//! The pure render pipeline: a DynamoGraphDeployment, the operator configuration and a plugin set
+//! in, a deterministic ordered list of Kubernetes objects out. No IO, no wasmtime.
+//!
+//! ```text
+//! DGD ─▶ validate ─▶ model ─▶ pod (host) ─▶ plugin chain ─▶ orchestrate ─▶ objects
+//! ```
+//!
+//! - [`validate`]: Dynamo's admission rules, as diagnostics with field paths;
+//! - [`model`]: each service resolved (names, type, backend chain, replicas, GPUs, nodes,
+//!   Dynamo namespace, worker hash);
+//! - [`pod`]: the host's base pod template per component and role;
+//! - [`placement`]: multi-node host and rank expressions for plugins;
+//! - [`plugins`]: the [`PluginSet`] trait and chain composition (backend, then its launcher);
+//! - [`orchestrate`]: Deployments / LeaderWorkerSets + PodGroups / a Grove PodCliqueSet, plus
+//!   Services, Ingress, discovery RBAC;
+//! - [`object`]: the [`Object`] type, the output order and YAML printing;
+//! - [`config`]: the operator configuration subset and [`RenderConfig`].
+//!
+//! Both the `dynamo-operator render` CLI and the controllers call [`render`]; the admission
+//! webhook calls [`check`].
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod object;
+pub mod orchestrate;
+pub mod placement;
+pub mod plugins;
+pub mod pod;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use dynamo_api::DynamoGraphDeployment;
+use dynamo_plugin_contract::{Deployer, Diagnostic, ExtraObject, RenderInput, Role};
+use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec};
+
+pub use config::{OperatorConfiguration, Orchestrator, RenderConfig};
+pub use error::RenderError;
+pub use model::GraphModel;
+pub use object::{Object, to_yaml_stream};
+pub use plugins::{PluginCallError, PluginSet};
+
+use crate::error::has_errors;
+use crate::model::ServiceModel;
+use crate::orchestrate::{Pods, RenderedComponent};
+use crate::plugins::Catalog;
+
+/// Everything a render produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rendered {
+    /// The objects to apply, in apply order (kind rank, kind, name), namespaced, without owner
+    /// references.
+    pub objects: Vec<Object>,
+    /// SSH key-pair Secrets plugins asked for (names, sorted, deduplicated). Generating keys is
+    /// IO and randomness, so the controller ensures these exist in the graph's namespace.
+    pub ssh_key_secrets: Vec<String>,
+    /// Warnings from validation and from plugins, to show the user.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Renders `dgd` into Kubernetes objects.
+///
+/// The result depends only on the arguments: the same graph, configuration and plugin set
+/// always give the same objects in the same order.
+pub fn render(
+    dgd: &DynamoGraphDeployment,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+) -> Result<Rendered, RenderError> {
+    let catalog = Catalog::new(plugins);
+    let mut diagnostics = validate::validate_with(dgd, config, &catalog);
+    if has_errors(&diagnostics) {
+        return Err(RenderError::Invalid(diagnostics));
+    }
+    let graph = GraphModel::build_with(dgd, config, &catalog)?;
+    let prepared = prepare(&graph, config)?;
+    diagnostics.extend(validate_plugins(plugins, &prepared)?);
+    if has_errors(&diagnostics) {
+        return Err(RenderError::Invalid(diagnostics));
+    }
+
+    let mut components = Vec::with_capacity(prepared.len());
+    let mut config_maps: BTreeMap<String, Object> = BTreeMap::new();
+    let mut ssh_key_secrets = BTreeSet::new();
+    for component in &prepared {
+        let service = component.service;
+        let field = service.field();
+        let mut templates = Vec::with_capacity(component.roles.len());
+        for (role, base, input) in &component.roles {
+            let Some(chain) = &service.chain else {
+                templates.push((*role, base.clone()));
+                continue;
+            };
+            let output = plugins::run_chain(plugins, chain, input, &field)?;
+            let template: PodTemplateSpec =
+                serde_json::from_str(&output.pod_template).map_err(|e| RenderError::Plugin {
+                    field: field.clone(),
+                    plugin: chain.plugins().last().unwrap_or_default().to_owned(),
+                    source: PluginCallError::Runtime(format!(
+                        "returned a pod template that is not a PodTemplateSpec: {e}"
+                    )),
+                })?;
+            templates.push((*role, template));
+            diagnostics.extend(
+                output
+                    .warnings
+                    .into_iter()
+                    .map(|w| Diagnostic::warning(&field, w)),
+            );
+            for (plugin, extra) in output.extra_objects {
+                match extra {
+                    ExtraObject::SshKeySecret(name) => {
+                        ssh_key_secrets.insert(name);
+                    }
+                    ExtraObject::ConfigMap(json) => {
+                        add_config_map(&graph, &field, &plugin, &json, &mut config_maps)?;
+                    }
+                }
+            }
+        }
+        components.push(RenderedComponent {
+            service,
+            pods: pods(templates),
+            leader_starts_after_workers: service
+                .chain
+                .as_ref()
+                .is_some_and(|c| service.is_multinode() && c.leader_starts_after_workers()),
+        });
+    }
+
+    let mut objects = orchestrate::objects(dgd, &graph, &components, config)?;
+    for object in config_maps.into_values() {
+        if objects
+            .iter()
+            .any(|o| o.kind() == "ConfigMap" && o.name() == object.name())
+        {
+            return Err(RenderError::field(
+                "spec.services",
+                format!(
+                    "a plugin asked for ConfigMap `{}`, which the operator already generates",
+                    object.name()
+                ),
+            ));
+        }
+        objects.push(object);
+    }
+    object::sort_objects(&mut objects);
+    diagnostics.retain(|d| d.severity != dynamo_plugin_contract::Severity::Error);
+    Ok(Rendered {
+        objects,
+        ssh_key_secrets: ssh_key_secrets.into_iter().collect(),
+        warnings: diagnostics,
+    })
+}
+
+/// Every diagnostic about `dgd`: the host's rules, then (when those pass) each plugin's
+/// `validate`. This is what the admission webhook reports; an empty list means valid.
+pub fn check(
+    dgd: &DynamoGraphDeployment,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+) -> Vec<Diagnostic> {
+    let catalog = Catalog::new(plugins);
+    let mut diagnostics = validate::validate_with(dgd, config, &catalog);
+    if has_errors(&diagnostics) {
+        return diagnostics;
+    }
+    let found = GraphModel::build_with(dgd, config, &catalog).and_then(|graph| {
+        let prepared = prepare(&graph, config)?;
+        validate_plugins(plugins, &prepared)
+    });
+    match found {
+        Ok(found) => diagnostics.extend(found),
+        Err(e) => diagnostics.extend(e.diagnostics()),
+    }
+    diagnostics
+}
+
+/// One component with its base pod template and plugin input per role.
+struct Prepared<'a> {
+    service: &'a ServiceModel,
+    roles: Vec<(Role, PodTemplateSpec, RenderInput)>,
+}
+
+/// Roles a service renders: `main`, or `leader` and `worker`.
+fn roles(service: &ServiceModel) -> &'static [Role] {
+    if service.is_multinode() {
+        &[Role::Leader, Role::Worker]
+    } else {
+        &[Role::Main]
+    }
+}
+
+/// Deployer placing the multi-node groups of `graph`.
+fn deployer(graph: &GraphModel, service: &ServiceModel) -> Deployer {
+    match (service.is_multinode(), graph.orchestrator) {
+        (false, _) | (true, Orchestrator::Deployment) => Deployer::None,
+        (true, Orchestrator::Lws) => Deployer::Lws,
+        (true, Orchestrator::Grove) => Deployer::Grove,
+    }
+}
+
+fn prepare<'a>(
+    graph: &'a GraphModel,
+    config: &RenderConfig,
+) -> Result<Vec<Prepared<'a>>, RenderError> {
+    graph
+        .services
+        .iter()
+        .map(|service| {
+            let roles = roles(service)
+                .iter()
+                .map(|&role| {
+                    let base = pod::base_template(graph, service, role, config)?;
+                    let placement = placement::placement(
+                        deployer(graph, service),
+                        role,
+                        &service.k8s_name,
+                        service.node_count,
+                    );
+                    let input = plugins::render_input(graph, service, placement, config, &base)?;
+                    Ok((role, base, input))
+                })
+                .collect::<Result<Vec<_>, RenderError>>()?;
+            Ok(Prepared { service, roles })
+        })
+        .collect()
+}
+
+fn validate_plugins(
+    plugins: &dyn PluginSet,
+    prepared: &[Prepared<'_>],
+) -> Result<Vec<Diagnostic>, RenderError> {
+    let mut diagnostics = Vec::new();
+    for component in prepared {
+        let Some(chain) = &component.service.chain else {
+            continue;
+        };
+        for (_, _, input) in &component.roles {
+            for found in plugins::validate_chain(plugins, chain, input, &component.service.field())?
+            {
+                if !diagnostics.contains(&found) {
+                    diagnostics.push(found);
+                }
+            }
+        }
+    }
+    Ok(diagnostics)
+}
+
+fn pods(templates: Vec<(Role, PodTemplateSpec)>) -> Pods {
+    let mut main = None;
+    let mut leader = None;
+    let mut worker = None;
+    for (role, template) in templates {
+        match role {
+            Role::Main => main = Some(template),
+            Role::Leader => leader = Some(template),
+            Role::Worker => worker = Some(template),
+        }
+    }
+    match (main, leader, worker) {
+        (Some(main), _, _) => Pods::Single(Box::new(main)),
+        (None, Some(leader), Some(worker)) => Pods::Multi {
+            leader: Box::new(leader),
+            worker: Box::new(worker),
+        },
+        (None, leader, worker) => Pods::Single(Box::new(leader.or(worker).unwrap_or_default())),
+    }
+}
+
+/// Adds a plugin-requested ConfigMap, namespaced to the graph; the same name twice must mean
+/// the same ConfigMap.
+fn add_config_map(
+    graph: &GraphModel,
+    field: &str,
+    plugin: &str,
+    json: &str,
+    config_maps: &mut BTreeMap<String, Object>,
+) -> Result<(), RenderError> {
+    let failed = |message: String| RenderError::Plugin {
+        field: field.to_owned(),
+        plugin: plugin.to_owned(),
+        source: PluginCallError::Runtime(message),
+    };
+    let config_map: ConfigMap = serde_json::from_str(json).map_err(|e| {
+        failed(format!(
+            "returned an extra object that is not a ConfigMap: {e}"
+        ))
+    })?;
+    let name = config_map
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| failed("returned a ConfigMap without a name".to_owned()))?;
+    let object = Object::from_resource(&graph.namespace, &name, &config_map)?;
+    match config_maps.get(&name) {
+        Some(existing) if existing.manifest() != object.manifest() => Err(failed(format!(
+            "returned ConfigMap `{name}`, which differs from the one of the same name another \
+             component asked for"
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            config_maps.insert(name, object);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

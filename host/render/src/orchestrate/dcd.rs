@@ -1,0 +1,255 @@
+//! The DCD pathway: a DynamoComponentDeployment per service, then what its controller runs —
+//! a Deployment for a single-node component, and for a multi-node one (LWS only) a
+//! LeaderWorkerSet plus a Volcano PodGroup per replica.
+
+use std::collections::BTreeMap;
+
+use dynamo_api::common::component_type;
+use dynamo_api::shared::ExtraPodSpec;
+use dynamo_api::{BackendFramework, DynamoComponentDeploymentSpec};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
+
+use crate::config::{Orchestrator, RenderConfig};
+use crate::error::RenderError;
+use crate::keys::{self, annotation, label};
+use crate::model::{GraphModel, ServiceModel};
+use crate::object::Object;
+use crate::orchestrate::network::effective_ingress;
+use crate::orchestrate::{Pods, RenderedComponent, non_empty};
+use crate::pod::component_labels;
+
+/// `apiVersion` of LeaderWorkerSet.
+pub const LWS_API_VERSION: &str = "leaderworkerset.x-k8s.io/v1";
+/// `apiVersion` of the Volcano PodGroup.
+pub const PODGROUP_API_VERSION: &str = "scheduling.volcano.sh/v1beta1";
+/// Default `maxSurge` / `maxUnavailable` of a component's rolling update.
+pub const DEFAULT_ROLLING_UPDATE_PERCENT: &str = "25%";
+
+/// The DCD of a component, then its Deployment or LeaderWorkerSets and PodGroups.
+pub fn component_objects(
+    graph: &GraphModel,
+    component: &RenderedComponent<'_>,
+    config: &RenderConfig,
+) -> Result<Vec<Object>, RenderError> {
+    let service = component.service;
+    let mut objects = vec![dcd(graph, service, config)?];
+    match &component.pods {
+        Pods::Single(template) => objects.push(deployment(graph, service, template)?),
+        Pods::Multi { leader, worker } => {
+            if graph.orchestrator != Orchestrator::Lws {
+                return Err(RenderError::field(
+                    format!("{}.multinode", service.field()),
+                    "no multinode orchestrator available: enable Grove or LeaderWorkerSet",
+                ));
+            }
+            for index in 0..u32::try_from(service.replicas).unwrap_or(0) {
+                objects.push(leader_worker_set(graph, service, index, leader, worker));
+                objects.push(pod_group(graph, service, index));
+            }
+        }
+    }
+    Ok(objects)
+}
+
+/// Labels of a DCD and of the workload objects under it.
+pub fn dcd_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
+    let mut labels = service.spec.labels.clone().unwrap_or_default();
+    labels.extend(component_labels(graph, service));
+    labels
+}
+
+/// The DynamoComponentDeployment of `service`: its effective spec (graph envs, labels and
+/// annotations folded in), the backend, the propagated graph switches, the planner's
+/// ServiceAccount and the frontend's default ingress.
+pub fn dcd(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    config: &RenderConfig,
+) -> Result<Object, RenderError> {
+    let mut shared = service.spec.clone();
+    shared.replicas = Some(service.replicas);
+    let mut annotations = shared.annotations.take().unwrap_or_default();
+    for key in annotation::PROPAGATED_TO_COMPONENTS {
+        if let Some(value) = graph.annotations.get(key) {
+            annotations
+                .entry(key.to_owned())
+                .or_insert_with(|| value.clone());
+        }
+    }
+    shared.annotations = non_empty(annotations);
+    if service.component_type == component_type::PLANNER {
+        let extra = shared
+            .extra_pod_spec
+            .get_or_insert_with(ExtraPodSpec::default);
+        if extra
+            .pod_spec
+            .service_account_name
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
+            extra.pod_spec.service_account_name = Some(keys::PLANNER_SERVICE_ACCOUNT.to_owned());
+        }
+    }
+    if service.component_type == component_type::FRONTEND {
+        shared.ingress = effective_ingress(graph, service, config);
+    }
+    let backend_framework = service
+        .chain
+        .as_ref()
+        .and_then(|c| serde_json::from_value::<BackendFramework>(json!(c.framework)).ok());
+    let spec = DynamoComponentDeploymentSpec {
+        backend_framework,
+        shared,
+    };
+    let spec = serde_json::to_value(&spec)
+        .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
+    Ok(Object::new(
+        dynamo_api::API_VERSION,
+        "DynamoComponentDeployment",
+        &graph.namespace,
+        &service.dcd_name,
+        json!({
+            "metadata": {
+                "labels": dcd_labels(graph, service),
+                "annotations": non_empty(graph.spec_annotations.clone()),
+            },
+            "spec": spec,
+        }),
+    ))
+}
+
+/// The Deployment of a single-node component.
+pub fn deployment(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    template: &PodTemplateSpec,
+) -> Result<Object, RenderError> {
+    let selector = BTreeMap::from([(label::SELECTOR.to_owned(), service.dcd_name.clone())]);
+    let mut template = template.clone();
+    template
+        .metadata
+        .get_or_insert_with(ObjectMeta::default)
+        .labels
+        .get_or_insert_with(BTreeMap::new)
+        .extend(selector.clone());
+    let mut labels = dcd_labels(graph, service);
+    labels.extend(selector.clone());
+    let deployment = Deployment {
+        metadata: ObjectMeta {
+            labels: Some(labels),
+            annotations: service.spec.annotations.clone(),
+            ..ObjectMeta::default()
+        },
+        spec: DeploymentSpec {
+            replicas: Some(service.replicas),
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..LabelSelector::default()
+            },
+            strategy: Some(strategy(service)),
+            template,
+            ..DeploymentSpec::default()
+        },
+        status: None,
+    };
+    Object::from_resource(&graph.namespace, &service.dcd_name, &deployment)
+}
+
+/// `Recreate` when annotated so, else a rolling update with the annotated (or 25%) surge and
+/// unavailability.
+pub fn strategy(service: &ServiceModel) -> DeploymentStrategy {
+    if service.annotation(annotation::DEPLOYMENT_STRATEGY) == Some("Recreate") {
+        return DeploymentStrategy {
+            type_: Some("Recreate".to_owned()),
+            rolling_update: None,
+        };
+    }
+    let amount = |key: &str| {
+        let text = service
+            .annotation(key)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(DEFAULT_ROLLING_UPDATE_PERCENT);
+        match text.parse::<i32>() {
+            Ok(n) => IntOrString::Int(n),
+            Err(_) => IntOrString::String(text.to_owned()),
+        }
+    };
+    DeploymentStrategy {
+        type_: Some("RollingUpdate".to_owned()),
+        rolling_update: Some(RollingUpdateDeployment {
+            max_surge: Some(amount(annotation::MAX_SURGE)),
+            max_unavailable: Some(amount(annotation::MAX_UNAVAILABLE)),
+        }),
+    }
+}
+
+/// Name of the LeaderWorkerSet (and PodGroup) of replica `index`.
+pub fn lws_name(service: &ServiceModel, index: u32) -> String {
+    format!("{}-{index}", service.dcd_name)
+}
+
+/// The LeaderWorkerSet of replica `index` of a multi-node component.
+pub fn leader_worker_set(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    index: u32,
+    leader: &PodTemplateSpec,
+    worker: &PodTemplateSpec,
+) -> Object {
+    let name = lws_name(service, index);
+    let template = |pod: &PodTemplateSpec, role: &str| {
+        let mut pod = pod.clone();
+        let meta = pod.metadata.get_or_insert_with(ObjectMeta::default);
+        let labels = meta.labels.get_or_insert_with(BTreeMap::new);
+        labels.insert(label::LWS_ROLE.to_owned(), role.to_owned());
+        labels.insert(label::LWS_INSTANCE_ID.to_owned(), index.to_string());
+        meta.annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(annotation::VOLCANO_GROUP_NAME.to_owned(), name.clone());
+        if let Some(spec) = &mut pod.spec {
+            spec.scheduler_name = Some(keys::VOLCANO_SCHEDULER_NAME.to_owned());
+        }
+        serde_json::to_value(&pod).unwrap_or_default()
+    };
+    Object::new(
+        LWS_API_VERSION,
+        "LeaderWorkerSet",
+        &graph.namespace,
+        &name,
+        json!({
+            "metadata": {
+                "labels": dcd_labels(graph, service),
+                "annotations": service.spec.annotations,
+            },
+            "spec": {
+                "replicas": 1,
+                "startupPolicy": "LeaderCreated",
+                "leaderWorkerTemplate": {
+                    "size": service.node_count,
+                    "leaderTemplate": template(leader, "leader"),
+                    "workerTemplate": template(worker, "worker"),
+                },
+            },
+        }),
+    )
+}
+
+/// The Volcano PodGroup gang-scheduling replica `index` of a multi-node component.
+pub fn pod_group(graph: &GraphModel, service: &ServiceModel, index: u32) -> Object {
+    Object::new(
+        PODGROUP_API_VERSION,
+        "PodGroup",
+        &graph.namespace,
+        lws_name(service, index),
+        json!({
+            "metadata": { "labels": dcd_labels(graph, service) },
+            "spec": { "minMember": service.node_count },
+        }),
+    )
+}

@@ -1,0 +1,176 @@
+//! The Grove pathway: one PodCliqueSet named after the graph.
+//!
+//! A single-node service is one clique `{svc}` (`replicas` = service replicas, `minAvailable`
+//! 1). A multi-node service is a leader clique `{svc}-ldr` (1 pod) and a worker clique
+//! `{svc}-wkr` (`nodeCount - 1` pods), each gang-complete (`minAvailable` = its replicas), tied
+//! into a PodCliqueScalingGroup `{svc}` whose replicas are the service replicas. When a
+//! component's leader must start after its workers (its chain ends in a launcher), the leader
+//! clique `startsAfter` the worker clique and the set's `startupType` is Explicit.
+
+use dynamo_plugin_contract::Role;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
+use serde_json::{Value, json};
+
+use crate::config::RenderConfig;
+use crate::error::RenderError;
+use crate::keys::{self, annotation, label};
+use crate::model::{GraphModel, ServiceModel};
+use crate::object::Object;
+use crate::orchestrate::{Pods, RenderedComponent, non_empty};
+use crate::pod::clique_name;
+
+/// `apiVersion` of the Grove PodCliqueSet.
+pub const PCS_API_VERSION: &str = "grove.io/v1alpha1";
+/// Cliques start in any order.
+pub const STARTUP_ANY_ORDER: &str = "CliqueStartupTypeAnyOrder";
+/// Cliques start after the cliques named in their `startsAfter`.
+pub const STARTUP_EXPLICIT: &str = "CliqueStartupTypeExplicit";
+
+/// The PodCliqueSet of the whole graph.
+pub fn pod_clique_set(
+    graph: &GraphModel,
+    components: &[RenderedComponent<'_>],
+    config: &RenderConfig,
+) -> Result<Object, RenderError> {
+    let mut cliques = Vec::new();
+    let mut groups = Vec::new();
+    let mut explicit = false;
+    for component in components {
+        let service = component.service;
+        match &component.pods {
+            Pods::Single(pod) => cliques.push(clique(
+                graph,
+                service,
+                Role::Main,
+                pod,
+                service.replicas,
+                None,
+                config,
+                pack_domain(service),
+            )?),
+            Pods::Multi { leader, worker } => {
+                let workers = i32::try_from(service.node_count.saturating_sub(1)).unwrap_or(0);
+                let worker_clique = clique_name(service, Role::Worker);
+                let starts_after = component
+                    .leader_starts_after_workers
+                    .then(|| vec![worker_clique.clone()]);
+                explicit |= starts_after.is_some();
+                cliques.push(clique(
+                    graph,
+                    service,
+                    Role::Leader,
+                    leader,
+                    1,
+                    starts_after,
+                    config,
+                    None,
+                )?);
+                cliques.push(clique(
+                    graph,
+                    service,
+                    Role::Worker,
+                    worker,
+                    workers,
+                    None,
+                    config,
+                    None,
+                )?);
+                let mut group = json!({
+                    "name": service.k8s_name,
+                    "cliqueNames": [clique_name(service, Role::Leader), worker_clique],
+                    "replicas": service.replicas,
+                    "minAvailable": 1,
+                });
+                if let Some(domain) = pack_domain(service) {
+                    group["topologyConstraint"] = json!({ "packDomain": domain });
+                }
+                groups.push(group);
+            }
+        }
+    }
+    let mut template = json!({
+        "headlessServiceConfig": { "publishNotReadyAddresses": true },
+        "startupType": if explicit { STARTUP_EXPLICIT } else { STARTUP_ANY_ORDER },
+        "terminationDelay": config.operator.orchestrators.grove.termination_delay,
+        "cliques": cliques,
+    });
+    if !groups.is_empty() {
+        template["podCliqueScalingGroups"] = Value::Array(groups);
+    }
+    if let Some(domain) = &graph.pack_domain {
+        template["topologyConstraint"] = json!({ "packDomain": domain });
+    }
+    Ok(Object::new(
+        PCS_API_VERSION,
+        "PodCliqueSet",
+        &graph.namespace,
+        &graph.name,
+        json!({
+            "metadata": {
+                "labels": non_empty(graph.spec_labels.clone()),
+                "annotations": non_empty(graph.spec_annotations.clone()),
+            },
+            "spec": { "replicas": 1, "template": template },
+        }),
+    ))
+}
+
+fn pack_domain(service: &ServiceModel) -> Option<String> {
+    service
+        .spec
+        .topology_constraint
+        .as_ref()
+        .map(|t| t.pack_domain.clone())
+}
+
+/// One clique template: the pod's labels and annotations lifted onto the clique, its spec as
+/// `podSpec`.
+#[allow(clippy::too_many_arguments)]
+fn clique(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    role: Role,
+    pod: &PodTemplateSpec,
+    replicas: i32,
+    starts_after: Option<Vec<String>>,
+    config: &RenderConfig,
+    pack_domain: Option<String>,
+) -> Result<Value, RenderError> {
+    let name = clique_name(service, role);
+    let meta = pod.metadata.clone().unwrap_or_default();
+    let mut labels = meta.labels.unwrap_or_default();
+    let mut pod_spec: PodSpec = pod.spec.clone().unwrap_or_default();
+    if config.operator.orchestrators.kai_scheduler.enabled == Some(true) {
+        if pod_spec.scheduler_name.as_deref().is_none_or(str::is_empty) {
+            pod_spec.scheduler_name = Some(keys::KAI_SCHEDULER_NAME.to_owned());
+        }
+        let queue = graph
+            .annotations
+            .get(annotation::KAI_QUEUE)
+            .filter(|q| !q.is_empty())
+            .cloned()
+            .unwrap_or_else(|| keys::KAI_DEFAULT_QUEUE.to_owned());
+        labels.insert(label::KAI_QUEUE.to_owned(), queue);
+    }
+    let pod_spec = serde_json::to_value(&pod_spec)
+        .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
+    let mut spec = json!({
+        "roleName": name,
+        "replicas": replicas,
+        "minAvailable": if role == Role::Main { 1 } else { replicas },
+        "podSpec": pod_spec,
+    });
+    if let Some(after) = starts_after {
+        spec["startsAfter"] = json!(after);
+    }
+    let mut clique = json!({
+        "name": name,
+        "labels": labels,
+        "annotations": non_empty(meta.annotations.unwrap_or_default()),
+        "spec": spec,
+    });
+    if let Some(domain) = pack_domain {
+        clique["topologyConstraint"] = json!({ "packDomain": domain });
+    }
+    Ok(clique)
+}

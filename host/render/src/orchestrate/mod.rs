@@ -1,0 +1,234 @@
+//! Orchestration: turns rendered pod templates into the Kubernetes objects of the chosen
+//! orchestrator, plus the objects every graph needs.
+//!
+//! - [`dcd`]: the DCD pathway (`deployment` and `lws`): a DynamoComponentDeployment per service,
+//!   a Deployment per single-node component, and per multi-node replica a LeaderWorkerSet with a
+//!   Volcano PodGroup.
+//! - [`grove`]: one Grove PodCliqueSet per graph.
+//! - [`network`]: component Services, model Services, the frontend Ingress / VirtualService.
+//! - Here: the Kubernetes-discovery ServiceAccount, Role and RoleBinding, the PVCs the graph
+//!   asks the operator to create, and the endpoint picker's generated ConfigMap.
+
+pub mod dcd;
+pub mod grove;
+pub mod network;
+
+use std::collections::BTreeMap;
+
+use dynamo_api::DynamoGraphDeployment;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodTemplateSpec, ServiceAccount,
+    VolumeResourceRequirements,
+};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::config::{Orchestrator, RenderConfig};
+use crate::error::RenderError;
+use crate::keys::{self, label};
+use crate::model::{ComponentRole, GraphModel, ServiceModel};
+use crate::object::Object;
+use crate::pod::defaults::{EPP_CONFIG_FILE, epp_config_map_name};
+
+/// The pod templates of one component after the plugin chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pods {
+    /// A single-node component's pod.
+    Single(Box<PodTemplateSpec>),
+    /// A multi-node component's leader and worker pods.
+    Multi {
+        /// Rank-0 pod.
+        leader: Box<PodTemplateSpec>,
+        /// Every other rank.
+        worker: Box<PodTemplateSpec>,
+    },
+}
+
+/// One component ready to orchestrate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedComponent<'a> {
+    /// The resolved service.
+    pub service: &'a ServiceModel,
+    /// Its pod templates.
+    pub pods: Pods,
+    /// True when its leader must start after its workers (a launcher runs from the leader).
+    pub leader_starts_after_workers: bool,
+}
+
+/// Every object of `graph` for its orchestrator (extra objects requested by plugins excluded).
+pub fn objects(
+    dgd: &DynamoGraphDeployment,
+    graph: &GraphModel,
+    components: &[RenderedComponent<'_>],
+    config: &RenderConfig,
+) -> Result<Vec<Object>, RenderError> {
+    let mut objects = Vec::new();
+    match graph.orchestrator {
+        Orchestrator::Deployment | Orchestrator::Lws => {
+            for component in components {
+                objects.extend(dcd::component_objects(graph, component, config)?);
+            }
+        }
+        Orchestrator::Grove => objects.push(grove::pod_clique_set(graph, components, config)?),
+    }
+    objects.extend(network::objects(graph, config)?);
+    if graph.kube_discovery() {
+        objects.extend(discovery_rbac(graph)?);
+    }
+    objects.extend(created_pvcs(dgd, graph)?);
+    for service in &graph.services {
+        if service.role == ComponentRole::Epp
+            && let Some(config_map) = epp_config_map(graph, service)?
+        {
+            objects.push(config_map);
+        }
+    }
+    Ok(objects)
+}
+
+/// Labels every graph-level object carries.
+pub fn graph_labels(graph: &GraphModel) -> BTreeMap<String, String> {
+    let mut labels = graph.spec_labels.clone();
+    labels.insert(label::GRAPH_NAME.to_owned(), graph.name.clone());
+    labels
+}
+
+/// `Some(map)` unless `map` is empty.
+pub(crate) fn non_empty(map: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    (!map.is_empty()).then_some(map)
+}
+
+/// ServiceAccount, Role and RoleBinding pods use for Kubernetes discovery.
+fn discovery_rbac(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
+    let name = keys::discovery_service_account(&graph.name);
+    let role_name = format!("{name}-role");
+    let binding_name = format!("{name}-binding");
+    let meta = |n: &str| ObjectMeta {
+        name: Some(n.to_owned()),
+        namespace: Some(graph.namespace.clone()),
+        labels: Some(graph_labels(graph)),
+        ..ObjectMeta::default()
+    };
+    let rule = |groups: &[&str], resources: &[&str], verbs: &[&str]| PolicyRule {
+        api_groups: Some(groups.iter().map(|s| (*s).to_owned()).collect()),
+        resources: Some(resources.iter().map(|s| (*s).to_owned()).collect()),
+        verbs: verbs.iter().map(|s| (*s).to_owned()).collect(),
+        ..PolicyRule::default()
+    };
+    let read = ["get", "list", "watch"];
+    let role = Role {
+        metadata: meta(&role_name),
+        rules: Some(vec![
+            rule(&[""], &["endpoints", "pods"], &read),
+            rule(&["discovery.k8s.io"], &["endpointslices"], &read),
+            rule(
+                &["nvidia.com"],
+                &["dynamoworkermetadatas"],
+                &[
+                    "get", "list", "watch", "create", "update", "patch", "delete",
+                ],
+            ),
+        ]),
+    };
+    let binding = RoleBinding {
+        metadata: meta(&binding_name),
+        role_ref: RoleRef {
+            api_group: Some("rbac.authorization.k8s.io".to_owned()),
+            kind: "Role".to_owned(),
+            name: role_name.clone(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".to_owned(),
+            name: name.clone(),
+            namespace: Some(graph.namespace.clone()),
+            ..Subject::default()
+        }]),
+    };
+    let account = ServiceAccount {
+        metadata: meta(&name),
+        ..ServiceAccount::default()
+    };
+    Ok(vec![
+        Object::from_resource(&graph.namespace, &name, &account)?,
+        Object::from_resource(&graph.namespace, &role_name, &role)?,
+        Object::from_resource(&graph.namespace, &binding_name, &binding)?,
+    ])
+}
+
+/// PersistentVolumeClaims of `spec.pvcs` entries with `create: true`.
+fn created_pvcs(
+    dgd: &DynamoGraphDeployment,
+    graph: &GraphModel,
+) -> Result<Vec<Object>, RenderError> {
+    dgd.spec
+        .pvcs
+        .iter()
+        .flatten()
+        .filter(|pvc| pvc.create == Some(true))
+        .map(|pvc| {
+            let claim = PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    labels: Some(graph_labels(graph)),
+                    ..ObjectMeta::default()
+                },
+                spec: Some(PersistentVolumeClaimSpec {
+                    storage_class_name: pvc.storage_class.clone(),
+                    access_modes: pvc.volume_access_mode.clone().map(|mode| vec![mode]),
+                    resources: pvc.size.clone().map(|size| VolumeResourceRequirements {
+                        requests: Some(BTreeMap::from([("storage".to_owned(), size)])),
+                        ..VolumeResourceRequirements::default()
+                    }),
+                    ..PersistentVolumeClaimSpec::default()
+                }),
+                status: None,
+            };
+            Object::from_resource(&graph.namespace, &pvc.name, &claim)
+        })
+        .collect()
+}
+
+/// The ConfigMap generated from an endpoint picker's inline `eppConfig.config`.
+fn epp_config_map(
+    graph: &GraphModel,
+    service: &ServiceModel,
+) -> Result<Option<Object>, RenderError> {
+    let Some(config) = service
+        .spec
+        .epp_config
+        .as_ref()
+        .and_then(|c| c.config.as_ref())
+    else {
+        return Ok(None);
+    };
+    let mut config = config.clone();
+    config
+        .api_version
+        .get_or_insert_with(|| "inference.networking.x-k8s.io/v1alpha1".to_owned());
+    config
+        .kind
+        .get_or_insert_with(|| "EndpointPickerConfig".to_owned());
+    let field = format!("{}.eppConfig.config", service.field());
+    let value = serde_json::to_value(&config)
+        .map_err(|e| RenderError::field(&field, format!("cannot serialize: {e}")))?;
+    let text = serde_yaml_ng::to_string(&crate::object::canonical(&value))
+        .map_err(|e| RenderError::field(&field, format!("cannot serialize: {e}")))?;
+    let name = epp_config_map_name(&graph.name);
+    let mut labels = graph_labels(graph);
+    labels.insert(label::COMPONENT.to_owned(), service.name.clone());
+    labels.insert(
+        label::COMPONENT_TYPE.to_owned(),
+        service.component_type.clone(),
+    );
+    let config_map = ConfigMap {
+        metadata: ObjectMeta {
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(EPP_CONFIG_FILE.to_owned(), text)])),
+        ..ConfigMap::default()
+    };
+    Object::from_resource(&graph.namespace, &name, &config_map).map(Some)
+}
+
+#[cfg(test)]
+mod tests;

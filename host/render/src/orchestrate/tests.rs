@@ -1,0 +1,496 @@
+//! Tests of the rendered objects per orchestrator: DCDs, Deployments, Services, Ingress,
+//! LeaderWorkerSets and PodGroups, the Grove PodCliqueSet and discovery RBAC.
+
+use serde_json::Value;
+
+use crate::config::{DiscoveryBackend, Orchestrator, RenderConfig};
+use crate::object::Object;
+use crate::testing::{FakePlugins, graph};
+use crate::{Rendered, render};
+
+fn render_with(yaml: &str, config: &RenderConfig) -> Rendered {
+    render(&graph(yaml), config, &FakePlugins::new()).expect("render")
+}
+
+fn render_for(yaml: &str, orchestrator: Orchestrator) -> Rendered {
+    render_with(
+        yaml,
+        &RenderConfig::default().with_orchestrator(orchestrator),
+    )
+}
+
+fn find<'a>(rendered: &'a Rendered, kind: &str, name: &str) -> &'a Value {
+    rendered
+        .objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name() == name)
+        .map(Object::manifest)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {:?}", names(rendered)))
+}
+
+fn names(rendered: &Rendered) -> Vec<String> {
+    rendered
+        .objects
+        .iter()
+        .map(|o| format!("{}/{}", o.kind(), o.name()))
+        .collect()
+}
+
+fn of_kind(rendered: &Rendered, kind: &str) -> Vec<String> {
+    rendered
+        .objects
+        .iter()
+        .filter(|o| o.kind() == kind)
+        .map(|o| o.name().to_owned())
+        .collect()
+}
+
+const DISAGG: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata:
+  name: g
+  namespace: ns
+  annotations: { nvidia.com/enable-metrics: "true", unrelated: x }
+spec:
+  annotations: { owner: team }
+  envs: [{ name: HF_HOME, value: /models }]
+  services:
+    Frontend:
+      componentType: frontend
+      extraPodSpec: { mainContainer: { image: fe } }
+    Planner:
+      componentType: planner
+    decode:
+      componentType: worker
+      replicas: 2
+      annotations:
+        nvidia.com/deployment-rolling-update-max-surge: "1"
+      resources: { limits: { gpu: "1" } }
+      modelRef: { name: Qwen/Qwen3-0.6B }
+      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.vllm], args: [--x] } }
+    prefill:
+      componentType: worker
+      annotations: { nvidia.com/deployment-strategy: Recreate }
+      modelRef: { name: Qwen/Qwen3-0.6B }
+      resources: { limits: { gpu: "1" } }
+      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.vllm], args: [--y] } }
+"#;
+
+#[test]
+fn deployment_mode_object_set() {
+    let r = render_for(DISAGG, Orchestrator::Deployment);
+    let dcds = of_kind(&r, "DynamoComponentDeployment");
+    let deployments = of_kind(&r, "Deployment");
+    assert_eq!(dcds, deployments, "one Deployment per DCD, same name");
+    assert_eq!(dcds.len(), 4);
+    let hash = dcds[0]
+        .strip_prefix("g-decode-")
+        .expect("sorted by name: decode first");
+    assert_eq!(hash.len(), 8);
+    assert_eq!(
+        dcds,
+        [
+            format!("g-decode-{hash}"),
+            "g-frontend".to_owned(),
+            "g-planner".to_owned(),
+            format!("g-prefill-{hash}"),
+        ],
+        "workers share the graph's worker hash"
+    );
+    assert_eq!(
+        of_kind(&r, "Service"),
+        [
+            "dynamo-model-fb68f5a6",
+            "g-decode",
+            "g-frontend",
+            "g-planner",
+            "g-prefill"
+        ]
+    );
+    assert_eq!(of_kind(&r, "ServiceAccount"), ["g-k8s-service-discovery"]);
+    assert_eq!(of_kind(&r, "Role"), ["g-k8s-service-discovery-role"]);
+    assert_eq!(
+        of_kind(&r, "RoleBinding"),
+        ["g-k8s-service-discovery-binding"]
+    );
+    assert!(of_kind(&r, "Ingress").is_empty());
+    assert!(of_kind(&r, "LeaderWorkerSet").is_empty());
+}
+
+#[test]
+fn dcd_shape() {
+    let r = render_for(DISAGG, Orchestrator::Deployment);
+    let name = of_kind(&r, "DynamoComponentDeployment")
+        .into_iter()
+        .find(|n| n.starts_with("g-decode-"))
+        .expect("decode dcd");
+    let dcd = find(&r, "DynamoComponentDeployment", &name);
+    assert_eq!(dcd["apiVersion"], "nvidia.com/v1alpha1");
+    let labels = &dcd["metadata"]["labels"];
+    assert_eq!(labels["nvidia.com/dynamo-component"], "decode");
+    assert_eq!(labels["nvidia.com/dynamo-namespace"], "ns-g");
+    assert_eq!(labels["nvidia.com/dynamo-graph-deployment-name"], "g");
+    assert_eq!(
+        labels["nvidia.com/dynamo-worker-hash"],
+        name["g-decode-".len()..]
+    );
+    assert_eq!(dcd["metadata"]["annotations"]["owner"], "team");
+    let spec = &dcd["spec"];
+    assert_eq!(spec["backendFramework"], "vllm");
+    assert_eq!(spec["replicas"], 2);
+    assert_eq!(spec["envs"][0]["name"], "HF_HOME", "graph envs merged");
+    assert_eq!(
+        spec["annotations"]["nvidia.com/enable-metrics"], "true",
+        "propagated switch"
+    );
+    assert_eq!(spec["annotations"]["owner"], "team");
+    assert!(spec["annotations"].get("unrelated").is_none());
+    assert_eq!(spec["extraPodSpec"]["mainContainer"]["image"], "w");
+
+    let planner = find(&r, "DynamoComponentDeployment", "g-planner");
+    assert_eq!(
+        planner["spec"]["extraPodSpec"]["serviceAccountName"],
+        "planner-serviceaccount"
+    );
+    assert!(planner["spec"].get("backendFramework").is_none());
+    assert!(
+        planner["metadata"]["labels"]
+            .get("nvidia.com/dynamo-worker-hash")
+            .is_none()
+    );
+}
+
+#[test]
+fn deployment_shape_and_strategy() {
+    let r = render_for(DISAGG, Orchestrator::Deployment);
+    let fe = find(&r, "Deployment", "g-frontend");
+    assert_eq!(fe["spec"]["replicas"], 1);
+    assert_eq!(
+        fe["spec"]["selector"]["matchLabels"]["nvidia.com/selector"],
+        "g-frontend"
+    );
+    assert_eq!(
+        fe["spec"]["template"]["metadata"]["labels"]["nvidia.com/selector"],
+        "g-frontend"
+    );
+    assert_eq!(fe["spec"]["strategy"]["type"], "RollingUpdate");
+    assert_eq!(fe["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
+    assert_eq!(
+        fe["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"],
+        "25%"
+    );
+    let decode = of_kind(&r, "Deployment")
+        .into_iter()
+        .find(|n| n.starts_with("g-decode"))
+        .expect("decode");
+    let decode = find(&r, "Deployment", &decode);
+    assert_eq!(decode["spec"]["replicas"], 2);
+    assert_eq!(decode["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 1);
+    let prefill = of_kind(&r, "Deployment")
+        .into_iter()
+        .find(|n| n.starts_with("g-prefill"))
+        .expect("prefill");
+    let prefill = find(&r, "Deployment", &prefill);
+    assert_eq!(prefill["spec"]["strategy"]["type"], "Recreate");
+    assert!(prefill["spec"]["strategy"].get("rollingUpdate").is_none());
+}
+
+#[test]
+fn services_ports_and_selectors() {
+    let r = render_for(DISAGG, Orchestrator::Deployment);
+    let fe = find(&r, "Service", "g-frontend");
+    assert_eq!(fe["spec"]["ports"][0]["name"], "http");
+    assert_eq!(fe["spec"]["ports"][0]["port"], 8000);
+    assert_eq!(fe["spec"]["ports"][0]["targetPort"], "http");
+    let selector = &fe["spec"]["selector"];
+    assert_eq!(selector["nvidia.com/dynamo-component"], "Frontend");
+    assert_eq!(selector["nvidia.com/dynamo-component-type"], "frontend");
+    assert_eq!(selector["nvidia.com/dynamo-namespace"], "ns-g");
+    assert_eq!(
+        fe["metadata"]["labels"]["nvidia.com/dynamo-discovery-enabled"],
+        "true"
+    );
+    let decode = find(&r, "Service", "g-decode");
+    assert_eq!(decode["spec"]["ports"][0]["name"], "system");
+    assert_eq!(decode["spec"]["ports"][0]["port"], 9090);
+    assert!(
+        decode["spec"]["selector"]
+            .get("nvidia.com/dynamo-worker-hash")
+            .is_none(),
+        "Services span worker hashes"
+    );
+    let model = find(&r, "Service", "dynamo-model-fb68f5a6");
+    assert_eq!(model["spec"]["clusterIP"], "None");
+    assert_eq!(
+        model["spec"]["selector"]["nvidia.com/dynamo-base-model-hash"],
+        "fb68f5a6"
+    );
+    assert_eq!(
+        model["metadata"]["annotations"]["nvidia.com/dynamo-base-model"],
+        "Qwen/Qwen3-0.6B"
+    );
+    assert_eq!(model["spec"]["ports"][0]["port"], 9090);
+
+    let mut etcd = RenderConfig::default();
+    etcd.operator.discovery.backend = DiscoveryBackend::Etcd;
+    let r = render_with(DISAGG, &etcd);
+    assert_eq!(
+        of_kind(&r, "Service"),
+        ["dynamo-model-fb68f5a6", "g-frontend"],
+        "etcd: frontend only"
+    );
+    assert!(of_kind(&r, "ServiceAccount").is_empty());
+    assert!(of_kind(&r, "Role").is_empty());
+}
+
+#[test]
+fn epp_service_and_generated_config_map() {
+    let yaml = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  services:
+    Epp:
+      componentType: epp
+      eppConfig:
+        config:
+          plugins: [{ type: kv-aware-scorer }]
+          schedulingProfiles: [{ name: default, plugins: [{ pluginRef: kv-aware-scorer }] }]
+"#;
+    let r = render_for(yaml, Orchestrator::Deployment);
+    let svc = find(&r, "Service", "g-epp");
+    assert_eq!(svc["spec"]["ports"][0]["port"], 9002);
+    assert_eq!(svc["spec"]["ports"][0]["appProtocol"], "http2");
+    let cm = find(&r, "ConfigMap", "g-epp-config");
+    let text = cm["data"]["epp-config-dynamo.yaml"]
+        .as_str()
+        .expect("config text");
+    assert!(text.contains("kind: EndpointPickerConfig"), "{text}");
+    assert!(text.contains("kv-aware-scorer"), "{text}");
+}
+
+#[test]
+fn ingress_from_operator_config() {
+    let mut config = RenderConfig::default();
+    config.operator.ingress.controller_class_name = Some("nginx".into());
+    config.operator.ingress.host_suffix = Some("example.com".into());
+    config.operator.ingress.controller_tls_secret_name = Some("tls".into());
+    let r = render_with(DISAGG, &config);
+    let ingress = find(&r, "Ingress", "g-frontend");
+    let spec = &ingress["spec"];
+    assert_eq!(spec["ingressClassName"], "nginx");
+    assert_eq!(spec["rules"][0]["host"], "g.example.com");
+    let path = &spec["rules"][0]["http"]["paths"][0];
+    assert_eq!(path["path"], "/");
+    assert_eq!(path["pathType"], "Prefix");
+    assert_eq!(path["backend"]["service"]["name"], "g-frontend");
+    assert_eq!(path["backend"]["service"]["port"]["number"], 8000);
+    assert_eq!(spec["tls"][0]["secretName"], "tls");
+    assert_eq!(spec["tls"][0]["hosts"][0], "g.example.com");
+    let dcd = find(&r, "DynamoComponentDeployment", "g-frontend");
+    assert_eq!(
+        dcd["spec"]["ingress"]["enabled"], true,
+        "default ingress recorded on the DCD"
+    );
+
+    let user = DISAGG.replace(
+        "extraPodSpec: { mainContainer: { image: fe } }",
+        "ingress: { enabled: true, host: chat, hostPrefix: beta- }\n      extraPodSpec: { mainContainer: { image: fe } }",
+    );
+    let r = render_with(&user, &config);
+    assert_eq!(
+        find(&r, "Ingress", "g-frontend")["spec"]["rules"][0]["host"],
+        "beta-chat.example.com"
+    );
+    let r = render_with(&user, &RenderConfig::default());
+    assert!(
+        of_kind(&r, "Ingress").is_empty(),
+        "no ingress class, no Ingress"
+    );
+}
+
+#[test]
+fn virtual_service_with_gateway() {
+    let mut config = RenderConfig::default();
+    config.operator.ingress.virtual_service_gateway = Some("istio-system/gw".into());
+    let r = render_with(DISAGG, &config);
+    assert!(of_kind(&r, "Ingress").is_empty());
+    let vs = find(&r, "VirtualService", "g-frontend");
+    assert_eq!(vs["apiVersion"], "networking.istio.io/v1beta1");
+    assert_eq!(vs["spec"]["hosts"][0], "g.local");
+    assert_eq!(vs["spec"]["gateways"][0], "istio-system/gw");
+    assert_eq!(
+        vs["spec"]["http"][0]["route"][0]["destination"]["host"],
+        "g-frontend"
+    );
+    assert_eq!(
+        vs["spec"]["http"][0]["route"][0]["destination"]["port"]["number"],
+        8000
+    );
+}
+
+const MULTI: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  labels: { team: ml }
+  topologyConstraint: { topologyProfile: p, packDomain: zone }
+  services:
+    Frontend:
+      componentType: frontend
+      topologyConstraint: { packDomain: rack }
+    decode:
+      componentType: worker
+      replicas: 2
+      multinode: { nodeCount: 3 }
+      topologyConstraint: { packDomain: block }
+      resources: { limits: { gpu: "4" } }
+      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.trtllm], args: [--x] } }
+"#;
+
+#[test]
+fn lws_per_replica_with_pod_groups() {
+    let r = render_for(MULTI, Orchestrator::Lws);
+    let dcd = of_kind(&r, "DynamoComponentDeployment")
+        .into_iter()
+        .find(|n| n.starts_with("g-decode-"))
+        .expect("decode dcd");
+    let expected = [format!("{dcd}-0"), format!("{dcd}-1")];
+    assert_eq!(of_kind(&r, "LeaderWorkerSet"), expected);
+    assert_eq!(of_kind(&r, "PodGroup"), expected);
+    assert_eq!(
+        of_kind(&r, "Deployment"),
+        ["g-frontend"],
+        "single-node stays a Deployment"
+    );
+    let lws = find(&r, "LeaderWorkerSet", &expected[1]);
+    assert_eq!(lws["apiVersion"], "leaderworkerset.x-k8s.io/v1");
+    let spec = &lws["spec"];
+    assert_eq!(spec["replicas"], 1);
+    assert_eq!(spec["startupPolicy"], "LeaderCreated");
+    let template = &spec["leaderWorkerTemplate"];
+    assert_eq!(template["size"], 3);
+    for (which, role) in [("leaderTemplate", "leader"), ("workerTemplate", "worker")] {
+        let pod = &template[which];
+        assert_eq!(pod["metadata"]["labels"]["role"], role);
+        assert_eq!(pod["metadata"]["labels"]["instance-id"], "1");
+        assert_eq!(
+            pod["metadata"]["annotations"]["scheduling.k8s.io/group-name"],
+            expected[1]
+        );
+        assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    }
+    let args = template["workerTemplate"]["spec"]["containers"][0]["args"].clone();
+    assert!(args.to_string().contains("$(LWS_WORKER_INDEX)"), "{args}");
+    let group = find(&r, "PodGroup", &expected[0]);
+    assert_eq!(group["apiVersion"], "scheduling.volcano.sh/v1beta1");
+    assert_eq!(group["spec"]["minMember"], 3);
+    assert_eq!(
+        find(&r, "Service", "g-decode")["spec"]["selector"]["role"],
+        "leader"
+    );
+    assert_eq!(r.ssh_key_secrets, ["mpi-run-ssh-secret"]);
+}
+
+#[test]
+fn pod_clique_set_shape() {
+    let mut config = RenderConfig::default().with_orchestrator(Orchestrator::Grove);
+    config.operator.orchestrators.grove.termination_delay = "1h".into();
+    let r = render_with(MULTI, &config);
+    assert_eq!(of_kind(&r, "PodCliqueSet"), ["g"]);
+    assert!(of_kind(&r, "Deployment").is_empty());
+    assert!(of_kind(&r, "DynamoComponentDeployment").is_empty());
+    assert_eq!(of_kind(&r, "Service"), ["g-decode", "g-frontend"]);
+    let pcs = find(&r, "PodCliqueSet", "g");
+    assert_eq!(pcs["apiVersion"], "grove.io/v1alpha1");
+    assert_eq!(pcs["metadata"]["labels"]["team"], "ml");
+    assert_eq!(pcs["spec"]["replicas"], 1);
+    let t = &pcs["spec"]["template"];
+    assert_eq!(t["headlessServiceConfig"]["publishNotReadyAddresses"], true);
+    assert_eq!(t["terminationDelay"], "1h");
+    assert_eq!(t["topologyConstraint"]["packDomain"], "zone");
+    assert_eq!(
+        t["startupType"], "CliqueStartupTypeExplicit",
+        "the mpi launcher orders startup"
+    );
+    let cliques = t["cliques"].as_array().expect("cliques");
+    let names: Vec<&str> = cliques.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["frontend", "decode-ldr", "decode-wkr"]);
+    let (fe, ldr, wkr) = (&cliques[0], &cliques[1], &cliques[2]);
+    assert_eq!(fe["spec"]["roleName"], "frontend");
+    assert_eq!(fe["spec"]["replicas"], 1);
+    assert_eq!(fe["spec"]["minAvailable"], 1);
+    assert_eq!(fe["topologyConstraint"]["packDomain"], "rack");
+    assert_eq!(fe["labels"]["nvidia.com/selector"], "g-frontend");
+    assert_eq!(ldr["spec"]["replicas"], 1);
+    assert_eq!(ldr["spec"]["minAvailable"], 1);
+    assert_eq!(ldr["spec"]["startsAfter"][0], "decode-wkr");
+    assert_eq!(ldr["labels"]["nvidia.com/selector"], "g-decode-ldr");
+    assert_eq!(wkr["spec"]["replicas"], 2);
+    assert_eq!(wkr["spec"]["minAvailable"], 2);
+    assert!(wkr["spec"].get("startsAfter").is_none());
+    assert!(
+        wkr.get("topologyConstraint").is_none(),
+        "multi-node packs at the group level"
+    );
+    let worker_args = wkr["spec"]["podSpec"]["containers"][0]["args"].to_string();
+    assert!(
+        worker_args.contains("GROVE_PCLQ_POD_INDEX"),
+        "{worker_args}"
+    );
+    let groups = t["podCliqueScalingGroups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0]["name"], "decode");
+    assert_eq!(
+        groups[0]["cliqueNames"],
+        serde_json::json!(["decode-ldr", "decode-wkr"])
+    );
+    assert_eq!(groups[0]["replicas"], 2);
+    assert_eq!(groups[0]["minAvailable"], 1);
+    assert_eq!(groups[0]["topologyConstraint"]["packDomain"], "block");
+}
+
+#[test]
+fn pod_clique_set_any_order_without_launchers_and_kai() {
+    let vllm = MULTI.replace("dynamo.trtllm", "dynamo.vllm");
+    let mut config = RenderConfig::default().with_orchestrator(Orchestrator::Grove);
+    config.operator.orchestrators.kai_scheduler.enabled = Some(true);
+    let r = render_with(&vllm, &config);
+    let t = &find(&r, "PodCliqueSet", "g")["spec"]["template"];
+    assert_eq!(t["startupType"], "CliqueStartupTypeAnyOrder");
+    for clique in t["cliques"].as_array().expect("cliques") {
+        assert!(clique["spec"].get("startsAfter").is_none());
+        assert_eq!(clique["spec"]["podSpec"]["schedulerName"], "kai-scheduler");
+        assert_eq!(clique["labels"]["kai.scheduler/queue"], "dynamo");
+    }
+    assert!(r.ssh_key_secrets.is_empty());
+    assert_eq!(of_kind(&r, "ConfigMap"), ["g-wait-leader-script"]);
+}
+
+#[test]
+fn pvcs_marked_create_are_rendered() {
+    let yaml = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  pvcs:
+    - { name: existing }
+    - { name: models, create: true, storageClass: fast, size: 100Gi, volumeAccessMode: ReadWriteMany }
+  services:
+    Frontend: { componentType: frontend, volumeMounts: [{ name: models, mountPoint: /models }] }
+"#;
+    let r = render_for(yaml, Orchestrator::Deployment);
+    assert_eq!(of_kind(&r, "PersistentVolumeClaim"), ["models"]);
+    let pvc = find(&r, "PersistentVolumeClaim", "models");
+    assert_eq!(pvc["spec"]["storageClassName"], "fast");
+    assert_eq!(pvc["spec"]["accessModes"][0], "ReadWriteMany");
+    assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "100Gi");
+    assert_eq!(
+        pvc["metadata"]["labels"]["nvidia.com/dynamo-graph-deployment-name"],
+        "g"
+    );
+}

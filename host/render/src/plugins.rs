@@ -1,0 +1,317 @@
+//! The plugin boundary as the pipeline sees it: the [`PluginSet`] trait, and how a component's
+//! plugin chain is chosen from plugin metadata and run.
+//!
+//! The wasmtime registry implements [`PluginSet`] in the operator crate; tests use the native
+//! fake in `testing` (feature `testing`). Nothing here knows how a plugin is executed.
+//!
+//! Composition: a component whose backend framework is `F` runs the backend plugin that lists
+//! `F` in `frameworks`; a multi-node component then runs the launcher named by that backend's
+//! `multinode-launcher`, on the backend's output.
+
+use std::collections::BTreeMap;
+
+use dynamo_plugin_contract::{
+    Component, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue, Metadata, Placement,
+    PluginError, PluginKind, RenderInput, RenderOutput,
+};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+
+use crate::config::RenderConfig;
+use crate::error::RenderError;
+use crate::keys;
+use crate::model::{GraphModel, ServiceModel};
+
+/// A set of loaded backend and launcher plugins.
+pub trait PluginSet {
+    /// Metadata of every plugin in the set.
+    fn metadata(&self) -> Vec<&Metadata>;
+
+    /// Renders one pod template with plugin `plugin`.
+    fn render(&self, plugin: &str, input: &RenderInput) -> Result<RenderOutput, PluginCallError>;
+
+    /// Validates one component with plugin `plugin`; an empty list means valid.
+    fn validate(
+        &self,
+        plugin: &str,
+        input: &RenderInput,
+    ) -> Result<Vec<Diagnostic>, PluginCallError>;
+}
+
+/// Why a plugin call did not return a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginCallError {
+    /// The plugin reported an error on purpose (`plugin-error` in the contract).
+    #[error("{0}")]
+    Reported(PluginError),
+    /// No plugin of that name is loaded.
+    #[error("no plugin named `{0}` is loaded")]
+    NotLoaded(String),
+    /// The runtime failed the call: a trap, a deadline, a memory limit, or output outside the
+    /// allow-list. The message comes from the runtime.
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// Plugin metadata indexed the ways the pipeline looks plugins up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// Backend plugin name by framework (`vllm` → `vllm`).
+    backends: BTreeMap<String, String>,
+    /// Framework by Python module (`dynamo.vllm` → `vllm`).
+    modules: BTreeMap<String, String>,
+    /// Launcher named by each backend, by backend plugin name.
+    launchers_of: BTreeMap<String, String>,
+    /// Plugins of kind launcher, by name.
+    launchers: BTreeMap<String, Metadata>,
+}
+
+/// The plugins one component runs through, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// Framework handled (`vllm`, `sglang`, `trtllm`, or a custom plugin's).
+    pub framework: String,
+    /// Backend plugin name.
+    pub backend: String,
+    /// Launcher plugin name, for multi-node components whose backend names one.
+    pub launcher: Option<String>,
+}
+
+// === impl Catalog ===
+
+impl Catalog {
+    /// Indexes the metadata of `plugins`. When several backends claim a framework or module, the
+    /// one whose name sorts first wins, so the choice never depends on load order.
+    pub fn new(plugins: &dyn PluginSet) -> Self {
+        let mut metadata: Vec<&Metadata> = plugins.metadata();
+        metadata.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut catalog = Self::default();
+        for meta in metadata {
+            match meta.kind {
+                PluginKind::Backend => {
+                    for framework in &meta.frameworks {
+                        catalog
+                            .backends
+                            .entry(framework.clone())
+                            .or_insert_with(|| meta.name.clone());
+                    }
+                    if let Some(framework) = meta.frameworks.first() {
+                        for module in &meta.python_modules {
+                            catalog
+                                .modules
+                                .entry(module.clone())
+                                .or_insert_with(|| framework.clone());
+                        }
+                    }
+                    if let Some(launcher) = &meta.multinode_launcher {
+                        catalog
+                            .launchers_of
+                            .insert(meta.name.clone(), launcher.clone());
+                    }
+                }
+                PluginKind::Launcher => {
+                    catalog
+                        .launchers
+                        .entry(meta.name.clone())
+                        .or_insert_with(|| meta.clone());
+                }
+            }
+        }
+        catalog
+    }
+
+    /// Framework identified by Python module `module`, if a backend claims it.
+    pub fn framework_of_module(&self, module: &str) -> Option<&str> {
+        self.modules.get(module).map(String::as_str)
+    }
+
+    /// Every Python module a backend claims, sorted.
+    pub fn python_modules(&self) -> impl Iterator<Item = &str> {
+        self.modules.keys().map(String::as_str)
+    }
+
+    /// Backend plugin handling `framework`, if any.
+    pub fn backend_for(&self, framework: &str) -> Option<&str> {
+        self.backends.get(framework).map(String::as_str)
+    }
+
+    /// The chain for a component running `framework`; `multinode` adds the backend's launcher.
+    ///
+    /// `field` names the service in errors (`spec.services.decode`).
+    pub fn chain(
+        &self,
+        framework: &str,
+        multinode: bool,
+        field: &str,
+    ) -> Result<Chain, RenderError> {
+        let backend = self.backend_for(framework).ok_or_else(|| {
+            RenderError::field(
+                field,
+                format!("no backend plugin handles backend framework `{framework}`"),
+            )
+        })?;
+        let launcher = match (multinode, self.launchers_of.get(backend)) {
+            (true, Some(launcher)) => {
+                if !self.launchers.contains_key(launcher) {
+                    return Err(RenderError::field(
+                        field,
+                        format!(
+                            "backend plugin `{backend}` needs launcher plugin `{launcher}` for \
+                             multi-node components, but no launcher of that name is loaded"
+                        ),
+                    ));
+                }
+                Some(launcher.clone())
+            }
+            _ => None,
+        };
+        Ok(Chain {
+            framework: framework.to_owned(),
+            backend: backend.to_owned(),
+            launcher,
+        })
+    }
+}
+
+// === impl Chain ===
+
+impl Chain {
+    /// Plugin names in call order.
+    pub fn plugins(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.backend.as_str()).chain(self.launcher.as_deref())
+    }
+
+    /// True when a launcher runs after the backend. A launcher starts the job from the leader,
+    /// so the leader must start after the workers are up (Grove `startsAfter`).
+    pub fn leader_starts_after_workers(&self) -> bool {
+        self.launcher.is_some()
+    }
+}
+
+/// What running a chain on one pod template produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainOutput {
+    /// Final pod template (JSON text of a `PodTemplateSpec`).
+    pub pod_template: String,
+    /// Extra objects requested by any plugin of the chain, in call order.
+    pub extra_objects: Vec<(String, ExtraObject)>,
+    /// Warnings from any plugin of the chain, prefixed with the plugin name.
+    pub warnings: Vec<String>,
+}
+
+/// Runs `chain` on `input`: each plugin gets the previous plugin's pod template.
+///
+/// `field` names the service in errors.
+pub fn run_chain(
+    plugins: &dyn PluginSet,
+    chain: &Chain,
+    input: &RenderInput,
+    field: &str,
+) -> Result<ChainOutput, RenderError> {
+    let mut output = ChainOutput {
+        pod_template: input.pod_template.clone(),
+        ..ChainOutput::default()
+    };
+    for plugin in chain.plugins() {
+        let step_input = RenderInput {
+            pod_template: std::mem::take(&mut output.pod_template),
+            ..input.clone()
+        };
+        let rendered =
+            plugins
+                .render(plugin, &step_input)
+                .map_err(|source| RenderError::Plugin {
+                    field: field.to_owned(),
+                    plugin: plugin.to_owned(),
+                    source,
+                })?;
+        output.pod_template = rendered.pod_template;
+        output.extra_objects.extend(
+            rendered
+                .extra_objects
+                .into_iter()
+                .map(|object| (plugin.to_owned(), object)),
+        );
+        output.warnings.extend(
+            rendered
+                .warnings
+                .into_iter()
+                .map(|w| format!("{plugin}: {w}")),
+        );
+    }
+    Ok(output)
+}
+
+/// Runs every plugin of `chain`'s `validate` on `input` and gathers their diagnostics.
+pub fn validate_chain(
+    plugins: &dyn PluginSet,
+    chain: &Chain,
+    input: &RenderInput,
+    field: &str,
+) -> Result<Vec<Diagnostic>, RenderError> {
+    let mut diagnostics = Vec::new();
+    for plugin in chain.plugins() {
+        let found = plugins
+            .validate(plugin, input)
+            .map_err(|source| RenderError::Plugin {
+                field: field.to_owned(),
+                plugin: plugin.to_owned(),
+                source,
+            })?;
+        diagnostics.extend(found);
+    }
+    Ok(diagnostics)
+}
+
+/// Prefix of the annotations handed to plugins (the ones the operator recognises).
+pub const RECOGNISED_ANNOTATION_PREFIX: &str = "nvidia.com/";
+
+/// The input of every plugin call for one pod template of `service`.
+pub fn render_input(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    placement: Placement,
+    config: &RenderConfig,
+    template: &PodTemplateSpec,
+) -> Result<RenderInput, RenderError> {
+    let pod_template = serde_json::to_string(template)
+        .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
+    Ok(RenderInput {
+        graph: Graph {
+            name: graph.name.clone(),
+            namespace: graph.namespace.clone(),
+            dynamo_namespace: service.dynamo_namespace.clone(),
+            annotations: service
+                .annotations
+                .iter()
+                .filter(|(k, _)| k.starts_with(RECOGNISED_ANNOTATION_PREFIX))
+                .map(|(k, v)| KeyValue::new(k, v))
+                .collect(),
+        },
+        component: Component {
+            service_name: service.name.clone(),
+            component_type: service.component_type.clone(),
+            sub_component_type: service.sub_component_type.clone(),
+            backend_framework: service
+                .chain
+                .as_ref()
+                .map(|c| c.framework.clone())
+                .unwrap_or_default(),
+            replicas: u32::try_from(service.replicas).unwrap_or(0),
+            gpus_per_node: service.gpus_per_node,
+            compilation_cache_path: service.compilation_cache_path.clone(),
+        },
+        placement,
+        infrastructure: Infrastructure {
+            mpi_ssh_secret_name: config.operator.mpi.ssh_secret_name.clone(),
+            wait_for_leader_config_map: if service.is_multinode() {
+                keys::wait_leader_config_map(&graph.name)
+            } else {
+                String::new()
+            },
+        },
+        pod_template,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,464 @@
+//! Pipeline tests: every anchor example under every orchestrator that applies, output order,
+//! byte-stable YAML, errors, plugin findings and extra objects.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use dynamo_plugin_contract::{PluginError, Severity};
+use serde_json::Value;
+
+use crate::object::compare;
+use crate::testing::{FakePlugins, RENDERED_BY, graph, graphs_from_yaml};
+use crate::*;
+
+fn anchor_dir() -> PathBuf {
+    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchor-examples"),
+        PathBuf::from,
+    )
+}
+
+/// Every DynamoGraphDeployment of every anchor file, with its file name.
+fn anchors() -> Vec<(String, DynamoGraphDeployment)> {
+    let dir = anchor_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "anchor examples not found at {} ({e}); set DYNAMO_ANCHOR_EXAMPLES",
+                dir.display()
+            )
+        })
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let mut graphs = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable anchor");
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for dgd in graphs_from_yaml(&text).unwrap_or_else(|e| panic!("{name}: {e}")) {
+            graphs.push((name.clone(), dgd));
+        }
+    }
+    assert!(
+        graphs.len() >= 8,
+        "expected the 8 anchor graphs, found {}",
+        graphs.len()
+    );
+    graphs
+}
+
+fn is_multinode(dgd: &DynamoGraphDeployment) -> bool {
+    dgd.spec
+        .services
+        .iter()
+        .flatten()
+        .any(|(_, s)| s.multinode.is_some())
+}
+
+/// Pod templates of the rendered workloads, by `kind/name[/role]`.
+fn pod_templates(objects: &[Object]) -> Vec<(String, Value)> {
+    let mut pods = Vec::new();
+    for o in objects {
+        let m = o.manifest();
+        let id = format!("{}/{}", o.kind(), o.name());
+        match o.kind() {
+            "Deployment" => pods.push((id, m["spec"]["template"].clone())),
+            "LeaderWorkerSet" => {
+                let t = &m["spec"]["leaderWorkerTemplate"];
+                pods.push((format!("{id}/leader"), t["leaderTemplate"].clone()));
+                pods.push((format!("{id}/worker"), t["workerTemplate"].clone()));
+            }
+            "PodCliqueSet" => {
+                for clique in m["spec"]["template"]["cliques"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    pods.push((
+                        format!("{id}/{}", clique["name"].as_str().unwrap_or_default()),
+                        serde_json::json!({
+                            "metadata": { "labels": clique["labels"], "annotations": clique["annotations"] },
+                            "spec": clique["spec"]["podSpec"],
+                        }),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    pods
+}
+
+fn check_structure(
+    file: &str,
+    orchestrator: Orchestrator,
+    dgd: &DynamoGraphDeployment,
+    out: &Rendered,
+) {
+    let ctx = format!("{file} under {orchestrator}");
+    let graph_name = dgd.metadata.name.clone().unwrap_or_default();
+    assert!(!out.objects.is_empty(), "{ctx}");
+    for pair in out.objects.windows(2) {
+        assert_ne!(
+            compare(&pair[0], &pair[1]),
+            std::cmp::Ordering::Greater,
+            "{ctx}: order"
+        );
+        assert!(
+            !(pair[0].kind() == pair[1].kind() && pair[0].name() == pair[1].name()),
+            "{ctx}: duplicate {}/{}",
+            pair[0].kind(),
+            pair[0].name()
+        );
+    }
+    for o in &out.objects {
+        let m = o.manifest();
+        assert_eq!(m["apiVersion"], o.api_version(), "{ctx}");
+        assert_eq!(m["kind"], o.kind(), "{ctx}");
+        assert_eq!(m["metadata"]["name"], o.name(), "{ctx}");
+        assert_eq!(m["metadata"]["namespace"], "default", "{ctx}");
+        assert!(m["metadata"].get("ownerReferences").is_none(), "{ctx}");
+    }
+    let kinds: BTreeSet<&str> = out.objects.iter().map(Object::kind).collect();
+    let services = dgd.spec.services.clone().unwrap_or_default();
+    match orchestrator {
+        Orchestrator::Grove => {
+            assert!(kinds.contains("PodCliqueSet"), "{ctx}");
+            assert!(
+                !kinds.contains("Deployment") && !kinds.contains("DynamoComponentDeployment"),
+                "{ctx}"
+            );
+        }
+        _ => {
+            let dcds = out
+                .objects
+                .iter()
+                .filter(|o| o.kind() == "DynamoComponentDeployment")
+                .count();
+            assert_eq!(dcds, services.len(), "{ctx}: one DCD per service");
+            assert!(!kinds.contains("PodCliqueSet"), "{ctx}");
+        }
+    }
+    assert_eq!(
+        kinds.contains("LeaderWorkerSet"),
+        orchestrator == Orchestrator::Lws && is_multinode(dgd),
+        "{ctx}"
+    );
+    assert!(
+        out.objects
+            .iter()
+            .any(|o| o.kind() == "Service" && o.name() == format!("{graph_name}-frontend")),
+        "{ctx}: frontend Service"
+    );
+    let pods = pod_templates(&out.objects);
+    let expected_pods: usize = services
+        .values()
+        .map(|s| match (s.multinode.is_some(), orchestrator) {
+            (false, _) => 1,
+            (true, Orchestrator::Lws) => 2 * usize::try_from(s.replicas.unwrap_or(1)).unwrap_or(0),
+            (true, _) => 2,
+        })
+        .sum();
+    assert_eq!(
+        pods.len(),
+        expected_pods,
+        "{ctx}: {:?}",
+        pods.iter().map(|p| &p.0).collect::<Vec<_>>()
+    );
+    for (id, pod) in &pods {
+        let containers = pod["spec"]["containers"].as_array().expect("containers");
+        assert!(
+            containers.iter().any(|c| c["name"] == "main"),
+            "{ctx} {id}: main container"
+        );
+        let labels = &pod["metadata"]["labels"];
+        assert_eq!(
+            labels["nvidia.com/dynamo-graph-deployment-name"],
+            graph_name.as_str(),
+            "{ctx} {id}"
+        );
+        assert!(
+            labels["nvidia.com/selector"].is_string(),
+            "{ctx} {id}: selector label"
+        );
+        if labels["nvidia.com/dynamo-component-type"] == "worker" {
+            let chain = pod["metadata"]["annotations"][RENDERED_BY]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                !chain.is_empty(),
+                "{ctx} {id}: worker pods went through a plugin"
+            );
+        }
+    }
+    assert!(
+        out.warnings.iter().all(|w| w.severity == Severity::Warning),
+        "{ctx}"
+    );
+}
+
+#[test]
+fn every_anchor_renders_under_every_orchestrator_that_applies() {
+    let plugins = FakePlugins::new();
+    let mut rendered = 0;
+    for (file, dgd) in anchors() {
+        for orchestrator in Orchestrator::ALL {
+            let config = RenderConfig::default().with_orchestrator(orchestrator);
+            let result = render(&dgd, &config, &plugins);
+            if orchestrator == Orchestrator::Deployment && is_multinode(&dgd) {
+                let err = result.expect_err("multi-node needs LWS or Grove");
+                assert!(
+                    err.to_string()
+                        .contains("no multinode orchestrator available"),
+                    "{file}: {err}"
+                );
+                continue;
+            }
+            let out = result.unwrap_or_else(|e| panic!("{file} under {orchestrator}: {e}"));
+            check_structure(&file, orchestrator, &dgd, &out);
+            let again = render(&dgd, &config, &plugins).expect("second render");
+            assert_eq!(
+                to_yaml_stream(&out.objects),
+                to_yaml_stream(&again.objects),
+                "{file}: byte-stable"
+            );
+            rendered += 1;
+        }
+    }
+    assert!(rendered >= 19, "rendered {rendered} combinations");
+}
+
+#[test]
+fn multinode_anchors_request_their_extra_objects_once() {
+    let anchors = anchors();
+    let find = |file: &str| {
+        anchors
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("{file}"))
+    };
+    let grove = RenderConfig::default().with_orchestrator(Orchestrator::Grove);
+    let trt = render(
+        &find("trtllm-disagg-multinode.yaml"),
+        &grove,
+        &FakePlugins::new(),
+    )
+    .expect("trtllm");
+    assert_eq!(
+        trt.ssh_key_secrets,
+        ["mpi-run-ssh-secret"],
+        "two services, one Secret"
+    );
+    let vllm = render(
+        &find("vllm-disagg-multinode.yaml"),
+        &grove,
+        &FakePlugins::new(),
+    )
+    .expect("vllm");
+    let config_maps: Vec<&str> = vllm
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "ConfigMap")
+        .map(Object::name)
+        .collect();
+    assert_eq!(
+        config_maps,
+        ["vllm-disagg-wait-leader-script"],
+        "two services, one ConfigMap"
+    );
+    assert!(vllm.ssh_key_secrets.is_empty());
+}
+
+const SMALL: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: team }
+spec:
+  services:
+    Frontend: { componentType: frontend }
+    decode:
+      componentType: worker
+      multinode: { nodeCount: 2 }
+      extraPodSpec: { mainContainer: { command: [python3, -m, dynamo.trtllm], args: [--x] } }
+"#;
+
+fn grove() -> RenderConfig {
+    RenderConfig::default().with_orchestrator(Orchestrator::Grove)
+}
+
+#[test]
+fn yaml_stream_is_sorted_and_stable() {
+    let out = render(&graph(SMALL), &grove(), &FakePlugins::new()).expect("render");
+    let text = to_yaml_stream(&out.objects);
+    let docs: Vec<&str> = text.split("---\n").collect();
+    assert_eq!(docs.len(), out.objects.len());
+    for doc in &docs {
+        assert!(doc.starts_with("apiVersion: "), "keys sorted: {doc}");
+        let top: Vec<&str> = doc
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+            .filter_map(|l| l.split(':').next())
+            .collect();
+        let mut sorted = top.clone();
+        sorted.sort_unstable();
+        assert_eq!(top, sorted);
+    }
+    assert!(text.contains("namespace: team"));
+    assert_eq!(to_yaml_stream(&[]), "");
+    let kinds: Vec<&str> = out.objects.iter().map(Object::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "Service",
+            "Service",
+            "PodCliqueSet"
+        ]
+    );
+}
+
+#[test]
+fn invalid_graphs_name_the_field() {
+    let bad = SMALL.replace(
+        "componentType: worker",
+        "componentType: worker\n      replicas: -1",
+    );
+    let err = render(&graph(&bad), &grove(), &FakePlugins::new()).expect_err("invalid");
+    assert_eq!(
+        err.to_string(),
+        "spec.services.decode.replicas: must be 0 or more, got -1"
+    );
+    assert!(matches!(err, RenderError::Invalid(_)));
+    let two = bad.replace("nodeCount: 2", "nodeCount: 0");
+    let err = render(&graph(&two), &grove(), &FakePlugins::new()).expect_err("invalid");
+    assert_eq!(
+        err.to_string(),
+        "2 errors: spec.services.decode.replicas: must be 0 or more, got -1; \
+         spec.services.decode.multinode.nodeCount: must be at least 2, got 0"
+    );
+}
+
+#[test]
+fn plugin_failures_name_the_service_and_plugin() {
+    let plugins = FakePlugins::new().failing("mpi", PluginError::unsupported("no ssh"));
+    let err = render(&graph(SMALL), &grove(), &plugins).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        "spec.services.decode: plugin `mpi` failed: unsupported: no ssh"
+    );
+}
+
+#[test]
+fn plugin_findings_block_or_warn() {
+    let plugins = FakePlugins::new()
+        .with_findings(
+            "trtllm",
+            vec![dynamo_plugin_contract::Diagnostic::warning(
+                "spec.services.decode",
+                "slow",
+            )],
+        )
+        .with_warnings("mpi", vec!["ssh on 2222".into()]);
+    let out = render(&graph(SMALL), &grove(), &plugins).expect("warnings only");
+    let warnings: Vec<(String, String)> = out
+        .warnings
+        .iter()
+        .map(|d| (d.field_path.clone(), d.message.clone()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            ("spec.services.decode".to_owned(), "slow".to_owned()),
+            (
+                "spec.services.decode".to_owned(),
+                "mpi: ssh on 2222".to_owned()
+            ),
+            (
+                "spec.services.decode".to_owned(),
+                "mpi: ssh on 2222".to_owned()
+            ),
+        ],
+        "validate findings deduplicated across roles; render warnings per pod template"
+    );
+    let calls = plugins.calls();
+    let first_render = calls
+        .iter()
+        .position(|c| c.function == "render")
+        .expect("renders");
+    assert!(
+        calls[..first_render]
+            .iter()
+            .all(|c| c.function == "validate"),
+        "validate before render"
+    );
+    let rendered: Vec<(String, dynamo_plugin_contract::Role)> = calls[first_render..]
+        .iter()
+        .map(|c| (c.plugin.clone(), c.role))
+        .collect();
+    use dynamo_plugin_contract::Role::{Leader, Worker};
+    assert_eq!(
+        rendered,
+        [
+            ("trtllm".to_owned(), Leader),
+            ("mpi".to_owned(), Leader),
+            ("trtllm".to_owned(), Worker),
+            ("mpi".to_owned(), Worker),
+        ]
+    );
+
+    let blocking = FakePlugins::new().with_findings(
+        "mpi",
+        vec![dynamo_plugin_contract::Diagnostic::error(
+            "spec.services.decode.resources",
+            "needs GPUs",
+        )],
+    );
+    let err = render(&graph(SMALL), &grove(), &blocking).expect_err("blocked");
+    assert_eq!(
+        err.to_string(),
+        "spec.services.decode.resources: needs GPUs"
+    );
+    assert!(
+        blocking.calls().iter().all(|c| c.function == "validate"),
+        "nothing rendered"
+    );
+}
+
+#[test]
+fn check_reports_host_then_plugin_diagnostics() {
+    let plugins = FakePlugins::new().with_findings(
+        "trtllm",
+        vec![dynamo_plugin_contract::Diagnostic::error(
+            "spec.services.decode",
+            "bad",
+        )],
+    );
+    let found = check(&graph(SMALL), &grove(), &plugins);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].message, "bad");
+    let host_error = SMALL.replace("nodeCount: 2", "nodeCount: 1");
+    let found = check(&graph(&host_error), &grove(), &plugins);
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        found[0].field_path,
+        "spec.services.decode.multinode.nodeCount"
+    );
+    assert!(check(&graph(SMALL), &grove(), &FakePlugins::new()).is_empty());
+}
+
+#[test]
+fn namespace_comes_from_metadata_or_config() {
+    let out = render(&graph(SMALL), &grove(), &FakePlugins::new()).expect("render");
+    assert!(out.objects.iter().all(|o| o.namespace() == "team"));
+    let unnamespaced = SMALL.replace("namespace: team", "labels: {}");
+    let config = grove().with_default_namespace("fallback");
+    let out = render(&graph(&unnamespaced), &config, &FakePlugins::new()).expect("render");
+    assert!(out.objects.iter().all(|o| o.namespace() == "fallback"));
+}

@@ -1,0 +1,156 @@
+//! Shell quoting for arguments that end up inside a `sh -c` script.
+//!
+//! Quoting is delegated to the `shlex` crate (POSIX `sh` rules: single quotes where needed, words
+//! that need no quoting stay bare). [`ShellArg`] separates literal words, which are quoted so the
+//! shell sees them verbatim, from expressions the host hands a plugin (`$(LWS_WORKER_INDEX)`,
+//! `$((LWS_WORKER_INDEX + 1))`), which must still expand in the shell.
+
+use std::borrow::Cow;
+
+/// A shell word cannot be quoted (it contains a NUL byte, which no shell can pass on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot shell-quote {word:?}: it contains a NUL byte")]
+pub struct QuoteError {
+    /// The offending word.
+    pub word: String,
+}
+
+/// Quotes one word for a POSIX shell; words that need no quoting are returned unchanged.
+pub fn quote(word: &str) -> Result<Cow<'_, str>, QuoteError> {
+    shlex::try_quote(word).map_err(|_| QuoteError {
+        word: word.to_owned(),
+    })
+}
+
+/// Quotes every word and joins them with single spaces.
+pub fn join<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<String, QuoteError> {
+    let mut out = String::new();
+    for (i, word) in words.into_iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&quote(word)?);
+    }
+    Ok(out)
+}
+
+/// One argument to add to a command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ShellArg {
+    /// A literal word: passed through unchanged in `args`, single-quoted inside a shell script.
+    Literal(String),
+    /// An expression that must expand (`$VAR`, `$(VAR)`, `$((...))`): passed unchanged in `args`
+    /// (where kubelet expands `$(VAR)`), double-quoted inside a shell script so it expands but is
+    /// not split into several words.
+    Expr(String),
+}
+
+impl ShellArg {
+    /// A literal word.
+    pub fn literal(word: impl Into<String>) -> Self {
+        Self::Literal(word.into())
+    }
+
+    /// An expression that must expand.
+    pub fn expr(expr: impl Into<String>) -> Self {
+        Self::Expr(expr.into())
+    }
+
+    /// The argument as it goes into a container's `args` (no quoting: there is no shell).
+    pub fn as_arg(&self) -> &str {
+        match self {
+            Self::Literal(s) | Self::Expr(s) => s,
+        }
+    }
+
+    /// The argument as a single word of a shell script.
+    pub fn to_shell_word(&self) -> Result<String, QuoteError> {
+        match self {
+            Self::Literal(s) => Ok(quote(s)?.into_owned()),
+            Self::Expr(s) => {
+                if s.contains('\0') {
+                    return Err(QuoteError { word: s.clone() });
+                }
+                let mut out = String::with_capacity(s.len() + 2);
+                out.push('"');
+                for ch in s.chars() {
+                    // Inside double quotes only these keep a special meaning besides `$`, which
+                    // is exactly the one we want to keep.
+                    if matches!(ch, '"' | '\\' | '`') {
+                        out.push('\\');
+                    }
+                    out.push(ch);
+                }
+                out.push('"');
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl From<&str> for ShellArg {
+    fn from(word: &str) -> Self {
+        Self::Literal(word.to_owned())
+    }
+}
+
+impl From<String> for ShellArg {
+    fn from(word: String) -> Self {
+        Self::Literal(word)
+    }
+}
+
+/// Renders arguments as shell words joined by single spaces.
+pub fn join_args(args: &[ShellArg]) -> Result<String, QuoteError> {
+    let words: Vec<String> = args
+        .iter()
+        .map(ShellArg::to_shell_word)
+        .collect::<Result<_, _>>()?;
+    Ok(words.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote("--model").as_deref(), Ok("--model"));
+        assert_eq!(quote("Qwen/Qwen3-0.6B").as_deref(), Ok("Qwen/Qwen3-0.6B"));
+        assert_eq!(quote("a b").as_deref(), Ok("'a b'"));
+        assert_eq!(quote("").as_deref(), Ok("''"));
+        assert_eq!(quote("it's").as_deref(), Ok("\"it's\""));
+        assert_eq!(quote("$(rm -rf /)").as_deref(), Ok("'$(rm -rf /)'"));
+        assert!(quote("a\0b").is_err());
+    }
+
+    #[test]
+    fn joins_words() {
+        assert_eq!(
+            join(["python3", "-c", "print('x')"]).as_deref(),
+            Ok("python3 -c \"print('x')\"")
+        );
+        assert_eq!(join([]).as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn expressions_expand_but_do_not_split() {
+        let e = ShellArg::expr("$((LWS_WORKER_INDEX + 1))");
+        assert_eq!(
+            e.to_shell_word().as_deref(),
+            Ok("\"$((LWS_WORKER_INDEX + 1))\"")
+        );
+        let tricky = ShellArg::expr("a\"b`c\\d");
+        assert_eq!(tricky.to_shell_word().as_deref(), Ok("\"a\\\"b\\`c\\\\d\""));
+        assert_eq!(e.as_arg(), "$((LWS_WORKER_INDEX + 1))");
+        assert_eq!(
+            join_args(&[
+                "--x".into(),
+                ShellArg::literal("a b"),
+                ShellArg::expr("$(H)")
+            ])
+            .as_deref(),
+            Ok("--x 'a b' \"$(H)\"")
+        );
+    }
+}
