@@ -29,36 +29,8 @@ use crate::{KEY_MOUNT_PATH, SSH_PORT};
 /// Seconds the leader waits for the workers' host names to resolve.
 pub const DNS_WAIT_TIMEOUT_SECONDS: u32 = 300;
 
-/// Rewrites every kubelet reference `$(NAME)` (NAME a shell variable name) to `${NAME}`; other
-/// text, including `$((...))` arithmetic and `$(command ...)` substitutions, is kept.
-///
-/// The kubelet reads a reference up to the first `)`, so one nested in another parenthesised
-/// expression would be swallowed; the shell expands `${NAME}` from the same environment.
-pub fn to_shell_refs(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 4);
-    let mut rest = text;
-    while let Some(at) = rest.find("$(") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let name_len = after
-            .char_indices()
-            .take_while(|&(i, c)| {
-                c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
-            })
-            .count();
-        if name_len > 0 && after[name_len..].starts_with(')') {
-            out.push_str("${");
-            out.push_str(&after[..name_len]);
-            out.push('}');
-            rest = &after[name_len + 1..];
-        } else {
-            out.push_str("$(");
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
+/// Rewrites kubelet references `$(NAME)` to shell references `${NAME}` (see the SDK function).
+pub use dynamo_plugin_sdk::shell::kubelet_refs_to_shell as to_shell_refs;
 
 /// A host expression as one double-quoted shell word (see the module docs).
 pub fn host_word(expression: &str) -> String {

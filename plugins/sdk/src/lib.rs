@@ -37,8 +37,9 @@
 //!
 //! The remaining modules are the utilities every backend needs: [`pod`] (typed access to the pod
 //! template), [`flags`] (inject engine flags into a container command), [`shell`] (quoting),
-//! [`python`] (recognising `python -m <module>` commands) and [`env`](mod@env) (merging environment
-//! variables).
+//! [`python`] (recognising `python -m <module>` commands), [`args`] (the engine's words of a
+//! command line) and [`env`](mod@env) (merging environment variables). The `testing` cargo feature
+//! adds `testing`, helpers for plugins' native tests.
 
 pub use dynamo_plugin_contract as contract;
 pub use dynamo_plugin_contract::{
@@ -48,6 +49,7 @@ pub use dynamo_plugin_contract::{
 /// Kubernetes API types (`k8s-openapi`), re-exported so plugins use the same version as the SDK.
 pub use k8s_openapi;
 
+pub mod args;
 pub mod env;
 pub mod flags;
 #[cfg(not(target_arch = "wasm32"))]
@@ -55,6 +57,8 @@ pub mod harness;
 pub mod pod;
 pub mod python;
 pub mod shell;
+#[cfg(all(any(test, feature = "testing"), not(target_arch = "wasm32")))]
+pub mod testing;
 
 pub use env::merge_env;
 pub use flags::{FlagError, Injection, inject_flags};

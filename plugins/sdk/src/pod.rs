@@ -112,14 +112,7 @@ impl PodTemplate {
     /// The argv of the main container (`command` followed by `args`), empty when absent.
     pub fn main_argv(&self) -> Vec<String> {
         self.main_container()
-            .map(|c| {
-                c.command
-                    .iter()
-                    .flatten()
-                    .chain(c.args.iter().flatten())
-                    .cloned()
-                    .collect()
-            })
+            .map(container_argv)
             .unwrap_or_default()
     }
 }
@@ -128,6 +121,16 @@ impl From<PodTemplateSpec> for PodTemplate {
     fn from(spec: PodTemplateSpec) -> Self {
         Self(spec)
     }
+}
+
+/// A container's argv: its `command` followed by its `args` (either may be absent).
+pub fn container_argv(c: &Container) -> Vec<String> {
+    c.command
+        .iter()
+        .flatten()
+        .chain(c.args.iter().flatten())
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

@@ -109,6 +109,38 @@ pub fn join_args(args: &[ShellArg]) -> Result<String, QuoteError> {
     Ok(words.join(" "))
 }
 
+/// Rewrites every kubelet reference `$(NAME)` (NAME a shell variable name) to `${NAME}`.
+///
+/// Other text, including `$((...))` arithmetic and `$(command ...)` substitutions, is kept. The
+/// kubelet reads a reference up to the first `)`, so one nested in another parenthesised
+/// expression (`$(( 2 * $(LWS_WORKER_INDEX) ))`) would be swallowed; the shell expands `${NAME}`
+/// from the same environment, so the rewrite is safe wherever the text runs in a shell.
+pub fn kubelet_refs_to_shell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut rest = text;
+    while let Some(at) = rest.find("$(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let name_len = after
+            .char_indices()
+            .take_while(|&(i, c)| {
+                c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+            })
+            .count();
+        if name_len > 0 && after[name_len..].starts_with(')') {
+            out.push_str("${");
+            out.push_str(&after[..name_len]);
+            out.push('}');
+            rest = &after[name_len + 1..];
+        } else {
+            out.push_str("$(");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +183,36 @@ mod tests {
             ])
             .as_deref(),
             Ok("--x 'a b' \"$(H)\"")
+        );
+    }
+
+    #[test]
+    fn kubelet_refs_become_shell_refs() {
+        assert_eq!(
+            kubelet_refs_to_shell("$(LWS_LEADER_ADDRESS)"),
+            "${LWS_LEADER_ADDRESS}"
+        );
+        assert_eq!(
+            kubelet_refs_to_shell("$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-svc.$(_X1)"),
+            "${GROVE_PCSG_NAME}-${GROVE_PCSG_INDEX}-svc.${_X1}"
+        );
+        for kept in [
+            "$((GROVE_PCLQ_POD_INDEX + 1))",
+            "$(echo \"$LWS_LEADER_ADDRESS\" | sed 's/\\./-1./')",
+            "$(1X)",
+            "$(9)",
+            "$()",
+            "$(",
+            "$(A",
+            "$A ${B}",
+            "plain",
+            "",
+        ] {
+            assert_eq!(kubelet_refs_to_shell(kept), kept);
+        }
+        assert_eq!(
+            kubelet_refs_to_shell("$(( 2 * $(LWS_WORKER_INDEX) ))"),
+            "$(( 2 * ${LWS_WORKER_INDEX} ))"
         );
     }
 }

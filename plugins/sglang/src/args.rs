@@ -10,8 +10,6 @@
 
 use std::fmt;
 
-use dynamo_plugin_sdk::python;
-
 /// One engine flag and the other spellings SGLang accepts for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag {
@@ -47,21 +45,7 @@ pub const NODE_RANK: Flag = Flag {
     aliases: &[],
 };
 
-/// The words of `argv` (`command` then `args`) that are engine arguments for one of `modules`.
-pub fn engine_words(argv: &[String], modules: &[&str]) -> Vec<String> {
-    let words: Vec<String> = match python::shell_script_index(argv).and_then(|i| argv.get(i)) {
-        Some(script) => shlex::split(script)
-            .unwrap_or_else(|| script.split_whitespace().map(str::to_owned).collect()),
-        None => argv.to_vec(),
-    };
-    match python::find_module(&words, modules) {
-        Some(found) => words
-            .get(found.module_index + 1..)
-            .unwrap_or_default()
-            .to_vec(),
-        None => words,
-    }
-}
+pub use dynamo_plugin_sdk::args::engine_words;
 
 /// The last occurrence of `flag` in `words`: the spelling used and its value, if any.
 pub fn find<'a>(words: &'a [String], flag: &Flag) -> Option<(&'a str, Option<&'a str>)> {

@@ -1,53 +1,30 @@
 //! Tests of the TensorRT-LLM plugin, alone and followed by the `mpi` launcher as the host chains
 //! them.
 
-use std::path::Path;
-
 use dynamo_plugin_mpi::Mpi;
 use dynamo_plugin_sdk::k8s_openapi::api::core::v1::PodTemplateSpec;
 use dynamo_plugin_sdk::{
-    Deployer, Placement, Plugin, PluginKind, RenderInput, RenderOutput, Role, Severity, harness,
+    Placement, Plugin, PluginKind, RenderInput, RenderOutput, Role, Severity, harness, testing,
 };
 use dynamo_plugin_trtllm::{
     ENTRYPOINT_WRAPPER_ANNOTATION, EXPORT_ENV_ANNOTATION, LLMAPI_LAUNCH, Trtllm,
 };
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    testing::fixture_path(env!("CARGO_MANIFEST_DIR"), name)
 }
 
 fn load_at(name: &str, placement: Placement) -> RenderInput {
-    RenderInput {
-        placement,
-        ..harness::load_input(fixture(name)).expect("fixture loads")
-    }
+    testing::load_fixture_at(env!("CARGO_MANIFEST_DIR"), name, placement)
 }
 
+/// The placement the host hands a two-node Grove pod of service `prefill`.
 fn grove(role: Role) -> Placement {
-    Placement {
-        deployer: Deployer::Grove,
-        role,
-        node_count: 2,
-        leader_host:
-            "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-prefill-ldr-0.$(GROVE_HEADLESS_SERVICE)".into(),
-        worker_hosts: vec![
-            "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-prefill-wkr-0.$(GROVE_HEADLESS_SERVICE)".into(),
-        ],
-        node_rank: if role == Role::Worker {
-            "$((GROVE_PCLQ_POD_INDEX + 1))"
-        } else {
-            "0"
-        }
-        .into(),
-        needs_shell: role == Role::Worker,
-        needs_dns_wait: false,
-    }
+    testing::grove(role, "prefill", 2)
 }
 
 fn pod(out: &RenderOutput) -> PodTemplateSpec {
-    serde_json::from_str(&out.pod_template).expect("pod template parses")
+    testing::pod(out)
 }
 
 /// The pod template without its annotations, as JSON.

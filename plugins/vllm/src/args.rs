@@ -17,8 +17,6 @@
 
 use std::fmt;
 
-use dynamo_plugin_sdk::python;
-
 /// One engine flag: its long spelling and vLLM's short alias, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag {
@@ -53,24 +51,7 @@ pub struct Occurrence<'a> {
     pub value: Option<&'a str>,
 }
 
-/// The words of `argv` (`command` then `args`) that are engine arguments for one of `modules`.
-///
-/// A `sh -c` script is split with POSIX shell rules (falling back to whitespace when the script
-/// does not split cleanly, e.g. an unbalanced quote).
-pub fn engine_words(argv: &[String], modules: &[&str]) -> Vec<String> {
-    let words: Vec<String> = match python::shell_script_index(argv).and_then(|i| argv.get(i)) {
-        Some(script) => shlex::split(script)
-            .unwrap_or_else(|| script.split_whitespace().map(str::to_owned).collect()),
-        None => argv.to_vec(),
-    };
-    match python::find_module(&words, modules) {
-        Some(found) => words
-            .get(found.module_index + 1..)
-            .unwrap_or_default()
-            .to_vec(),
-        None => words,
-    }
-}
+pub use dynamo_plugin_sdk::args::engine_words;
 
 /// Splits `word` into its flag part and the `=value` part, if any.
 fn split_word(word: &str) -> (&str, Option<&str>) {

@@ -3,91 +3,15 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use dynamo_plugin_sdk::harness;
-use dynamo_plugin_sdk::k8s_openapi::api::core::v1::{Container, PodTemplateSpec};
-use dynamo_plugin_sdk::{Deployer, Placement, RenderInput, RenderOutput, Role};
+use dynamo_plugin_sdk::k8s_openapi::api::core::v1::Container;
 
-/// Path of fixture `name`.
-pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+#[allow(unused_imports)]
+pub use dynamo_plugin_sdk::testing::{grove, kubelet_expand, lws, main, pod, strings};
 
-/// Loads fixture `name` with `placement`.
-pub fn load_at(name: &str, placement: Placement) -> RenderInput {
-    RenderInput {
-        placement,
-        ..harness::load_input(fixture(name)).expect("fixture loads")
-    }
-}
-
-/// The placement the host hands a Grove pod of service `svc` (lower case) over `nodes` nodes.
-pub fn grove(role: Role, svc: &str, nodes: u32) -> Placement {
-    Placement {
-        deployer: Deployer::Grove,
-        role,
-        node_count: nodes,
-        leader_host: format!(
-            "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-{svc}-ldr-0.$(GROVE_HEADLESS_SERVICE)"
-        ),
-        worker_hosts: (0..nodes - 1)
-            .map(|i| {
-                format!(
-                    "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-{svc}-wkr-{i}.$(GROVE_HEADLESS_SERVICE)"
-                )
-            })
-            .collect(),
-        node_rank: if role == Role::Worker {
-            "$((GROVE_PCLQ_POD_INDEX + 1))"
-        } else {
-            "0"
-        }
-        .into(),
-        needs_shell: role == Role::Worker,
-        needs_dns_wait: false,
-    }
-}
-
-/// The placement the host hands a LeaderWorkerSet pod over `nodes` nodes.
-pub fn lws(role: Role, nodes: u32) -> Placement {
-    Placement {
-        deployer: Deployer::Lws,
-        role,
-        node_count: nodes,
-        leader_host: "$(LWS_LEADER_ADDRESS)".into(),
-        worker_hosts: (1..nodes)
-            .map(|r| format!("$(echo \"$LWS_LEADER_ADDRESS\" | sed 's/\\./-{r}./')"))
-            .collect(),
-        node_rank: if role == Role::Worker {
-            "$(LWS_WORKER_INDEX)"
-        } else {
-            "0"
-        }
-        .into(),
-        needs_shell: true,
-        needs_dns_wait: true,
-    }
-}
-
-/// The rendered pod template.
-pub fn pod(out: &RenderOutput) -> PodTemplateSpec {
-    serde_json::from_str(&out.pod_template).expect("pod template parses")
-}
-
-/// The rendered main container.
-pub fn main(out: &RenderOutput) -> Container {
-    pod(out)
-        .spec
-        .expect("spec")
-        .containers
-        .into_iter()
-        .find(|c| c.name == "main")
-        .expect("main container")
-}
+dynamo_plugin_sdk::fixture_loaders!();
 
 /// The script of a container run as `/bin/sh -c <script>`.
 pub fn script(c: &Container) -> String {
@@ -98,46 +22,6 @@ pub fn script(c: &Container) -> String {
     let args = c.args.as_ref().expect("args");
     assert_eq!(args.len(), 1);
     args[0].clone()
-}
-
-/// Strings from string slices.
-pub fn strings(words: &[&str]) -> Vec<String> {
-    words.iter().map(|w| (*w).to_owned()).collect()
-}
-
-/// What the kubelet does to `command` and `args`: replaces `$(NAME)` by the value of a defined
-/// variable (reading the name up to the first `)`), turns `$$` into `$`, keeps everything else.
-pub fn kubelet_expand(text: &str, env: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(inner) = after.strip_prefix('(') {
-            match inner.find(')') {
-                Some(close) => {
-                    let name = &inner[..close];
-                    match env.iter().find(|(k, _)| *k == name) {
-                        Some((_, value)) => out.push_str(value),
-                        None => out.push_str(&rest[at..at + close + 3]),
-                    }
-                    rest = &inner[close + 1..];
-                }
-                None => {
-                    out.push_str("$(");
-                    rest = inner;
-                }
-            }
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A directory of stub programs that print their arguments NUL-separated to stdout.
