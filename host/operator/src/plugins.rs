@@ -1,13 +1,13 @@
-//! Glue between the wasmtime plugin registry and the render pipeline's [`PluginSet`] boundary.
+//! Loads the plugin registry the render pipeline runs on (built-ins plus a plugin directory).
 
 use std::path::Path;
 
 use anyhow::Context as _;
-use dynamo_plugin_runtime::contract::{Diagnostic, Metadata, RenderInput, RenderOutput};
-use dynamo_plugin_runtime::{PluginError, PluginRegistry, PluginRuntime, RuntimeConfig};
-use dynamo_render::{PluginCallError, PluginSet};
+use dynamo_plugin_runtime::{PluginRegistry, PluginRuntime, RuntimeConfig};
 
-/// The built-in plugins plus those of an optional plugin directory, behind [`PluginSet`].
+/// The built-in plugins plus those of an optional plugin directory.
+///
+/// The registry implements `dynamo_render::PluginSet` (runtime feature `render`).
 pub struct LoadedPlugins {
     registry: PluginRegistry,
     // Keeps the engine (and its epoch ticker) alive for as long as the plugins are used.
@@ -28,39 +28,9 @@ impl LoadedPlugins {
             _runtime: runtime,
         })
     }
-}
 
-impl PluginSet for LoadedPlugins {
-    fn metadata(&self) -> Vec<&Metadata> {
-        self.registry.iter().map(|p| p.metadata()).collect()
-    }
-
-    fn render(&self, plugin: &str, input: &RenderInput) -> Result<RenderOutput, PluginCallError> {
-        let loaded = self
-            .registry
-            .get(plugin)
-            .ok_or_else(|| PluginCallError::NotLoaded(plugin.to_owned()))?;
-        loaded.render(input).map_err(call_error)
-    }
-
-    fn validate(
-        &self,
-        plugin: &str,
-        input: &RenderInput,
-    ) -> Result<Vec<Diagnostic>, PluginCallError> {
-        let loaded = self
-            .registry
-            .get(plugin)
-            .ok_or_else(|| PluginCallError::NotLoaded(plugin.to_owned()))?;
-        loaded.validate(input).map_err(call_error)
-    }
-}
-
-/// A plugin's own error stays typed; every runtime failure (trap, deadline, memory, forbidden
-/// output) keeps the runtime's message, which names the plugin and the component.
-fn call_error(error: PluginError) -> PluginCallError {
-    match error {
-        PluginError::Plugin { error, .. } => PluginCallError::Reported(error),
-        other => PluginCallError::Runtime(other.to_string()),
+    /// The loaded plugins, ready to hand to `dynamo_render::render`.
+    pub fn registry(&self) -> &PluginRegistry {
+        &self.registry
     }
 }

@@ -66,7 +66,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let mut warnings = Vec::new();
     for graph in &graphs {
         let name = graph.metadata.name.as_deref().unwrap_or("<unnamed>");
-        let rendered = dynamo_render::render(graph, &config, &plugins).map_err(|e| {
+        let rendered = dynamo_render::render(graph, &config, plugins.registry()).map_err(|e| {
             anyhow::anyhow!("{source}: DynamoGraphDeployment {name}: {}", one_line(&e))
         })?;
         if !stream.is_empty() {

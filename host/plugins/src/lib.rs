@@ -39,6 +39,8 @@ pub mod engine;
 pub mod error;
 pub mod plugin;
 pub mod registry;
+#[cfg(feature = "render")]
+mod render_set;
 pub mod sandbox;
 pub mod validate;
 

@@ -50,6 +50,7 @@ pub use dynamo_plugin_contract::{
 pub use k8s_openapi;
 
 pub mod args;
+pub mod context;
 pub mod env;
 pub mod flags;
 #[cfg(not(target_arch = "wasm32"))]
@@ -60,6 +61,7 @@ pub mod shell;
 #[cfg(all(any(test, feature = "testing"), not(target_arch = "wasm32")))]
 pub mod testing;
 
+pub use context::{is_multinode, service_field};
 pub use env::merge_env;
 pub use flags::{FlagError, Injection, inject_flags};
 pub use pod::{MAIN_CONTAINER, PodTemplate};

@@ -29,8 +29,7 @@ pub mod render;
 pub mod validate;
 
 use dynamo_plugin_sdk::{
-    Diagnostic, Metadata, Placement, Plugin, PluginError, PluginKind, RenderInput, RenderOutput,
-    Role,
+    Diagnostic, Metadata, Plugin, PluginError, PluginKind, RenderInput, RenderOutput,
 };
 
 /// The Python module that runs a Dynamo SGLang worker.
@@ -71,12 +70,4 @@ impl Plugin for Sglang {
 
 dynamo_plugin_sdk::export_plugin!(Sglang);
 
-/// True when the pod template being rendered is one pod of a multi-node group.
-pub fn is_multinode(placement: &Placement) -> bool {
-    placement.node_count > 1 && placement.role != Role::Main
-}
-
-/// `spec.services.<service>.<suffix>` for the component being rendered.
-pub fn service_field(input: &RenderInput, suffix: &str) -> String {
-    format!("spec.services.{}.{suffix}", input.component.service_name)
-}
+pub use dynamo_plugin_sdk::{is_multinode, service_field};

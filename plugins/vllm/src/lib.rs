@@ -32,8 +32,7 @@ pub mod validate;
 pub mod wait_leader;
 
 use dynamo_plugin_sdk::{
-    Diagnostic, Metadata, Placement, Plugin, PluginError, PluginKind, RenderInput, RenderOutput,
-    Role,
+    Diagnostic, Metadata, Plugin, PluginError, PluginKind, RenderInput, RenderOutput,
 };
 
 /// The Python module that runs a Dynamo vLLM worker.
@@ -82,12 +81,4 @@ impl Plugin for Vllm {
 
 dynamo_plugin_sdk::export_plugin!(Vllm);
 
-/// True when the pod template being rendered is one pod of a multi-node group.
-pub fn is_multinode(placement: &Placement) -> bool {
-    placement.node_count > 1 && placement.role != Role::Main
-}
-
-/// `spec.services.<service>.<suffix>` for the component being rendered.
-pub fn service_field(input: &RenderInput, suffix: &str) -> String {
-    format!("spec.services.{}.{suffix}", input.component.service_name)
-}
+pub use dynamo_plugin_sdk::{is_multinode, service_field};

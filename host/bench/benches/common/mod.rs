@@ -117,24 +117,13 @@ impl WasmPlugins {
     }
 }
 
-fn call_error(error: PluginError) -> PluginCallError {
-    match error {
-        PluginError::Plugin { error, .. } => PluginCallError::Reported(error),
-        other => PluginCallError::Runtime(other.to_string()),
-    }
-}
-
 impl PluginSet for WasmPlugins {
     fn metadata(&self) -> Vec<&Metadata> {
-        self.registry.iter().map(|p| p.metadata()).collect()
+        self.registry.metadata()
     }
 
     fn render(&self, plugin: &str, input: &RenderInput) -> Result<RenderOutput, PluginCallError> {
-        let loaded = self
-            .registry
-            .get(plugin)
-            .ok_or_else(|| PluginCallError::NotLoaded(plugin.to_owned()))?;
-        loaded.render(input).map_err(call_error)
+        PluginSet::render(&self.registry, plugin, input)
     }
 
     fn validate(
@@ -142,11 +131,7 @@ impl PluginSet for WasmPlugins {
         plugin: &str,
         input: &RenderInput,
     ) -> Result<Vec<Diagnostic>, PluginCallError> {
-        let loaded = self
-            .registry
-            .get(plugin)
-            .ok_or_else(|| PluginCallError::NotLoaded(plugin.to_owned()))?;
-        loaded.validate(input).map_err(call_error)
+        PluginSet::validate(&self.registry, plugin, input)
     }
 }
 
