@@ -1,7 +1,5 @@
 //! Dynamo's own example graphs go through our CRDs on a real apiserver unchanged.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail, ensure};
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_test_harness::ControlPlane;
@@ -10,37 +8,15 @@ use kube::core::GroupVersionKind;
 use kube::discovery::ApiResource;
 use serde_json::Value;
 
-/// Where Dynamo's example manifests live (read-only reference material beside the repository).
-fn anchor_dir() -> PathBuf {
-    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/anchor-examples"),
-        PathBuf::from,
-    )
-}
-
 /// Every DynamoGraphDeployment document of every anchor file, with the file it came from.
 fn anchor_graphs() -> Result<Vec<(String, Value)>> {
-    let dir = anchor_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| {
-            format!(
-                "anchor examples not found at {} (set DYNAMO_ANCHOR_EXAMPLES)",
-                dir.display()
-            )
-        })?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
     let mut graphs = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file)?;
-        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+    for example in dynamo_fixtures::anchor_examples() {
+        for doc in serde_yaml_ng::Deserializer::from_str(&example.text) {
             let value: Value = serde::Deserialize::deserialize(doc)
-                .with_context(|| format!("parsing {}", file.display()))?;
+                .with_context(|| format!("parsing {}", example.path.display()))?;
             if value["kind"] == "DynamoGraphDeployment" {
-                let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-                graphs.push((name.unwrap_or_default(), value));
+                graphs.push((format!("{}.yaml", example.name), value));
             }
         }
     }

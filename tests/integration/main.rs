@@ -1,3 +1,4 @@
 //! Integration tests against a real control plane; one module per topic.
 mod anchors;
+mod repo_paths;
 mod scheduling;

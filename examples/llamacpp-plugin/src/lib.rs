@@ -447,6 +447,7 @@ impl Plugin for LlamaCpp {
             // Not Python: selected by the `nvidia.com/backend-framework` annotation instead.
             python_modules: Vec::new(),
             multinode_launcher: None,
+            capabilities: Vec::new(),
         }
     }
 

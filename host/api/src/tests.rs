@@ -1,32 +1,12 @@
 //! Tests of the generated CRDs: freshness of `crds/`, compatibility with Dynamo's CRDs, the
 //! schema pipeline, and round-trips of the anchor example manifests.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
 use crate::compat::{Finding, Severity, compare_crds};
 use crate::crds;
-
-/// The workspace root (two levels above this crate).
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Directory named by `env_var`, else `<workspace>/../shared/<default_rel>`; panics (never skips)
-/// when it does not exist.
-fn shared_dir(env_var: &str, default_rel: &str) -> PathBuf {
-    let dir = std::env::var_os(env_var).map_or_else(
-        || workspace_root().join("../shared").join(default_rel),
-        PathBuf::from,
-    );
-    assert!(
-        dir.is_dir(),
-        "reference directory {} not found; set {env_var} to its location",
-        dir.display()
-    );
-    dir
-}
 
 /// All YAML documents of a file, as JSON values (empty documents skipped).
 fn yaml_documents(path: &Path) -> Vec<Value> {
@@ -49,7 +29,7 @@ fn crds_are_structural() {
 
 #[test]
 fn crd_files_are_fresh() {
-    let dir = workspace_root().join("crds");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crds");
     let rendered = crds::rendered().unwrap_or_else(|e| panic!("{e}"));
     let mut stale = Vec::new();
     for (name, yaml) in &rendered {
@@ -94,7 +74,7 @@ fn must_fail(finding: &Finding) -> bool {
 
 #[test]
 fn compatible_with_dynamo_crds() {
-    let reference = shared_dir("DYNAMO_REFERENCE_CRDS", "reference/crds");
+    let reference = dynamo_fixtures::reference_crds_dir();
     let ours = crds::try_all().unwrap_or_else(|e| panic!("{e}"));
     let mut failures = Vec::new();
     for crd in &ours {
@@ -266,16 +246,10 @@ fn compat_walker_reports_pruning_and_narrowing() {
 
 #[test]
 fn anchor_examples_round_trip() {
-    let dir = shared_dir("DYNAMO_ANCHOR_EXAMPLES", "anchor-examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .collect();
-    files.sort();
+    let examples = dynamo_fixtures::anchor_examples();
     let mut graphs = 0;
-    for file in &files {
+    for example in &examples {
+        let file = &example.path;
         for doc in yaml_documents(file) {
             if doc.get("kind").is_none_or(|k| k != "DynamoGraphDeployment") {
                 continue;
@@ -293,9 +267,8 @@ fn anchor_examples_round_trip() {
         }
     }
     assert!(
-        graphs > 0,
-        "no DynamoGraphDeployment found in {}",
-        dir.display()
+        graphs >= examples.len(),
+        "a DynamoGraphDeployment per anchor example"
     );
 }
 

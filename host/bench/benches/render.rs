@@ -89,12 +89,21 @@ fn call_overhead(c: &mut Criterion) {
     group.bench_function("vllm-validate/wasm", |b| {
         b.iter(|| vllm.validate(black_box(input)).expect("validates"));
     });
+    let granted = std::collections::BTreeSet::new();
+    let limits = config.get_output_limits().clone();
+    let policy = dynamo_plugin_runtime::check::Policy {
+        plugin: "vllm",
+        launcher: None,
+        granted: &granted,
+        declared: &granted,
+        limits: &limits,
+    };
     group.bench_function("output-checks/native", |b| {
         b.iter(|| {
-            dynamo_plugin_runtime::validate::check_output(
+            dynamo_plugin_runtime::check::check_output(
                 black_box(input),
                 black_box(&output),
-                &config,
+                &policy,
             )
             .expect("allowed")
         });

@@ -4,6 +4,8 @@
 mod crdgen;
 mod plugins;
 mod render;
+mod run;
+mod yaml_input;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,8 @@ struct Cli {
 /// Subcommands of the binary.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the operator: reconcile DynamoGraphDeployments on a cluster until SIGTERM.
+    Run(run::Args),
     /// Print every object the operator would create for DynamoGraphDeployment YAML, offline.
     Render(render::Args),
     /// Write the nvidia.com CustomResourceDefinitions as YAML.
@@ -29,6 +33,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
+        Command::Run(args) => run::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Crdgen(args) => crdgen::run(&args),
     };

@@ -5,16 +5,16 @@
 //! YAML stream. All documents are rendered before anything is printed, so a bad document never
 //! leaves half an output behind.
 
-use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use dynamo_api::DynamoGraphDeployment;
-use dynamo_render::{OperatorConfiguration, Orchestrator, RenderConfig, RenderError};
-use serde::Deserialize as _;
+use dynamo_plugin_runtime::contract::text;
+use dynamo_render::{OperatorConfiguration, Orchestrator, RenderConfig, RenderError, names};
 
 use crate::plugins::LoadedPlugins;
+use crate::yaml_input;
 
 /// The Dynamo release whose behaviour this operator reproduces; stamped as a new graph's
 /// `nvidia.com/dynamo-operator-origin-version`, which decides version-gated defaults (for example
@@ -59,41 +59,50 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if graphs.is_empty() {
         bail!("{source}: no DynamoGraphDeployment document found");
     }
-    let config = render_config(args)?;
-    let plugins = LoadedPlugins::load(args.plugin_dir.as_deref())?;
+    let operator = operator_config(args.config.as_deref())?;
+    let config = render_config(args, operator.clone());
+    let plugins = LoadedPlugins::load(args.plugin_dir.as_deref(), &operator)?;
 
     let mut stream = String::new();
-    let mut warnings = Vec::new();
+    let mut notes = plugins.notes();
     for graph in &graphs {
         let name = graph.metadata.name.as_deref().unwrap_or("<unnamed>");
+        let shown = names::printable(name);
         let rendered = dynamo_render::render(graph, &config, plugins.registry()).map_err(|e| {
-            anyhow::anyhow!("{source}: DynamoGraphDeployment {name}: {}", one_line(&e))
+            anyhow::anyhow!("{source}: DynamoGraphDeployment {shown}: {}", one_line(&e))
         })?;
         if !stream.is_empty() {
             stream.push_str("---\n");
         }
-        stream.push_str(&dynamo_render::to_yaml_stream(&rendered.objects));
-        for secret in &rendered.ssh_key_secrets {
-            // A key pair is random, so it is made at reconcile time; the stream only names it.
-            let _ = writeln!(
-                stream,
-                "# Secret {secret}: SSH key pair (private.key, private.key.pub) the operator generates in namespace {}",
-                graph
-                    .metadata
-                    .namespace
-                    .as_deref()
-                    .unwrap_or(&config.default_namespace)
-            );
-        }
-        warnings.extend(
-            rendered
-                .warnings
-                .iter()
-                .map(|w| format!("warning: {name}: {}: {}", w.field_path, w.message)),
+        stream.push_str(
+            &dynamo_render::to_yaml_stream(&rendered.objects)
+                .map_err(|e| anyhow::anyhow!("{source}: DynamoGraphDeployment {shown}: {e}"))?,
         );
+        let namespace = graph
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or(&config.default_namespace);
+        for secret in &rendered.ssh_key_secrets {
+            // A key pair is random, so the operator makes it at reconcile time; only the YAML
+            // serializer writes into the stream, so the note goes to standard error.
+            notes.push(format!(
+                "note: {shown}: the operator generates SSH key-pair Secret {} (private.key, \
+                 private.key.pub) in namespace {} at reconcile time",
+                names::printable(secret),
+                names::printable(namespace)
+            ));
+        }
+        notes.extend(rendered.warnings.iter().map(|w| {
+            format!(
+                "warning: {shown}: {}: {}",
+                text::one_line(&w.field_path, 512),
+                text::one_line(&w.message, 1024)
+            )
+        }));
     }
-    for warning in warnings {
-        eprintln!("{warning}");
+    for note in notes {
+        eprintln!("{note}");
     }
     std::io::stdout()
         .lock()
@@ -102,24 +111,28 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the render configuration from the flags and the optional config file.
-fn render_config(args: &Args) -> anyhow::Result<RenderConfig> {
-    let operator = match &args.config {
+/// Reads the operator configuration file, or the defaults.
+pub fn operator_config(path: Option<&Path>) -> anyhow::Result<OperatorConfiguration> {
+    match path {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
             OperatorConfiguration::from_yaml(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
         }
-        None => OperatorConfiguration::default(),
-    };
+        None => Ok(OperatorConfiguration::default()),
+    }
+}
+
+/// Builds the render configuration from the flags and the operator configuration.
+fn render_config(args: &Args, operator: OperatorConfiguration) -> RenderConfig {
     let mut config = RenderConfig::new(operator)
         .with_operator_version(args.operator_version.clone())
         .with_default_namespace(args.namespace.clone());
     if let Some(orchestrator) = args.orchestrator {
         config = config.with_orchestrator(orchestrator);
     }
-    Ok(config)
+    config
 }
 
 fn display_name(path: &Path) -> String {
@@ -146,20 +159,16 @@ fn read_input(path: &Path) -> std::io::Result<String> {
 /// would prune them (or reject them under strict validation), so a typo never renders silently.
 pub fn parse_graphs(text: &str) -> Result<Vec<DynamoGraphDeployment>, String> {
     let mut graphs = Vec::new();
-    for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
-        let at = format!("document {}", index + 1);
-        let mut value = serde_json::Value::deserialize(document)
-            .map_err(|e| format!("{at}: invalid YAML: {e}"))?;
-        if value.is_null() {
-            continue; // an empty document, e.g. after a trailing `---`
-        }
+    for (number, mut value) in yaml_input::documents(text)? {
+        let at = format!("document {number}");
         let api_version = value.get("apiVersion").and_then(|v| v.as_str());
         let kind = value.get("kind").and_then(|v| v.as_str());
         match (api_version, kind) {
             (Some("nvidia.com/v1alpha1"), Some("DynamoGraphDeployment")) => {}
             (Some(other), Some("DynamoGraphDeployment")) => {
                 return Err(format!(
-                    "{at}: apiVersion: DynamoGraphDeployment is served as nvidia.com/v1alpha1, got {other}"
+                    "{at}: apiVersion: DynamoGraphDeployment is served as nvidia.com/v1alpha1, got {}",
+                    names::printable(other)
                 ));
             }
             (_, Some(_)) => continue,
@@ -168,8 +177,7 @@ pub fn parse_graphs(text: &str) -> Result<Vec<DynamoGraphDeployment>, String> {
         let name = value
             .pointer("/metadata/name")
             .and_then(|v| v.as_str())
-            .unwrap_or("<unnamed>")
-            .to_owned();
+            .map_or_else(|| "<unnamed>".to_owned(), names::printable);
         let at = format!("{at} (DynamoGraphDeployment {name})");
         // Checked above; the typed graph carries its type information itself.
         if let Some(object) = value.as_object_mut() {
@@ -182,9 +190,15 @@ pub fn parse_graphs(text: &str) -> Result<Vec<DynamoGraphDeployment>, String> {
                 unknown.push(field_path(&path))
             }),
         )
-        .map_err(|e| format!("{at}: {}: {}", e.path(), e.inner()))?;
+        .map_err(|e| {
+            format!(
+                "{at}: {}: {}",
+                e.path(),
+                text::one_line(&e.inner().to_string(), 1024)
+            )
+        })?;
         if let Some(field) = unknown.first() {
-            return Err(format!("{at}: {field}: unknown field"));
+            return Err(format!("{at}: {}: unknown field", names::printable(field)));
         }
         graphs.push(graph);
     }
@@ -210,5 +224,6 @@ fn field_path(path: &serde_ignored::Path<'_>) -> String {
 
 /// Folds a render error onto one line (a validation error may carry several findings).
 fn one_line(error: &RenderError) -> String {
-    error.to_string().lines().collect::<Vec<_>>().join("; ")
+    let joined = error.to_string().lines().collect::<Vec<_>>().join("; ");
+    text::one_line(&joined, 8192)
 }

@@ -16,32 +16,12 @@ fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn anchor_dir() -> PathBuf {
-    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
-        || workspace().join("../shared/anchor-examples"),
-        PathBuf::from,
-    )
-}
-
+/// Every anchor example file (`tests/fixtures/dynamo/examples/*.yaml`).
 fn anchors() -> Vec<PathBuf> {
-    let dir = anchor_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "anchor examples not found at {} ({e}); set DYNAMO_ANCHOR_EXAMPLES",
-                dir.display()
-            )
-        })
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 8,
-        "expected the 8 anchor examples in {}",
-        dir.display()
-    );
-    files
+    dynamo_fixtures::anchor_examples()
+        .into_iter()
+        .map(|e| e.path)
+        .collect()
 }
 
 fn render(args: &[&str], stdin: Option<&str>) -> Output {
@@ -151,7 +131,7 @@ fn anchor_examples_match_their_goldens_under_every_orchestrator() {
 
 #[test]
 fn output_is_byte_for_byte_deterministic_and_stdin_works() {
-    let file = anchor_dir().join("vllm-disagg-multinode.yaml");
+    let file = dynamo_fixtures::anchor_example("vllm-disagg-multinode").path;
     let path = file.to_string_lossy().into_owned();
     let first = render(&["-f", &path, "--orchestrator", "grove"], None);
     let second = render(&["-f", &path, "--orchestrator", "grove"], None);
@@ -226,7 +206,7 @@ fn unknown_backend_is_rejected_with_the_field() {
 
 #[test]
 fn multinode_without_an_orchestrator_is_rejected() {
-    let file = anchor_dir().join("vllm-disagg-multinode.yaml");
+    let file = dynamo_fixtures::anchor_example("vllm-disagg-multinode").path;
     let out = render(
         &[
             "-f",

@@ -18,6 +18,8 @@ use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -104,9 +106,10 @@ impl PrecompiledCache {
         wasm: &[u8],
         sha256: &str,
         label: &str,
+        timeout: Duration,
     ) -> Result<(Component, CacheOutcome), String> {
         let Some(path) = self.artifact_path(sha256) else {
-            let component = Component::new(engine, wasm).map_err(|e| format!("{e:#}"))?;
+            let component = compile(engine, wasm, timeout)?;
             return Ok((component, CacheOutcome::Disabled));
         };
         let digest_path = digest_path(&path);
@@ -138,7 +141,7 @@ impl PrecompiledCache {
             let _ = fs::remove_file(&digest_path);
         }
 
-        let component = Component::new(engine, wasm).map_err(|e| format!("{e:#}"))?;
+        let component = compile(engine, wasm, timeout)?;
         match component.serialize() {
             Ok(artifact) => {
                 if let Err(e) = store(&path, &digest_path, &artifact) {
@@ -152,6 +155,29 @@ impl PrecompiledCache {
             Err(e) => tracing::warn!(plugin = label, "cannot serialize compiled plugin: {e:#}"),
         }
         Ok((component, outcome))
+    }
+}
+
+/// Compiles `wasm` on a thread of its own and waits at most `timeout` for it.
+///
+/// Cranelift cannot be interrupted, so a compilation past the timeout runs on until it ends and
+/// its result is dropped; the caller gets its answer on time.
+fn compile(engine: &Engine, wasm: &[u8], timeout: Duration) -> Result<Component, String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let engine = engine.clone();
+    let wasm = wasm.to_vec();
+    std::thread::Builder::new()
+        .name("dynamo-plugin-compile".into())
+        .spawn(move || {
+            let _ = tx.send(Component::new(&engine, &wasm).map_err(|e| format!("{e:#}")));
+        })
+        .map_err(|e| format!("cannot start a compile thread: {e}"))?;
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "compiling took longer than {timeout:?} (RuntimeConfig::compile_timeout)"
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err("the compile thread panicked".into()),
     }
 }
 

@@ -1,31 +1,80 @@
-//! [`RuntimeConfig`]: limits, cache location and the output allow-list switches.
+//! [`RuntimeConfig`]: limits, cache location, per-plugin capability grants.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use dynamo_plugin_contract::Capability;
 
 /// Default per-call deadline.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(100);
 /// Default epoch tick (deadline resolution).
 pub const DEFAULT_EPOCH_TICK: Duration = Duration::from_millis(5);
-/// Default cap on a plugin instance's linear memory: 64 MiB.
+/// Default cap on all of a plugin instance's linear memories together: 64 MiB.
 pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
 /// Default number of plugin instances that may be alive at once.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 32;
 /// Default bytes of a plugin's stdout and of its stderr kept for error messages.
 pub const DEFAULT_OUTPUT_CAPTURE: usize = 4096;
+/// Default cap on the bytes a call may return (pod template, extra objects and warnings).
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// Default cap on warnings per render call (more are dropped, with a note).
+pub const DEFAULT_MAX_WARNINGS: usize = 32;
+/// Default cap on diagnostics per validate call (more are dropped, with a note).
+pub const DEFAULT_MAX_DIAGNOSTICS: usize = 64;
+/// Default cap on the bytes of one warning, diagnostic or error message (longer ones are cut).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024;
+/// Default cap on extra objects per render call.
+pub const DEFAULT_MAX_EXTRA_OBJECTS: usize = 16;
+/// Default cap on the size of a plugin component.
+pub const DEFAULT_MAX_COMPONENT_BYTES: usize = 16 << 20;
+/// Default cap on the time compiling one plugin may take.
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Caps on what one plugin call may hand back to the host.
+///
+/// The defaults fit the built-in plugins many times over: a vLLM render returns about 6 KiB, the
+/// MPI leader about 10 KiB, with at most one extra object and one warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// Bytes a call may return in all (pod template, extra objects, warnings). Default 1 MiB.
+    /// Enforced while wasmtime copies the result out of the plugin (hostcall fuel), so a larger
+    /// output fails before the host has allocated it.
+    pub max_output_bytes: usize,
+    /// Warnings per render call; more are dropped with a note. Default 32.
+    pub max_warnings: usize,
+    /// Diagnostics per validate call; more are dropped with a note. Default 64.
+    pub max_diagnostics: usize,
+    /// Bytes of one warning, diagnostic or error message; longer text is cut. Default 1 KiB.
+    pub max_message_bytes: usize,
+    /// Extra objects per render call; more fail the call. Default 16.
+    pub max_extra_objects: usize,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        Self {
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_warnings: DEFAULT_MAX_WARNINGS,
+            max_diagnostics: DEFAULT_MAX_DIAGNOSTICS,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_extra_objects: DEFAULT_MAX_EXTRA_OBJECTS,
+        }
+    }
+}
 
 /// Configuration of a [`crate::PluginRuntime`], built with chained setters.
 ///
 /// ```
 /// use std::time::Duration;
 /// use dynamo_plugin_runtime::RuntimeConfig;
+/// use dynamo_plugin_runtime::contract::Capability;
 ///
 /// let config = RuntimeConfig::new()
 ///     .deadline(Duration::from_millis(250))
 ///     .memory_limit(128 << 20)
 ///     .cache_dir(Some("/var/cache/dynamo/plugins".into()))
-///     .allow_capability("IPC_LOCK");
+///     .grant("my-backend", Capability::AddCapability("IPC_LOCK".into()));
 /// assert_eq!(config.get_deadline(), Duration::from_millis(250));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +85,11 @@ pub struct RuntimeConfig {
     max_concurrent_calls: u32,
     cache_dir: Option<PathBuf>,
     output_capture: usize,
-    allow_privileged: bool,
-    allowed_capabilities: BTreeSet<String>,
-    allow_host_namespaces: bool,
-    allow_host_path: bool,
+    output_limits: OutputLimits,
+    max_component_bytes: usize,
+    compile_timeout: Duration,
+    grants: BTreeMap<String, BTreeSet<Capability>>,
+    allow_builtin_override: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -51,17 +101,18 @@ impl Default for RuntimeConfig {
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             cache_dir: Self::default_cache_dir(),
             output_capture: DEFAULT_OUTPUT_CAPTURE,
-            allow_privileged: false,
-            allowed_capabilities: BTreeSet::new(),
-            allow_host_namespaces: false,
-            allow_host_path: false,
+            output_limits: OutputLimits::default(),
+            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
+            compile_timeout: DEFAULT_COMPILE_TIMEOUT,
+            grants: BTreeMap::new(),
+            allow_builtin_override: true,
         }
     }
 }
 
 impl RuntimeConfig {
     /// The defaults: 100 ms deadline, 64 MiB memory, cache in [`Self::default_cache_dir`],
-    /// nothing privileged allowed.
+    /// [`OutputLimits::default`], no capability granted to any directory plugin.
     pub fn new() -> Self {
         Self::default()
     }
@@ -101,11 +152,11 @@ impl RuntimeConfig {
         self
     }
 
-    /// Cap on each plugin instance's linear memory, in bytes. Default 64 MiB.
+    /// Cap on all linear memories of one plugin instance together, in bytes. Default 64 MiB.
     ///
     /// Growth past it fails inside the plugin (Rust plugins then abort, reported as
     /// [`crate::PluginError::OutOfMemory`]). Every concurrent call reserves a slot of this size
-    /// (virtual address space, committed only as used).
+    /// per memory (virtual address space, committed only as used).
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.memory_limit = bytes;
         self
@@ -131,34 +182,52 @@ impl RuntimeConfig {
     }
 
     /// Bytes of the plugin's stdout and of its stderr kept (first bytes win) for error messages.
-    /// Default 4 KiB each; further output is discarded.
+    /// Default 4 KiB each; further output is dropped, never an error.
     pub fn output_capture(mut self, bytes: usize) -> Self {
         self.output_capture = bytes;
         self
     }
 
-    /// Whether a plugin may make a container privileged. Default `false`.
-    pub fn allow_privileged(mut self, allow: bool) -> Self {
-        self.allow_privileged = allow;
+    /// Caps on what one call may return. Default [`OutputLimits::default`].
+    pub fn output_limits(mut self, limits: OutputLimits) -> Self {
+        self.output_limits = limits;
         self
     }
 
-    /// Allows plugins to add Linux capability `capability` (e.g. `IPC_LOCK`) to containers.
-    /// Default: none allowed.
-    pub fn allow_capability(mut self, capability: impl Into<String>) -> Self {
-        self.allowed_capabilities.insert(capability.into());
+    /// Largest plugin component accepted, in bytes. Default 16 MiB (the built-ins are about
+    /// 1.2 MiB).
+    ///
+    /// Compile time and memory grow with the component: a 31 MB component took 16 s and 665 MB
+    /// to compile. Components made by interpreters (componentize-py) need a higher cap.
+    pub fn max_component_bytes(mut self, bytes: usize) -> Self {
+        self.max_component_bytes = bytes;
         self
     }
 
-    /// Whether a plugin may change `hostNetwork`, `hostPID` or `hostIPC`. Default `false`.
-    pub fn allow_host_namespaces(mut self, allow: bool) -> Self {
-        self.allow_host_namespaces = allow;
+    /// Longest time compiling one plugin may take before its load fails. Default 30 s.
+    ///
+    /// Cranelift cannot be interrupted: the compilation finishes on its own thread and its result
+    /// is dropped, so this bounds how long a load waits, not the CPU it costs; the size cap
+    /// ([`Self::max_component_bytes`]) bounds that.
+    pub fn compile_timeout(mut self, timeout: Duration) -> Self {
+        self.compile_timeout = timeout;
         self
     }
 
-    /// Whether a plugin may add `hostPath` volumes. Default `false`.
-    pub fn allow_host_path(mut self, allow: bool) -> Self {
-        self.allow_host_path = allow;
+    /// Grants `capability` to the plugin named `plugin`. It takes effect only if the plugin also
+    /// declares it. Built-in plugins get exactly what they declare without a grant.
+    pub fn grant(mut self, plugin: impl Into<String>, capability: Capability) -> Self {
+        self.grants
+            .entry(plugin.into())
+            .or_default()
+            .insert(capability);
+        self
+    }
+
+    /// Whether a plugin-directory plugin may replace a built-in of the same name. Default `true`
+    /// (a replacement is logged); `false` refuses the directory plugin.
+    pub fn allow_builtin_override(mut self, allow: bool) -> Self {
+        self.allow_builtin_override = allow;
         self
     }
 
@@ -192,24 +261,29 @@ impl RuntimeConfig {
         self.output_capture
     }
 
-    /// Whether privileged containers are allowed.
-    pub fn get_allow_privileged(&self) -> bool {
-        self.allow_privileged
+    /// The output limits.
+    pub fn get_output_limits(&self) -> &OutputLimits {
+        &self.output_limits
     }
 
-    /// The capabilities plugins may add.
-    pub fn get_allowed_capabilities(&self) -> &BTreeSet<String> {
-        &self.allowed_capabilities
+    /// The largest accepted component, in bytes.
+    pub fn get_max_component_bytes(&self) -> usize {
+        self.max_component_bytes
     }
 
-    /// Whether host namespaces may be changed.
-    pub fn get_allow_host_namespaces(&self) -> bool {
-        self.allow_host_namespaces
+    /// The compile timeout.
+    pub fn get_compile_timeout(&self) -> Duration {
+        self.compile_timeout
     }
 
-    /// Whether `hostPath` volumes may be added.
-    pub fn get_allow_host_path(&self) -> bool {
-        self.allow_host_path
+    /// Capabilities granted to `plugin` by this configuration (built-ins aside).
+    pub fn get_grants(&self, plugin: &str) -> Option<&BTreeSet<Capability>> {
+        self.grants.get(plugin)
+    }
+
+    /// Whether directory plugins may replace built-ins.
+    pub fn get_allow_builtin_override(&self) -> bool {
+        self.allow_builtin_override
     }
 
     /// Number of epoch ticks that make up the deadline (at least 1, plus one for the partial tick
@@ -233,8 +307,9 @@ mod tests {
         assert_eq!(c.get_deadline(), Duration::from_millis(100));
         assert_eq!(c.get_memory_limit(), 64 << 20);
         assert_eq!(c.deadline_ticks(), 21);
-        assert!(!c.get_allow_privileged());
-        assert!(c.get_allowed_capabilities().is_empty());
+        assert_eq!(c.get_grants("mpi"), None);
+        assert!(c.get_allow_builtin_override());
+        assert_eq!(c.get_output_limits().max_output_bytes, 1 << 20);
         assert_eq!(c.get_cache_dir(), None);
     }
 

@@ -44,12 +44,12 @@ pub enum PluginError {
         message: String,
     },
 
-    /// The component does not export the `dynamo:backend@0.1.0` `plugin` world.
+    /// The component does not export the `plugin` world of a served contract version.
     #[error("plugin {plugin} does not implement {expected}: {detail}")]
     VersionMismatch {
         /// The plugin's origin.
         plugin: String,
-        /// The contract the host serves, `dynamo:backend@0.1.0`.
+        /// The contracts the host serves, `dynamo:backend@0.1.0 or dynamo:backend@0.2.0`.
         expected: String,
         /// The contract version the component was built against, when it names one.
         found: Option<String>,
@@ -105,7 +105,7 @@ pub enum PluginError {
         message: String,
     },
 
-    /// The output changes something plugins may not change (see [`crate::validate`]).
+    /// The output changes something plugins may not change (see [`crate::check`]).
     #[error("plugin {plugin} made a forbidden change to {field} for {component}: {message}")]
     ForbiddenChange {
         /// The plugin name.
@@ -116,6 +116,21 @@ pub enum PluginError {
         field: String,
         /// Why it is forbidden.
         message: String,
+    },
+
+    /// The output is larger than an [`crate::config::OutputLimits`] allows.
+    #[error("plugin {plugin} returned too much for {component}: {what} over the limit of {limit}{}", actual.map(|a| format!(" ({a})")).unwrap_or_default())]
+    OutputTooLarge {
+        /// The plugin name.
+        plugin: String,
+        /// The component (service) being rendered.
+        component: String,
+        /// What was counted, e.g. `output bytes`, `extra objects`.
+        what: String,
+        /// The configured limit.
+        limit: usize,
+        /// The amount returned, when known (a result stopped while being copied is not).
+        actual: Option<usize>,
     },
 
     /// The plugin returned its own `plugin-error`.
@@ -176,6 +191,7 @@ impl PluginError {
             | Self::OutOfMemory { plugin, .. }
             | Self::MalformedOutput { plugin, .. }
             | Self::ForbiddenChange { plugin, .. }
+            | Self::OutputTooLarge { plugin, .. }
             | Self::Plugin { plugin, .. }
             | Self::Runtime { plugin, .. } => Some(plugin),
         }
@@ -189,6 +205,7 @@ impl PluginError {
             | Self::OutOfMemory { component, .. }
             | Self::MalformedOutput { component, .. }
             | Self::ForbiddenChange { component, .. }
+            | Self::OutputTooLarge { component, .. }
             | Self::Plugin { component, .. }
             | Self::Runtime { component, .. } => Some(component),
             _ => None,

@@ -23,17 +23,19 @@
 //!   the contract, and pre-linked into an `InstancePre` ([`plugin`]).
 //! - Each call gets a fresh `Store` and instance in a deny-all WASI sandbox ([`sandbox`]) with a
 //!   deadline (default 100 ms) and a memory cap (default 64 MiB) from [`RuntimeConfig`].
-//! - A render's output is checked against an allow-list of what plugins may change
-//!   ([`validate`]).
+//! - A render's output is checked against an allow-list of what plugins may change, with
+//!   capabilities granted per plugin, and against size and count limits ([`check`]).
 //! - Every failure is a typed [`PluginError`] naming the plugin and component ([`error`]); the
 //!   host never panics because a plugin misbehaved.
 //!
 //! # Supported contract versions
-//! `dynamo:backend@0.1.0` (the `plugin` world). A component built against any other version is
-//! rejected with [`PluginError::VersionMismatch`].
+//! `dynamo:backend@0.2.0` and `@0.1.0` (the `plugin` world; a 0.1.0 component declares no
+//! capabilities). A component built against any other version is rejected with
+//! [`PluginError::VersionMismatch`].
 
 mod bindings;
 pub mod cache;
+pub mod check;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -42,13 +44,12 @@ pub mod registry;
 #[cfg(feature = "render")]
 mod render_set;
 pub mod sandbox;
-pub mod validate;
 
 pub use cache::CacheOutcome;
-pub use config::RuntimeConfig;
+pub use config::{OutputLimits, RuntimeConfig};
 pub use engine::{PluginRuntime, PoolStats};
 pub use error::PluginError;
 pub use plugin::{LoadedPlugin, PluginOrigin};
-pub use registry::{PluginRegistry, RegistryBuilder};
+pub use registry::{Overridden, PluginRegistry, RegistryBuilder, Rejected};
 
 pub use dynamo_plugin_contract as contract;

@@ -1,29 +1,37 @@
 //! [`LoadedPlugin`]: one compiled plugin, its metadata, and the per-call instance lifecycle.
 //!
-//! Loading compiles the component (or takes it from the cache), checks that it implements the
-//! `dynamo:backend@0.1.0` `plugin` world, resolves its imports once into an `InstancePre`, and
-//! calls `metadata` once. Every later call creates a fresh `Store` and instance from the
+//! Loading checks the component's size, compiles it (or takes it from the cache) within the compile
+//! timeout, checks that it implements the `plugin` world of a served contract version (0.1.0 or
+//! 0.2.0), resolves its imports once into an `InstancePre`, calls `metadata` once, and works out
+//! its effective capabilities (declared, and granted by the configuration or built in). Every later call creates a fresh `Store` and instance from the
 //! pre-instantiated template (microseconds with the pooling allocator), so no state survives
 //! between calls and a crashed call leaves nothing behind.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use dynamo_plugin_contract::text::one_line;
 use dynamo_plugin_contract::{
-    Diagnostic, Metadata, PluginKind, RenderInput, RenderOutput, WIT_EXPORTS, WIT_PACKAGE,
-    WIT_PACKAGE_ID, WIT_VERSION,
+    Capability, Diagnostic, Metadata, PluginKind, RenderInput, RenderOutput,
+    SUPPORTED_WIT_VERSIONS, WIT_EXPORTS, WIT_PACKAGE,
 };
 use wasmtime::Store;
 use wasmtime::component::Component;
 use wasmtime::component::types::ComponentItem;
 
-use crate::bindings::{self, PluginPre};
+use crate::bindings::{Instance, Pre};
 use crate::cache::{CacheOutcome, sha256_hex};
+use crate::check::{self, Policy, Violation};
 use crate::engine::{PluginRuntime, RuntimeInner};
 use crate::error::{LOAD_COMPONENT, PluginError};
 use crate::sandbox::{SLEEP_REFUSED, SandboxState};
-use crate::validate::{self, Violation};
+
+/// Extra hostcall fuel beyond the output limit, for the record framing of a result.
+const HOSTCALL_FUEL_SLACK: usize = 64 << 10;
+/// What wasmtime says when the hostcall fuel runs out while lifting a result.
+const FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
 
 /// Where a plugin's bytes came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -49,11 +57,13 @@ impl fmt::Display for PluginOrigin {
 /// A compiled, checked plugin, ready to be called from any thread.
 pub struct LoadedPlugin {
     runtime: Arc<RuntimeInner>,
-    pre: PluginPre<SandboxState>,
+    pre: Pre,
     metadata: Metadata,
     origin: PluginOrigin,
     digest: String,
     cache: CacheOutcome,
+    declared: BTreeSet<Capability>,
+    granted: BTreeSet<Capability>,
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -63,6 +73,8 @@ impl fmt::Debug for LoadedPlugin {
             .field("origin", &self.origin)
             .field("digest", &self.digest)
             .field("cache", &self.cache)
+            .field("contract", &self.pre.version())
+            .field("granted", &self.granted)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +90,17 @@ impl PluginRuntime {
     pub fn load(&self, origin: PluginOrigin, wasm: &[u8]) -> Result<LoadedPlugin, PluginError> {
         let inner = &self.inner;
         let label = origin.to_string();
+        let limit = inner.config.get_max_component_bytes();
+        if wasm.len() > limit {
+            return Err(PluginError::Load {
+                plugin: label,
+                message: format!(
+                    "the component is {} bytes, more than the {limit} allowed \
+                     (RuntimeConfig::max_component_bytes)",
+                    wasm.len()
+                ),
+            });
+        }
         let digest = sha256_hex(wasm);
         if !wasm.starts_with(b"\0asm") {
             return Err(PluginError::Compile {
@@ -87,12 +110,18 @@ impl PluginRuntime {
         }
         let (component, cache) = inner
             .cache
-            .load_or_compile(&inner.engine, wasm, &digest, &label)
+            .load_or_compile(
+                &inner.engine,
+                wasm,
+                &digest,
+                &label,
+                inner.config.get_compile_timeout(),
+            )
             .map_err(|message| PluginError::Compile {
                 plugin: label.clone(),
                 message,
             })?;
-        check_contract(&inner.engine, &component, &label)?;
+        let versions = contract_versions(&inner.engine, &component, &label)?;
         let instance_pre =
             inner
                 .linker
@@ -101,11 +130,24 @@ impl PluginRuntime {
                     plugin: label.clone(),
                     message: format!("it needs imports the sandbox does not provide: {e:#}"),
                 })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| PluginError::VersionMismatch {
+        // A component that names its version is checked against that version; one that does not
+        // (no import of the types interface) is tried against each, newest first.
+        let mut last_error = String::new();
+        let mut pre = None;
+        for version in versions {
+            match Pre::new(version, instance_pre.clone()) {
+                Ok(found) => {
+                    pre = Some(found);
+                    break;
+                }
+                Err(e) => last_error = format!("{e:#}"),
+            }
+        }
+        let pre = pre.ok_or_else(|| PluginError::VersionMismatch {
             plugin: label.clone(),
-            expected: WIT_PACKAGE_ID.into(),
+            expected: expected_versions(),
             found: None,
-            detail: format!("{e:#}"),
+            detail: last_error,
         })?;
         let mut plugin = LoadedPlugin {
             runtime: Arc::clone(inner),
@@ -114,12 +156,51 @@ impl PluginRuntime {
             origin,
             digest,
             cache,
+            declared: BTreeSet::new(),
+            granted: BTreeSet::new(),
         };
-        let metadata = plugin.call(LOAD_COMPONENT, |store, p| p.call_metadata(store))?;
-        plugin.metadata = bindings::metadata(metadata);
+        plugin.metadata = plugin.call(LOAD_COMPONENT, |store, p| p.metadata(store))?;
         check_metadata(&plugin.metadata, &label)?;
+        plugin.declared = declared_capabilities(&plugin.metadata, &label)?;
+        plugin.granted = match &plugin.origin {
+            // The operator ships the built-ins: they get exactly what they declare.
+            PluginOrigin::Builtin(_) => plugin.declared.clone(),
+            _ => match inner.config.get_grants(&plugin.metadata.name) {
+                Some(grants) => plugin.declared.intersection(grants).cloned().collect(),
+                None => BTreeSet::new(),
+            },
+        };
+        for missing in plugin.declared.difference(&plugin.granted) {
+            tracing::warn!(
+                plugin = %plugin.metadata.name,
+                capability = %missing,
+                "plugin declares a capability the configuration does not grant; outputs that need it will be refused"
+            );
+        }
         Ok(plugin)
     }
+}
+
+/// Every served contract version, for messages: `dynamo:backend@0.1.0 or @0.2.0`.
+fn expected_versions() -> String {
+    let versions: Vec<String> = SUPPORTED_WIT_VERSIONS
+        .iter()
+        .map(|v| format!("{WIT_PACKAGE}@{v}"))
+        .collect();
+    versions.join(" or ")
+}
+
+/// The declared capabilities, parsed; an unknown one fails the load.
+fn declared_capabilities(m: &Metadata, label: &str) -> Result<BTreeSet<Capability>, PluginError> {
+    m.capabilities
+        .iter()
+        .map(|name| {
+            name.parse::<Capability>().map_err(|e| PluginError::Load {
+                plugin: label.to_owned(),
+                message: format!("{} declares an {e}", m.name),
+            })
+        })
+        .collect()
 }
 
 impl LoadedPlugin {
@@ -153,48 +234,121 @@ impl LoadedPlugin {
         self.metadata.kind == PluginKind::Launcher
     }
 
-    /// Renders one pod template, then checks the output (see [`crate::validate`]).
+    /// True for a plugin embedded in the operator.
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.origin, PluginOrigin::Builtin(_))
+    }
+
+    /// The contract version the component was built against (`0.1.0` or `0.2.0`).
+    pub fn contract_version(&self) -> &'static str {
+        self.pre.version()
+    }
+
+    /// Capabilities the plugin declares in its metadata.
+    pub fn declared_capabilities(&self) -> &BTreeSet<Capability> {
+        &self.declared
+    }
+
+    /// Capabilities in effect: declared and granted (built-ins: declared).
+    pub fn granted_capabilities(&self) -> &BTreeSet<Capability> {
+        &self.granted
+    }
+
+    /// Renders one pod template, then checks the output (see [`crate::check`]) and tidies its
+    /// warnings (one line each, at most [`crate::config::OutputLimits::max_warnings`]).
     ///
     /// Blocking and CPU-bound, bounded by the configured deadline: call it from a plain thread or
     /// `spawn_blocking`. Called from inside a Tokio runtime it runs on a scoped helper thread
     /// (the WASI bindings must not block a runtime thread), which adds a thread spawn per call.
     pub fn render(&self, input: &RenderInput) -> Result<RenderOutput, PluginError> {
         let component = input.component.service_name.as_str();
-        let wit_input = bindings::render_input(input);
-        let output = match self.call(component, |store, p| p.call_render(store, &wit_input))? {
-            Ok(output) => bindings::render_output(output),
+        let limits = self.runtime.config.get_output_limits();
+        let mut output = match self.call(component, |store, p| p.render(store, input))? {
+            Ok(output) => output,
             Err(error) => {
                 return Err(PluginError::Plugin {
                     plugin: self.name().to_owned(),
                     component: component.to_owned(),
-                    error: bindings::plugin_error(error),
+                    error: tidy_plugin_error(error, limits.max_message_bytes),
                 });
             }
         };
-        validate::check_output(input, &output, &self.runtime.config).map_err(|v| match v {
-            Violation::Malformed(message) => PluginError::MalformedOutput {
-                plugin: self.name().to_owned(),
-                component: component.to_owned(),
-                message,
-            },
-            Violation::Forbidden { field, message } => PluginError::ForbiddenChange {
-                plugin: self.name().to_owned(),
-                component: component.to_owned(),
-                field,
-                message,
-            },
-        })?;
+        let policy = Policy {
+            plugin: self.name(),
+            launcher: self.metadata.multinode_launcher.as_deref(),
+            granted: &self.granted,
+            declared: &self.declared,
+            limits,
+        };
+        check::check_output(input, &output, &policy).map_err(|v| self.violation(component, v))?;
+        output.warnings = tidy_list(
+            std::mem::take(&mut output.warnings),
+            limits.max_warnings,
+            limits.max_message_bytes,
+            |dropped| format!("{dropped} more warnings were dropped"),
+        );
         Ok(output)
     }
 
     /// Runs the plugin's admission checks on a component; an empty list means valid.
     ///
-    /// Same threading rules as [`LoadedPlugin::render`].
+    /// Messages are made one line each and at most
+    /// [`crate::config::OutputLimits::max_diagnostics`] are kept; a field path outside the
+    /// component's service (`spec.services.<name>`) is replaced by the service's own path, since a
+    /// plugin speaks only for the component it was given. Same threading rules as
+    /// [`LoadedPlugin::render`].
     pub fn validate(&self, input: &RenderInput) -> Result<Vec<Diagnostic>, PluginError> {
         let component = input.component.service_name.as_str();
-        let wit_input = bindings::render_input(input);
-        let diagnostics = self.call(component, |store, p| p.call_validate(store, &wit_input))?;
-        Ok(diagnostics.into_iter().map(bindings::diagnostic).collect())
+        let limits = self.runtime.config.get_output_limits();
+        let found = self.call(component, |store, p| p.validate(store, input))?;
+        let service = format!("spec.services.{component}");
+        let max = limits.max_message_bytes;
+        let kept = found.len().min(limits.max_diagnostics);
+        let mut diagnostics: Vec<Diagnostic> = found
+            .iter()
+            .take(kept)
+            .map(|d| Diagnostic {
+                field_path: within_service(&d.field_path, &service),
+                message: one_line(&d.message, max),
+                severity: d.severity,
+            })
+            .collect();
+        if found.len() > kept {
+            diagnostics.push(Diagnostic::warning(
+                service,
+                format!("{} more diagnostics were dropped", found.len() - kept),
+            ));
+        }
+        Ok(diagnostics)
+    }
+
+    fn violation(&self, component: &str, violation: Violation) -> PluginError {
+        let plugin = self.name().to_owned();
+        let component = component.to_owned();
+        match violation {
+            Violation::Malformed(message) => PluginError::MalformedOutput {
+                plugin,
+                component,
+                message,
+            },
+            Violation::Forbidden { field, message } => PluginError::ForbiddenChange {
+                plugin,
+                component,
+                field,
+                message,
+            },
+            Violation::OverLimit {
+                what,
+                limit,
+                actual,
+            } => PluginError::OutputTooLarge {
+                plugin,
+                component,
+                what,
+                limit,
+                actual: Some(actual),
+            },
+        }
     }
 
     /// The name used in errors: the metadata name once known, else the origin.
@@ -210,7 +364,7 @@ impl LoadedPlugin {
     fn call<R, F>(&self, component: &str, f: F) -> Result<R, PluginError>
     where
         R: Send,
-        F: FnOnce(&mut Store<SandboxState>, &bindings::Plugin) -> wasmtime::Result<R> + Send,
+        F: FnOnce(&mut Store<SandboxState>, &Instance) -> wasmtime::Result<R> + Send,
     {
         if tokio::runtime::Handle::try_current().is_err() {
             return self.call_here(component, f);
@@ -234,13 +388,22 @@ impl LoadedPlugin {
     fn call_here<R>(
         &self,
         component: &str,
-        f: impl FnOnce(&mut Store<SandboxState>, &bindings::Plugin) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<SandboxState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, PluginError> {
         let inner = &self.runtime;
         let mut store = Store::new(&inner.engine, SandboxState::new(&inner.config));
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(inner.config.deadline_ticks());
         store.epoch_deadline_trap();
+        // Bounds what wasmtime copies out of the plugin for one result (and for each WASI call),
+        // before the host allocates it.
+        store.set_hostcall_fuel(
+            inner
+                .config
+                .get_output_limits()
+                .max_output_bytes
+                .saturating_add(HOSTCALL_FUEL_SLACK),
+        );
         let result = self
             .pre
             .instantiate(&mut store)
@@ -294,6 +457,15 @@ impl LoadedPlugin {
             };
         }
         let (message, backtrace) = describe_trap(&error);
+        if message.contains(FUEL_EXHAUSTED) {
+            return PluginError::OutputTooLarge {
+                plugin,
+                component,
+                what: "output bytes".into(),
+                limit: config.get_output_limits().max_output_bytes,
+                actual: None,
+            };
+        }
         let message = if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
             format!("the plugin called exit({})", exit.0)
         } else if message.contains(SLEEP_REFUSED) {
@@ -301,12 +473,13 @@ impl LoadedPlugin {
         } else {
             message
         };
+        let max = config.get_output_limits().max_message_bytes;
         PluginError::Trap {
             plugin,
             component,
-            message,
+            message: one_line(&message, max),
             backtrace,
-            output: store.data().stderr(),
+            output: one_line(&store.data().stderr(), config.get_output_capture()),
         }
     }
 }
@@ -325,15 +498,17 @@ fn describe_trap(error: &wasmtime::Error) -> (String, String) {
     (message, backtrace)
 }
 
-/// Checks, before linking, that the component speaks this contract version.
-fn check_contract(
+/// The contract versions the component may speak: the one its imports name (checked to be
+/// served), or every served version, newest first, when it names none. Also checks that the
+/// world's functions are exported.
+fn contract_versions(
     engine: &wasmtime::Engine,
     component: &Component,
     label: &str,
-) -> Result<(), PluginError> {
+) -> Result<Vec<&'static str>, PluginError> {
     let mismatch = |found: Option<String>, detail: String| PluginError::VersionMismatch {
         plugin: label.to_owned(),
-        expected: WIT_PACKAGE_ID.to_owned(),
+        expected: expected_versions(),
         found,
         detail,
     };
@@ -344,14 +519,27 @@ fn check_contract(
         .map(|(name, _)| name.to_owned())
         .chain(ty.exports(engine).map(|(name, _)| name.to_owned()))
         .collect();
+    let mut named: Option<&'static str> = None;
     for name in &names {
         if let Some(rest) = name.strip_prefix(&prefix) {
             let version = rest.split_once('@').map(|(_, v)| v);
-            if version != Some(WIT_VERSION) {
-                return Err(mismatch(
-                    version.map(str::to_owned),
-                    format!("it was built against `{name}`"),
-                ));
+            match SUPPORTED_WIT_VERSIONS.iter().find(|v| Some(**v) == version) {
+                Some(v) if named.is_none_or(|n| n == *v) => named = Some(v),
+                Some(v) => {
+                    return Err(mismatch(
+                        Some((*v).to_owned()),
+                        format!(
+                            "it mixes contract versions ({name} and {})",
+                            named.unwrap_or_default()
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(mismatch(
+                        version.map(str::to_owned),
+                        format!("it was built against `{name}`"),
+                    ));
+                }
             }
         }
     }
@@ -375,7 +563,59 @@ fn check_contract(
             }
         }
     }
-    Ok(())
+    Ok(match named {
+        Some(version) => vec![version],
+        None => SUPPORTED_WIT_VERSIONS.iter().rev().copied().collect(),
+    })
+}
+
+/// A plugin's own error with its messages made one line and bounded.
+fn tidy_plugin_error(
+    error: dynamo_plugin_contract::PluginError,
+    max: usize,
+) -> dynamo_plugin_contract::PluginError {
+    use dynamo_plugin_contract::PluginError as E;
+    match error {
+        E::InvalidInput(d) => E::InvalidInput(Diagnostic {
+            field_path: one_line(&d.field_path, max),
+            message: one_line(&d.message, max),
+            severity: d.severity,
+        }),
+        E::Unsupported(m) => E::Unsupported(one_line(&m, max)),
+        E::Internal(m) => E::Internal(one_line(&m, max)),
+    }
+}
+
+/// At most `max` items, each made one line of at most `max_bytes`; a note replaces the rest.
+fn tidy_list(
+    items: Vec<String>,
+    max: usize,
+    max_bytes: usize,
+    note: impl FnOnce(usize) -> String,
+) -> Vec<String> {
+    let total = items.len();
+    let mut kept: Vec<String> = items
+        .into_iter()
+        .take(max)
+        .map(|w| one_line(&w, max_bytes))
+        .collect();
+    if total > max {
+        kept.push(note(total - max));
+    }
+    kept
+}
+
+/// `path` when it lies inside `service` (`spec.services.<name>`), else `service` itself.
+fn within_service(path: &str, service: &str) -> String {
+    let inside = path == service
+        || path
+            .strip_prefix(service)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['));
+    if inside {
+        one_line(path, 512)
+    } else {
+        service.to_owned()
+    }
 }
 
 fn names_list(ty: &wasmtime::component::types::Component, engine: &wasmtime::Engine) -> String {

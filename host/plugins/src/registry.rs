@@ -2,12 +2,17 @@
 //!
 //! Sources, in order: the built-ins embedded in the operator (`dynamo-plugin-builtins`), then
 //! every `*.wasm` file of the `--plugin-dir` directory (sorted by file name). A directory plugin
-//! whose metadata name equals a built-in's replaces that built-in, which is how an operator ships
-//! a fixed or newer backend without a rebuild. The registry is checked as a whole when built:
-//! names are unique per source, every framework and every Python module belongs to one plugin, and
-//! every `multinode-launcher` names a loaded launcher. Metadata is read once, at load.
+//! whose metadata name equals a built-in's replaces that built-in (logged, and refused when
+//! [`crate::RuntimeConfig::allow_builtin_override`] is off), which is how an operator ships a fixed
+//! or newer backend without a rebuild.
+//!
+//! Each directory plugin is loaded and checked on its own: one that fails to load, shares its
+//! name with another directory plugin, claims a framework or Python module another plugin claims,
+//! or names a launcher that is not loaded is **rejected** and recorded
+//! ([`PluginRegistry::rejected`]); the other plugins stay. Only an inconsistent set of built-ins
+//! fails the registry as a whole, since that is a defect of the operator itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,11 +26,36 @@ pub struct PluginRegistry {
     plugins: BTreeMap<String, Arc<LoadedPlugin>>,
     frameworks: BTreeMap<String, String>,
     modules: BTreeMap<String, String>,
+    rejected: Vec<Rejected>,
+    overridden: Vec<Overridden>,
+}
+
+/// A directory plugin that is not in the registry, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// Where it came from (its file).
+    pub origin: String,
+    /// Its metadata name, when it loaded far enough to have one.
+    pub name: Option<String>,
+    /// Why it was rejected.
+    pub error: Arc<PluginError>,
+}
+
+/// A built-in replaced by a directory plugin of the same name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    /// The plugin name.
+    pub name: String,
+    /// Where the replacement came from.
+    pub by: String,
 }
 
 impl PluginRegistry {
     /// Loads the built-ins and, when given, every `*.wasm` of `plugin_dir` (overriding built-ins
     /// by name). The usual way to build the operator's registry.
+    ///
+    /// Fails only when the directory cannot be read or the built-ins are inconsistent; a bad
+    /// directory plugin is rejected ([`Self::rejected`]) and the others are kept.
     pub fn load(runtime: &PluginRuntime, plugin_dir: Option<&Path>) -> Result<Self, PluginError> {
         let mut builder = Self::builder(runtime).builtins()?;
         if let Some(dir) = plugin_dir {
@@ -40,6 +70,7 @@ impl PluginRegistry {
             runtime,
             builtins: Vec::new(),
             overrides: Vec::new(),
+            rejected: Vec::new(),
         }
     }
 
@@ -75,6 +106,16 @@ impl PluginRegistry {
         self.plugins.values()
     }
 
+    /// Directory plugins that were not loaded, and why.
+    pub fn rejected(&self) -> &[Rejected] {
+        &self.rejected
+    }
+
+    /// Built-ins replaced by directory plugins.
+    pub fn overridden(&self) -> &[Overridden] {
+        &self.overridden
+    }
+
     /// Number of plugins.
     pub fn len(&self) -> usize {
         self.plugins.len()
@@ -92,6 +133,7 @@ pub struct RegistryBuilder<'a> {
     runtime: &'a PluginRuntime,
     builtins: Vec<LoadedPlugin>,
     overrides: Vec<LoadedPlugin>,
+    rejected: Vec<Rejected>,
 }
 
 impl RegistryBuilder<'_> {
@@ -112,6 +154,8 @@ impl RegistryBuilder<'_> {
     }
 
     /// Loads every `*.wasm` file of `dir` (sorted by name); they override built-ins by name.
+    ///
+    /// A file that does not load is recorded as rejected; only an unreadable directory fails.
     pub fn plugin_dir(mut self, dir: &Path) -> Result<Self, PluginError> {
         let unreadable = |e: std::io::Error| PluginError::Load {
             plugin: dir.display().to_string(),
@@ -126,7 +170,17 @@ impl RegistryBuilder<'_> {
         }
         paths.sort();
         for path in paths {
-            self.overrides.push(self.runtime.load_file(&path)?);
+            match self.runtime.load_file(&path) {
+                Ok(plugin) => self.overrides.push(plugin),
+                Err(error) => {
+                    tracing::warn!(plugin = %path.display(), "plugin rejected: {error}");
+                    self.rejected.push(Rejected {
+                        origin: path.display().to_string(),
+                        name: None,
+                        error: Arc::new(error),
+                    });
+                }
+            }
         }
         Ok(self)
     }
@@ -137,64 +191,209 @@ impl RegistryBuilder<'_> {
         self
     }
 
-    /// Resolves overrides, checks consistency and indexes the plugins.
+    /// Resolves overrides, rejects inconsistent directory plugins and indexes the rest.
+    ///
+    /// Fails only when the built-ins themselves are inconsistent.
     pub fn build(self) -> Result<PluginRegistry, PluginError> {
-        let mut plugins: BTreeMap<String, Arc<LoadedPlugin>> = BTreeMap::new();
-        for (source, list) in [
-            ("built-in", self.builtins),
-            ("plugin directory", self.overrides),
-        ] {
-            let mut seen: BTreeMap<String, String> = BTreeMap::new();
-            for plugin in list {
-                let name = plugin.name().to_owned();
-                if let Some(first) = seen.insert(name.clone(), plugin.origin().to_string()) {
-                    return Err(PluginError::Registry {
-                        message: format!(
-                            "two {source} plugins are named {name}: {first} and {}",
-                            plugin.origin()
+        let allow_override = self.runtime.config().get_allow_builtin_override();
+        let mut rejected = self.rejected;
+        let reject = |rejected: &mut Vec<Rejected>, plugin: &LoadedPlugin, message: String| {
+            tracing::warn!(plugin = %plugin.origin(), "plugin rejected: {message}");
+            rejected.push(Rejected {
+                origin: plugin.origin().to_string(),
+                name: Some(plugin.name().to_owned()),
+                error: Arc::new(PluginError::Registry { message }),
+            });
+        };
+
+        let mut builtins: BTreeMap<String, Arc<LoadedPlugin>> = BTreeMap::new();
+        for plugin in self.builtins {
+            let name = plugin.name().to_owned();
+            if let Some(first) = builtins.insert(name.clone(), Arc::new(plugin)) {
+                return Err(PluginError::Registry {
+                    message: format!("two built-in plugins are named {name} ({})", first.origin()),
+                });
+            }
+        }
+        check_claims(&builtins)?;
+
+        // Directory plugins: a name used twice is ambiguous, so neither is taken.
+        let mut by_name: BTreeMap<String, Vec<LoadedPlugin>> = BTreeMap::new();
+        for plugin in self.overrides {
+            by_name
+                .entry(plugin.name().to_owned())
+                .or_default()
+                .push(plugin);
+        }
+        let mut candidates: Vec<LoadedPlugin> = Vec::new();
+        for (name, mut same) in by_name {
+            if same.len() > 1 {
+                let origins: Vec<String> = same.iter().map(|p| p.origin().to_string()).collect();
+                for plugin in &same {
+                    reject(
+                        &mut rejected,
+                        plugin,
+                        format!(
+                            "two plugin directory plugins are named {name}: {}",
+                            origins.join(" and ")
                         ),
-                    });
+                    );
                 }
-                if let Some(replaced) = plugins.insert(name.clone(), Arc::new(plugin)) {
-                    tracing::info!(plugin = %name, replaced = %replaced.origin(), "plugin directory overrides a built-in");
+            } else if let Some(plugin) = same.pop() {
+                if builtins.contains_key(&name) && !allow_override {
+                    reject(
+                        &mut rejected,
+                        &plugin,
+                        format!(
+                            "it is named {name} like a built-in plugin, and the configuration \
+                             forbids replacing built-ins (plugins.allowBuiltinOverride: false)"
+                        ),
+                    );
+                } else {
+                    candidates.push(plugin);
                 }
             }
         }
 
-        let mut frameworks = BTreeMap::new();
-        let mut modules = BTreeMap::new();
-        for (name, plugin) in &plugins {
-            let m = plugin.metadata();
-            for (kind, keys, index) in [
-                ("framework", &m.frameworks, &mut frameworks),
-                ("Python module", &m.python_modules, &mut modules),
-            ] {
-                for key in keys {
-                    if let Some(other) = index.insert(key.clone(), name.clone())
-                        && &other != name
-                    {
-                        return Err(PluginError::Registry {
-                            message: format!("{kind} {key} is claimed by both {other} and {name}"),
-                        });
-                    }
+        // Claims: a framework or module claimed by two directory plugins is refused to both; one
+        // claimed by a built-in that stays refuses the directory plugin.
+        let replaced: BTreeSet<String> = candidates.iter().map(|p| p.name().to_owned()).collect();
+        let mut claims: BTreeMap<(&'static str, String), Vec<String>> = BTreeMap::new();
+        for plugin in &candidates {
+            for key in claim_keys(plugin) {
+                claims
+                    .entry(key)
+                    .or_default()
+                    .push(plugin.name().to_owned());
+            }
+        }
+        let mut accepted: BTreeMap<String, Arc<LoadedPlugin>> = builtins
+            .iter()
+            .filter(|(name, _)| !replaced.contains(*name))
+            .map(|(n, p)| (n.clone(), Arc::clone(p)))
+            .collect();
+        let mut refused_overrides: Vec<String> = Vec::new();
+        for plugin in candidates {
+            let conflict = claim_keys(&plugin).into_iter().find_map(|key| {
+                let shared = &claims[&key];
+                if shared.len() > 1 {
+                    return Some(format!(
+                        "{} {} is claimed by plugin directory plugins {}",
+                        key.0,
+                        key.1,
+                        shared.join(" and ")
+                    ));
+                }
+                accepted
+                    .values()
+                    .find(|other| other.is_builtin() && claim_keys(other).contains(&key))
+                    .map(|other| {
+                        format!(
+                            "{} {} is claimed by built-in plugin {}",
+                            key.0,
+                            key.1,
+                            other.name()
+                        )
+                    })
+            });
+            match conflict {
+                Some(message) => {
+                    refused_overrides.push(plugin.name().to_owned());
+                    reject(&mut rejected, &plugin, message);
+                }
+                None => {
+                    accepted.insert(plugin.name().to_owned(), Arc::new(plugin));
                 }
             }
         }
-        for (name, plugin) in &plugins {
-            if let Some(launcher) = &plugin.metadata().multinode_launcher
-                && !plugins.get(launcher).is_some_and(|l| l.is_launcher())
+        // A refused replacement leaves the built-in in place.
+        for name in refused_overrides {
+            if let Some(builtin) = builtins.get(&name)
+                && !accepted.contains_key(&name)
             {
-                return Err(PluginError::Registry {
-                    message: format!(
-                        "{name} needs launcher {launcher}, which is not a loaded launcher plugin"
-                    ),
+                accepted.insert(name, Arc::clone(builtin));
+            }
+        }
+
+        // Launchers: a directory backend naming a launcher that is not loaded is refused.
+        loop {
+            let missing = accepted.values().find_map(|p| {
+                let launcher = p.metadata().multinode_launcher.as_ref()?;
+                (!accepted.get(launcher).is_some_and(|l| l.is_launcher()))
+                    .then(|| (p.name().to_owned(), launcher.clone(), p.is_builtin()))
+            });
+            let Some((name, launcher, builtin)) = missing else {
+                break;
+            };
+            let message =
+                format!("{name} needs launcher {launcher}, which is not a loaded launcher plugin");
+            if builtin {
+                return Err(PluginError::Registry { message });
+            }
+            if let Some(plugin) = accepted.remove(&name) {
+                reject(&mut rejected, &plugin, message);
+                if let Some(builtin) = builtins.get(&name) {
+                    accepted.insert(name, Arc::clone(builtin));
+                }
+            }
+        }
+
+        let mut overridden = Vec::new();
+        for (name, plugin) in &accepted {
+            if !plugin.is_builtin() && builtins.contains_key(name) {
+                tracing::warn!(plugin = %name, by = %plugin.origin(), "a plugin directory plugin replaces the built-in of the same name");
+                overridden.push(Overridden {
+                    name: name.clone(),
+                    by: plugin.origin().to_string(),
                 });
             }
         }
+        let mut frameworks = BTreeMap::new();
+        let mut modules = BTreeMap::new();
+        for (name, plugin) in &accepted {
+            for (kind, key) in claim_keys(plugin) {
+                let index = if kind == FRAMEWORK {
+                    &mut frameworks
+                } else {
+                    &mut modules
+                };
+                index.insert(key, name.clone());
+            }
+        }
         Ok(PluginRegistry {
-            plugins,
+            plugins: accepted,
             frameworks,
             modules,
+            rejected,
+            overridden,
         })
     }
+}
+
+const FRAMEWORK: &str = "framework";
+const MODULE: &str = "Python module";
+
+/// The frameworks and Python modules a plugin claims.
+fn claim_keys(plugin: &LoadedPlugin) -> Vec<(&'static str, String)> {
+    let m = plugin.metadata();
+    m.frameworks
+        .iter()
+        .map(|f| (FRAMEWORK, f.clone()))
+        .chain(m.python_modules.iter().map(|p| (MODULE, p.clone())))
+        .collect()
+}
+
+/// Built-ins must not share a framework or module.
+fn check_claims(builtins: &BTreeMap<String, Arc<LoadedPlugin>>) -> Result<(), PluginError> {
+    let mut owners: BTreeMap<(&'static str, String), String> = BTreeMap::new();
+    for (name, plugin) in builtins {
+        for key in claim_keys(plugin) {
+            if let Some(other) = owners.insert(key.clone(), name.clone()) {
+                return Err(PluginError::Registry {
+                    message: format!("{} {} is claimed by both {other} and {name}", key.0, key.1),
+                });
+            }
+        }
+    }
+    Ok(())
 }

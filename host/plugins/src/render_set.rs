@@ -4,7 +4,7 @@
 
 use dynamo_render::{PluginCallError, PluginSet};
 
-use crate::contract::{Diagnostic, Metadata, RenderInput, RenderOutput};
+use crate::contract::{Capability, Diagnostic, Metadata, RenderInput, RenderOutput};
 use crate::{PluginError, PluginRegistry};
 
 impl PluginSet for PluginRegistry {
@@ -28,6 +28,19 @@ impl PluginSet for PluginRegistry {
             .get(plugin)
             .ok_or_else(|| PluginCallError::NotLoaded(plugin.to_owned()))?;
         loaded.validate(input).map_err(call_error)
+    }
+
+    fn granted(&self, plugin: &str) -> Vec<Capability> {
+        self.get(plugin)
+            .map(|p| p.granted_capabilities().iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn unavailable(&self) -> Vec<String> {
+        self.rejected()
+            .iter()
+            .map(|r| format!("{}: {}", r.origin, r.error))
+            .collect()
     }
 }
 

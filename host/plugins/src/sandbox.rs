@@ -10,7 +10,7 @@
 //! | environment, arguments, cwd | empty                                                            |
 //! | sockets, name lookup        | TCP, UDP and DNS disabled; every address denied                  |
 //! | stdin                       | closed                                                           |
-//! | stdout, stderr              | captured in a bounded buffer (first bytes kept, rest discarded); stderr appears in trap errors |
+//! | stdout, stderr              | captured in a bounded buffer (first bytes kept, the rest silently dropped, never an error); stderr appears in trap errors |
 //! | wall clock                  | fixed at the Unix epoch                                          |
 //! | monotonic clock             | fixed at 0; sleeping or waiting on a clock traps at once         |
 //! | random, insecure random     | a fixed byte sequence; insecure seed fixed                       |
@@ -21,10 +21,15 @@
 //! is refused rather than served because the host thread would block for the whole wait, beyond
 //! the reach of the epoch deadline.
 
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
 use wasmtime::component::{Linker, Resource, ResourceTable};
 use wasmtime::{ResourceLimiter, Result};
-use wasmtime_wasi::p2::DynPollable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 use crate::config::RuntimeConfig;
@@ -48,14 +53,14 @@ pub(crate) struct SandboxState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
-    stderr: MemoryOutputPipe,
+    stderr: CappedPipe,
 }
 
 impl SandboxState {
     /// A fresh deny-all context for one call.
     pub(crate) fn new(config: &RuntimeConfig) -> Self {
-        let stderr = MemoryOutputPipe::new(config.get_output_capture());
-        let stdout = MemoryOutputPipe::new(config.get_output_capture());
+        let stderr = CappedPipe::new(config.get_output_capture());
+        let stdout = CappedPipe::new(config.get_output_capture());
         let mut builder = WasiCtx::builder();
         builder
             .stdout(stdout)
@@ -144,10 +149,19 @@ impl HostMonotonicClock for FixedMonotonicClock {
     }
 }
 
-/// Caps linear-memory growth and remembers whether the cap was hit, so an abort that follows a
-/// failed allocation is reported as out-of-memory rather than as a generic trap.
+/// Caps the total linear memory of one instance (all its memories together) and remembers whether
+/// the cap was hit, so an abort that follows a failed allocation is reported as out-of-memory
+/// rather than as a generic trap.
+///
+/// wasmtime calls the limiter per memory (`current` is that memory's size, `0` when it is
+/// created), so the limiter keeps the running total itself: a component with two memories gets
+/// the same budget as one with a single memory.
 pub(crate) struct MemoryLimiter {
     limit: usize,
+    /// Bytes of all linear memories granted so far.
+    total: usize,
+    /// Elements of all tables granted so far.
+    table_elements: usize,
     /// Set when a memory or table growth was refused.
     pub(crate) exhausted: bool,
 }
@@ -156,23 +170,28 @@ impl MemoryLimiter {
     fn new(limit: usize) -> Self {
         Self {
             limit,
+            total: 0,
+            table_elements: 0,
             exhausted: false,
         }
     }
 }
 
-/// Table elements a plugin instance may grow a table to.
+/// Table elements a plugin instance may have across all its tables.
 const TABLE_ELEMENT_LIMIT: usize = 100_000;
 
 impl ResourceLimiter for MemoryLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool> {
-        let allowed = desired <= self.limit && maximum.is_none_or(|max| desired <= max);
-        if !allowed {
+        let total = self.total.saturating_sub(current).saturating_add(desired);
+        let allowed = total <= self.limit && maximum.is_none_or(|max| desired <= max);
+        if allowed {
+            self.total = total;
+        } else {
             self.exhausted = true;
         }
         Ok(allowed)
@@ -185,14 +204,110 @@ impl ResourceLimiter for MemoryLimiter {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool> {
-        let allowed = desired <= TABLE_ELEMENT_LIMIT && maximum.is_none_or(|max| desired <= max);
-        if !allowed {
+        let total = self
+            .table_elements
+            .saturating_sub(current)
+            .saturating_add(desired);
+        let allowed = total <= TABLE_ELEMENT_LIMIT && maximum.is_none_or(|max| desired <= max);
+        if allowed {
+            self.table_elements = total;
+        } else {
             self.exhausted = true;
         }
         Ok(allowed)
+    }
+}
+
+/// A stdout or stderr that keeps the first `capacity` bytes and silently drops the rest.
+///
+/// `wasmtime-wasi`'s memory pipe fails the write once full, which traps a plugin that merely logs
+/// a lot; here a chatty plugin keeps running and only its excess output is lost.
+#[derive(Clone)]
+pub(crate) struct CappedPipe {
+    capacity: usize,
+    buffer: Arc<Mutex<Vec<u8>>>,
+}
+
+impl CappedPipe {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            buffer: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The bytes kept so far.
+    pub(crate) fn contents(&self) -> Vec<u8> {
+        self.buffer.lock().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Keeps what fits of `bytes`; always "writes" all of them.
+    fn keep(&self, bytes: &[u8]) {
+        if let Ok(mut buffer) = self.buffer.lock() {
+            let room = self.capacity.saturating_sub(buffer.len());
+            buffer.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        }
+    }
+}
+
+/// Largest write a plugin may make at once: it only sizes the guest's chunks.
+const PIPE_PERMIT: usize = 64 << 10;
+
+impl IsTerminal for CappedPipe {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for CappedPipe {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for CappedPipe {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for CappedPipe {
+    fn write(&mut self, bytes: bytes::Bytes) -> std::result::Result<(), StreamError> {
+        self.keep(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::result::Result<(), StreamError> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> std::result::Result<usize, StreamError> {
+        Ok(PIPE_PERMIT)
+    }
+}
+
+impl tokio::io::AsyncWrite for CappedPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.keep(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 }

@@ -22,7 +22,10 @@ fn render_hostile(service: &str) -> (PluginError, Duration) {
     let out = echo()
         .render(&input("after"))
         .expect("echo renders after a hostile call");
-    assert!(out.pod_template.contains("dynamo.nvidia.com/echo"));
+    assert!(
+        out.pod_template
+            .contains("echo.plugins.dynamo.nvidia.com/service")
+    );
     assert!(
         plugin.render(&input("fine")).is_ok(),
         "hostile's good path still works"
@@ -154,6 +157,24 @@ fn stderr_capture_is_bounded() {
 }
 
 #[test]
+fn a_chatty_plugin_is_not_killed_for_its_stderr() {
+    let out = hostile()
+        .render(&input("chatty"))
+        .expect("1 MiB of stderr is dropped, not a trap");
+    assert!(out.pod_template.contains("chatty"));
+}
+
+#[test]
+fn an_output_over_the_limit_stops_while_being_copied() {
+    let (error, elapsed) = render_hostile("huge");
+    assert!(
+        matches!(&error, PluginError::OutputTooLarge { what, limit, .. } if what == "output bytes" && *limit == 1 << 20),
+        "{error}"
+    );
+    assert!(elapsed < SLACK, "took {elapsed:?}");
+}
+
+#[test]
 fn the_sandbox_grants_nothing_and_is_deterministic() {
     let render = || {
         hostile()
@@ -186,7 +207,7 @@ fn wrong_contract_version_is_rejected() {
         PluginError::VersionMismatch {
             expected, found, ..
         } => {
-            assert_eq!(expected, "dynamo:backend@0.1.0");
+            assert_eq!(expected, "dynamo:backend@0.1.0 or dynamo:backend@0.2.0");
             assert_eq!(found.as_deref(), Some("9.0.0"), "{error}");
         }
         other => panic!("expected a version mismatch, got {other}"),

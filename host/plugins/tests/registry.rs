@@ -3,7 +3,7 @@
 mod common;
 
 use common::{builtin_wasm, input, runtime};
-use dynamo_plugin_runtime::{PluginError, PluginOrigin, PluginRegistry};
+use dynamo_plugin_runtime::{PluginError, PluginOrigin, PluginRegistry, PluginRuntime};
 
 #[test]
 fn builtins_are_found_by_name_framework_and_module() {
@@ -85,40 +85,150 @@ fn plugin_dir_overrides_builtins_by_name() {
     );
 }
 
-#[test]
-fn duplicate_names_in_the_directory_are_rejected() {
+/// A registry over a fresh directory holding `files`, on `runtime`.
+fn registry_with(
+    runtime: &PluginRuntime,
+    files: &[(&str, &[u8])],
+) -> (tempfile::TempDir, PluginRegistry) {
     let dir = tempfile::tempdir().expect("tempdir");
-    for name in ["a.wasm", "b.wasm"] {
-        std::fs::write(
-            dir.path().join(name),
-            dynamo_plugin_test_fixtures::hostile(),
-        )
-        .expect("write");
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
     }
-    let error = PluginRegistry::load(runtime(), Some(dir.path())).expect_err("duplicate");
+    let registry = PluginRegistry::load(runtime, Some(dir.path())).expect("the registry loads");
+    (dir, registry)
+}
+
+fn rejected(registry: &PluginRegistry) -> Vec<(String, String)> {
+    registry
+        .rejected()
+        .iter()
+        .map(|r| {
+            let file = std::path::Path::new(&r.origin)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (file, r.error.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn duplicate_names_in_the_directory_are_both_rejected() {
+    let hostile = dynamo_plugin_test_fixtures::hostile();
+    let echo = dynamo_plugin_test_fixtures::echo();
+    let (_dir, registry) = registry_with(
+        runtime(),
+        &[
+            ("a.wasm", hostile),
+            ("b.wasm", hostile),
+            ("echo.wasm", echo),
+        ],
+    );
+    let found = rejected(&registry);
+    assert_eq!(found.len(), 2, "{found:?}");
     assert!(
-        matches!(&error, PluginError::Registry { message } if message.contains("hostile")),
-        "{error}"
+        found
+            .iter()
+            .all(|(_, e)| e.contains("two plugin directory plugins are named hostile")),
+        "{found:?}"
+    );
+    assert!(registry.get("hostile").is_none());
+    assert!(registry.get("echo").is_some(), "the other plugin is kept");
+}
+
+#[test]
+fn one_bad_file_is_rejected_and_the_rest_load() {
+    let (_dir, registry) = registry_with(
+        runtime(),
+        &[
+            ("v9.wasm", dynamo_plugin_test_fixtures::wrong_version()),
+            ("garbage.wasm", b"\0asm\x01\0\0\0garbage"),
+            ("echo.wasm", dynamo_plugin_test_fixtures::echo()),
+        ],
+    );
+    let found = rejected(&registry);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(f, e)| f == "v9.wasm" && e.contains("9.0.0")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(f, e)| f == "garbage.wasm" && e.contains("cannot compile")),
+        "{found:?}"
+    );
+    assert!(registry.get("echo").is_some());
+    assert!(registry.get("vllm").is_some(), "built-ins are unaffected");
+
+    let missing = tempfile::tempdir().expect("tempdir").path().join("missing");
+    let error = PluginRegistry::load(runtime(), Some(&missing)).expect_err("no dir");
+    assert!(matches!(error, PluginError::Load { .. }), "{error}");
+}
+
+#[test]
+fn a_plugin_claiming_a_builtin_framework_is_rejected() {
+    let (_dir, registry) = registry_with(
+        runtime(),
+        &[("impostor.wasm", dynamo_plugin_test_fixtures::impostor())],
+    );
+    let found = rejected(&registry);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0]
+            .1
+            .contains("framework vllm is claimed by built-in plugin vllm"),
+        "{found:?}"
+    );
+    assert_eq!(
+        registry.by_framework("vllm").map(|p| p.name()),
+        Some("vllm"),
+        "the built-in keeps its framework"
     );
 }
 
 #[test]
-fn bad_files_in_the_directory_fail_loading() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("v9.wasm"),
-        dynamo_plugin_test_fixtures::wrong_version(),
-    )
-    .expect("write");
-    let error = PluginRegistry::load(runtime(), Some(dir.path())).expect_err("wrong version");
-    assert!(
-        matches!(error, PluginError::VersionMismatch { .. }),
-        "{error}"
-    );
+fn replacing_a_builtin_is_reported_and_can_be_forbidden() {
+    let vllm = builtin_wasm("dynamo-plugin-vllm");
+    let (_dir, registry) = registry_with(runtime(), &[("my-vllm.wasm", vllm)]);
+    assert_eq!(registry.overridden().len(), 1);
+    assert_eq!(registry.overridden()[0].name, "vllm");
 
-    let missing = dir.path().join("missing");
-    let error = PluginRegistry::load(runtime(), Some(&missing)).expect_err("no dir");
-    assert!(matches!(error, PluginError::Load { .. }), "{error}");
+    let strict =
+        PluginRuntime::new(common::config().allow_builtin_override(false)).expect("runtime");
+    let (_dir, registry) = registry_with(&strict, &[("my-vllm.wasm", vllm)]);
+    assert!(registry.overridden().is_empty());
+    let found = rejected(&registry);
+    assert!(found[0].1.contains("allowBuiltinOverride"), "{found:?}");
+    assert_eq!(
+        registry.get("vllm").map(|p| p.origin().clone()),
+        Some(PluginOrigin::Builtin("dynamo-plugin-vllm".into())),
+        "the built-in stays"
+    );
+}
+
+#[test]
+fn a_plugin_of_the_previous_contract_still_loads_and_renders() {
+    let plugin = runtime()
+        .load(
+            PluginOrigin::Bytes("legacy".into()),
+            dynamo_plugin_test_fixtures::legacy(),
+        )
+        .expect("a 0.1.0 component loads");
+    assert_eq!(plugin.contract_version(), "0.1.0");
+    assert!(plugin.declared_capabilities().is_empty());
+    let mut i = input("decode");
+    i.pod_template = r#"{"metadata":{"annotations":{"a":"b"}},"spec":{"containers":[{"name":"main","image":"img"}]}}"#.into();
+    let out = plugin.render(&i).expect("renders");
+    assert!(
+        out.pod_template
+            .contains("legacy.plugins.dynamo.nvidia.com/rendered"),
+        "{}",
+        out.pod_template
+    );
+    assert_eq!(out.warnings, ["rendered by a 0.1.0 plugin"]);
 }
 
 #[test]

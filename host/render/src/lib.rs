@@ -20,15 +20,18 @@
 //! webhook calls [`check`].
 #![forbid(unsafe_code)]
 
+pub mod component;
 pub mod config;
 pub mod error;
 pub mod keys;
 pub mod model;
+pub mod names;
 pub mod object;
 pub mod orchestrate;
 pub mod placement;
 pub mod plugins;
 pub mod pod;
+pub mod pod_security;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validate;
@@ -39,9 +42,10 @@ use dynamo_api::DynamoGraphDeployment;
 use dynamo_plugin_contract::{Deployer, Diagnostic, ExtraObject, RenderInput, Role};
 use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec};
 
+pub use component::render_component;
 pub use config::{OperatorConfiguration, Orchestrator, RenderConfig};
 pub use error::RenderError;
-pub use model::GraphModel;
+pub use model::{GraphModel, Overrides};
 pub use object::{Object, to_yaml_stream};
 pub use plugins::{PluginCallError, PluginSet};
 
@@ -72,12 +76,24 @@ pub fn render(
     config: &RenderConfig,
     plugins: &dyn PluginSet,
 ) -> Result<Rendered, RenderError> {
+    render_with(dgd, config, plugins, &Overrides::default())
+}
+
+/// [`render`] with the controller's [`Overrides`] (restart annotations, rolling-update replicas,
+/// a component's own worker hash and name) applied to the resolved graph.
+pub fn render_with(
+    dgd: &DynamoGraphDeployment,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+    overrides: &Overrides,
+) -> Result<Rendered, RenderError> {
     let catalog = Catalog::new(plugins);
     let mut diagnostics = validate::validate_with(dgd, config, &catalog);
     if has_errors(&diagnostics) {
         return Err(RenderError::Invalid(diagnostics));
     }
-    let graph = GraphModel::build_with(dgd, config, &catalog)?;
+    let mut graph = GraphModel::build_with(dgd, config, &catalog)?;
+    graph.apply(overrides);
     let prepared = prepare(&graph, config)?;
     diagnostics.extend(validate_plugins(plugins, &prepared)?);
     if has_errors(&diagnostics) {
@@ -96,16 +112,8 @@ pub fn render(
                 templates.push((*role, base.clone()));
                 continue;
             };
-            let output = plugins::run_chain(plugins, chain, input, &field)?;
-            let template: PodTemplateSpec =
-                serde_json::from_str(&output.pod_template).map_err(|e| RenderError::Plugin {
-                    field: field.clone(),
-                    plugin: chain.plugins().last().unwrap_or_default().to_owned(),
-                    source: PluginCallError::Runtime(format!(
-                        "returned a pod template that is not a PodTemplateSpec: {e}"
-                    )),
-                })?;
-            templates.push((*role, template));
+            let output = plugins::run_chain(plugins, chain, input, base, &field)?;
+            templates.push((*role, output.template));
             diagnostics.extend(
                 output
                     .warnings
@@ -134,11 +142,13 @@ pub fn render(
     }
 
     let mut objects = orchestrate::objects(dgd, &graph, &components, config)?;
+    let host_config_maps: BTreeSet<String> = objects
+        .iter()
+        .filter(|o| o.kind() == "ConfigMap")
+        .map(|o| o.name().to_owned())
+        .collect();
     for object in config_maps.into_values() {
-        if objects
-            .iter()
-            .any(|o| o.kind() == "ConfigMap" && o.name() == object.name())
-        {
+        if host_config_maps.contains(object.name()) {
             return Err(RenderError::field(
                 "spec.services",
                 format!(
@@ -149,6 +159,7 @@ pub fn render(
         }
         objects.push(object);
     }
+    names::check_objects(&objects)?;
     object::sort_objects(&mut objects);
     diagnostics.retain(|d| d.severity != dynamo_plugin_contract::Severity::Error);
     Ok(Rendered {

@@ -240,6 +240,57 @@ impl GraphModel {
     }
 }
 
+/// Adjustments the controller makes on top of a graph's own spec. They are applied after the
+/// worker hash is computed, so none of them starts a rolling update by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Annotations added to a service's component spec and pods (the restart token
+    /// `nvidia.com/restartAt`), by service name.
+    pub service_annotations: BTreeMap<String, BTreeMap<String, String>>,
+    /// Replicas of a service during an operator-managed rolling update, by service name.
+    pub replicas: BTreeMap<String, i32>,
+    /// The worker hash to use instead of the computed one (a component rendered on its own
+    /// carries its graph's hash in a label).
+    pub worker_hash: Option<String>,
+    /// Component (DCD) names to use instead of the derived ones, by service name.
+    pub dcd_names: BTreeMap<String, String>,
+}
+
+// === impl GraphModel (overrides) ===
+
+impl GraphModel {
+    /// Applies `overrides` to the resolved services.
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(hash) = &overrides.worker_hash {
+            self.worker_hash = Some(hash.clone());
+            for service in &mut self.services {
+                if service.role == ComponentRole::Worker {
+                    service.worker_hash = Some(hash.clone());
+                    if service.hashed {
+                        service.dcd_name = format!("{}-{}-{hash}", self.name, service.k8s_name);
+                    }
+                }
+            }
+        }
+        for service in &mut self.services {
+            if let Some(extra) = overrides.service_annotations.get(&service.name) {
+                service
+                    .spec
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new)
+                    .extend(extra.clone());
+                service.annotations.extend(extra.clone());
+            }
+            if let Some(replicas) = overrides.replicas.get(&service.name) {
+                service.replicas = *replicas;
+            }
+            if let Some(name) = overrides.dcd_names.get(&service.name) {
+                service.dcd_name = name.clone();
+            }
+        }
+    }
+}
+
 // === impl ComponentRole ===
 
 impl ComponentRole {
@@ -545,13 +596,7 @@ pub fn detect_framework(container: Option<&Container>, catalog: &Catalog) -> Opt
         } else {
             word.strip_prefix("-m").filter(|m| !m.is_empty())?
         };
-        let framework = catalog.framework_of_module(module).or_else(|| {
-            // `dynamo.vllm.sub` still belongs to `dynamo.vllm`.
-            catalog
-                .python_modules()
-                .find(|m| module.starts_with(&format!("{m}.")))
-                .and_then(|m| catalog.framework_of_module(m))
-        })?;
+        let framework = catalog.framework_of_module_or_parent(module)?;
         Some(Detection {
             framework: framework.to_owned(),
             module: module.to_owned(),

@@ -198,21 +198,22 @@ pub fn canonical(value: &Value) -> Value {
 
 /// Prints objects as a multi-document YAML stream (`---` between documents), keys sorted.
 ///
-/// The output is byte-stable: the same objects always print the same text.
-pub fn to_yaml_stream(objects: &[Object]) -> String {
+/// The output is byte-stable: the same objects always print the same text. Every byte comes from
+/// the YAML serializer, so no string inside an object (a name, a label, an env value) can start a
+/// document of its own.
+pub fn to_yaml_stream(objects: &[Object]) -> Result<String, RenderError> {
     let mut out = String::new();
     for (index, object) in objects.iter().enumerate() {
         if index > 0 {
             out.push_str("---\n");
         }
-        match serde_yaml_ng::to_string(&canonical(&object.manifest)) {
-            Ok(text) => out.push_str(&text),
-            // A JSON value always serializes; keep the stream well formed regardless.
-            Err(e) => out.push_str(&format!(
-                "# {} {}: cannot print: {e}\n",
-                object.kind, object.name
-            )),
-        }
+        let text = serde_yaml_ng::to_string(&canonical(&object.manifest)).map_err(|e| {
+            RenderError::field(
+                format!("{}/{}", object.kind, crate::names::printable(&object.name)),
+                format!("cannot be printed as YAML: {e}"),
+            )
+        })?;
+        out.push_str(&text);
     }
-    out
+    Ok(out)
 }

@@ -10,9 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use dynamo_plugin_contract::text::one_line;
 use dynamo_plugin_contract::{
-    Component, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue, Metadata, Placement,
-    PluginError, PluginKind, RenderInput, RenderOutput,
+    Capability, Component, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue, Metadata,
+    Placement, PluginError, PluginKind, RenderInput, RenderOutput,
 };
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
@@ -20,6 +21,7 @@ use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys;
 use crate::model::{GraphModel, ServiceModel};
+use crate::pod_security;
 
 /// A set of loaded backend and launcher plugins.
 pub trait PluginSet {
@@ -35,6 +37,20 @@ pub trait PluginSet {
         plugin: &str,
         input: &RenderInput,
     ) -> Result<Vec<Diagnostic>, PluginCallError>;
+
+    /// Capabilities in effect for plugin `plugin` (declared by it and granted to it). They excuse
+    /// the matching Pod Security findings (a granted `privileged` may make a pod privileged).
+    /// Default: none.
+    fn granted(&self, plugin: &str) -> Vec<Capability> {
+        let _ = plugin;
+        Vec::new()
+    }
+
+    /// Plugins that could not be loaded, one line each (`<file>: <why>`), named in the error of a
+    /// graph that needs a backend no loaded plugin handles. Default: none.
+    fn unavailable(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Why a plugin call did not return a result.
@@ -63,6 +79,8 @@ pub struct Catalog {
     launchers_of: BTreeMap<String, String>,
     /// Plugins of kind launcher, by name.
     launchers: BTreeMap<String, Metadata>,
+    /// Plugins that could not be loaded ([`PluginSet::unavailable`]).
+    unavailable: Vec<String>,
 }
 
 /// The plugins one component runs through, in order.
@@ -116,12 +134,25 @@ impl Catalog {
                 }
             }
         }
+        catalog.unavailable = plugins.unavailable();
         catalog
     }
 
-    /// Framework identified by Python module `module`, if a backend claims it.
+    /// Framework identified by Python module `module`, if a backend claims it exactly.
     pub fn framework_of_module(&self, module: &str) -> Option<&str> {
         self.modules.get(module).map(String::as_str)
+    }
+
+    /// Framework of the longest claimed module that is `module` or a parent package of it:
+    /// `dynamo.vllm.main` belongs to a plugin claiming `dynamo.vllm` before one claiming `dynamo`.
+    pub fn framework_of_module_or_parent(&self, module: &str) -> Option<&str> {
+        let mut candidate = module;
+        loop {
+            if let Some(framework) = self.framework_of_module(candidate) {
+                return Some(framework);
+            }
+            candidate = candidate.rsplit_once('.')?.0;
+        }
     }
 
     /// Every Python module a backend claims, sorted.
@@ -144,10 +175,14 @@ impl Catalog {
         field: &str,
     ) -> Result<Chain, RenderError> {
         let backend = self.backend_for(framework).ok_or_else(|| {
-            RenderError::field(
-                field,
-                format!("no backend plugin handles backend framework `{framework}`"),
-            )
+            let mut message = format!("no backend plugin handles backend framework `{framework}`");
+            if !self.unavailable.is_empty() {
+                message.push_str(&format!(
+                    " (plugins that failed to load: {})",
+                    self.unavailable.join("; ")
+                ));
+            }
+            RenderError::field(field, message)
         })?;
         let launcher = match (multinode, self.launchers_of.get(backend)) {
             (true, Some(launcher)) => {
@@ -188,43 +223,63 @@ impl Chain {
 }
 
 /// What running a chain on one pod template produced.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChainOutput {
-    /// Final pod template (JSON text of a `PodTemplateSpec`).
-    pub pod_template: String,
+    /// Final pod template.
+    pub template: PodTemplateSpec,
     /// Extra objects requested by any plugin of the chain, in call order.
     pub extra_objects: Vec<(String, ExtraObject)>,
     /// Warnings from any plugin of the chain, prefixed with the plugin name.
     pub warnings: Vec<String>,
 }
 
-/// Runs `chain` on `input`: each plugin gets the previous plugin's pod template.
+/// Longest plugin warning kept (the plugin runtime bounds them too; this holds for any plugin set).
+const MAX_WARNING_BYTES: usize = 1024;
+
+/// Runs `chain` on `input`, whose pod template is `base`: each plugin gets the previous plugin's
+/// pod template.
 ///
-/// `field` names the service in errors.
+/// After each plugin the pod must still pass every Kubernetes Pod Security Standard level it
+/// passed before ([`crate::pod_security`]), except where a capability granted to that plugin
+/// permits the difference. `field` names the service in errors.
 pub fn run_chain(
     plugins: &dyn PluginSet,
     chain: &Chain,
     input: &RenderInput,
+    base: &PodTemplateSpec,
     field: &str,
 ) -> Result<ChainOutput, RenderError> {
     let mut output = ChainOutput {
-        pod_template: input.pod_template.clone(),
+        template: base.clone(),
         ..ChainOutput::default()
     };
+    let mut text = input.pod_template.clone();
     for plugin in chain.plugins() {
+        let failed = |source: PluginCallError| RenderError::Plugin {
+            field: field.to_owned(),
+            plugin: plugin.to_owned(),
+            source,
+        };
         let step_input = RenderInput {
-            pod_template: std::mem::take(&mut output.pod_template),
+            pod_template: std::mem::take(&mut text),
             ..input.clone()
         };
-        let rendered =
-            plugins
-                .render(plugin, &step_input)
-                .map_err(|source| RenderError::Plugin {
-                    field: field.to_owned(),
-                    plugin: plugin.to_owned(),
-                    source,
-                })?;
-        output.pod_template = rendered.pod_template;
+        let rendered = plugins.render(plugin, &step_input).map_err(failed)?;
+        let next: PodTemplateSpec = serde_json::from_str(&rendered.pod_template).map_err(|e| {
+            failed(PluginCallError::Runtime(format!(
+                "returned a pod template that is not a PodTemplateSpec: {e}"
+            )))
+        })?;
+        let granted = plugins.granted(plugin);
+        if let Some(finding) = pod_security::lowered(&output.template, &next, &granted).first() {
+            return Err(failed(PluginCallError::Runtime(format!(
+                "makes the pod less safe: it passed the Kubernetes {} Pod Security Standard, but \
+                 now {}: {}",
+                finding.level, finding.field, finding.message
+            ))));
+        }
+        output.template = next;
+        text = rendered.pod_template;
         output.extra_objects.extend(
             rendered
                 .extra_objects
@@ -235,7 +290,7 @@ pub fn run_chain(
             rendered
                 .warnings
                 .into_iter()
-                .map(|w| format!("{plugin}: {w}")),
+                .map(|w| format!("{plugin}: {}", one_line(&w, MAX_WARNING_BYTES))),
         );
     }
     Ok(output)

@@ -11,10 +11,11 @@ use std::sync::Mutex;
 
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_plugin_contract::{
-    Diagnostic, ExtraObject, Metadata, PluginError, PluginKind, RenderInput, RenderOutput, Role,
+    Capability, Diagnostic, ExtraObject, Metadata, PluginError, PluginKind, RenderInput,
+    RenderOutput, Role,
 };
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::keys;
 use crate::plugins::{PluginCallError, PluginSet};
@@ -42,6 +43,8 @@ pub struct FakePlugins {
     failures: BTreeMap<String, PluginError>,
     findings: BTreeMap<String, Vec<Diagnostic>>,
     warnings: BTreeMap<String, Vec<String>>,
+    edits: BTreeMap<String, Vec<(String, Value)>>,
+    granted: BTreeMap<String, Vec<Capability>>,
     calls: Mutex<Vec<Call>>,
 }
 
@@ -96,6 +99,24 @@ impl FakePlugins {
         self
     }
 
+    /// The same set where `render` of `plugin` also writes `value` at JSON pointer `pointer` of
+    /// the pod template (existing parents only; the last segment is set or replaced).
+    #[must_use]
+    pub fn with_edit(mut self, plugin: &str, pointer: &str, value: Value) -> Self {
+        self.edits
+            .entry(plugin.to_owned())
+            .or_default()
+            .push((pointer.to_owned(), value));
+        self
+    }
+
+    /// The same set where `plugin` holds `capabilities` ([`PluginSet::granted`]).
+    #[must_use]
+    pub fn with_granted(mut self, plugin: &str, capabilities: Vec<Capability>) -> Self {
+        self.granted.insert(plugin.to_owned(), capabilities);
+        self
+    }
+
     /// Every call received so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -129,6 +150,7 @@ fn backend(name: &str, launcher: Option<&str>) -> Metadata {
         frameworks: vec![name.into()],
         python_modules: vec![format!("dynamo.{name}")],
         multinode_launcher: launcher.map(str::to_owned),
+        capabilities: Vec::new(),
     }
 }
 
@@ -175,12 +197,12 @@ impl PluginSet for FakePlugins {
                     placement.node_count.to_string(),
                 ]);
             }
-            if meta.name == "vllm" && !input.infrastructure.wait_for_leader_config_map.is_empty() {
+            if meta.name == "vllm" {
                 let config_map = json!({
                     "apiVersion": "v1",
                     "kind": "ConfigMap",
-                    "metadata": { "name": input.infrastructure.wait_for_leader_config_map },
-                    "data": { "wait-for-leader.py": "# fake script\n" },
+                    "metadata": { "name": format!("{}-vllm-settings", input.graph.name) },
+                    "data": { "settings": "fake" },
                 });
                 extra_objects.push(ExtraObject::ConfigMap(config_map.to_string()));
             }
@@ -190,8 +212,26 @@ impl PluginSet for FakePlugins {
                 input.infrastructure.mpi_ssh_secret_name.clone(),
             ));
         }
-        let pod_template = serde_json::to_string(&pod)
-            .map_err(|e| PluginCallError::Reported(PluginError::internal(e.to_string())))?;
+        let internal =
+            |e: serde_json::Error| PluginCallError::Reported(PluginError::internal(e.to_string()));
+        let mut value = serde_json::to_value(&pod).map_err(internal)?;
+        for (pointer, new) in self.edits.get(plugin).into_iter().flatten() {
+            if let Some((parent, key)) = pointer.rsplit_once('/')
+                && let Some(slot) = value.pointer_mut(parent)
+            {
+                match slot {
+                    Value::Array(items) => match key.parse::<usize>() {
+                        Ok(i) if i < items.len() => items[i] = new.clone(),
+                        _ => items.push(new.clone()),
+                    },
+                    Value::Object(map) => {
+                        map.insert(key.replace("~1", "/"), new.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let pod_template = value.to_string();
         Ok(RenderOutput {
             pod_template,
             extra_objects,
@@ -207,6 +247,10 @@ impl PluginSet for FakePlugins {
         self.find(plugin)?;
         self.record("validate", plugin, input);
         Ok(self.findings.get(plugin).cloned().unwrap_or_default())
+    }
+
+    fn granted(&self, plugin: &str) -> Vec<Capability> {
+        self.granted.get(plugin).cloned().unwrap_or_default()
     }
 }
 

@@ -1,8 +1,7 @@
 //! Pipeline tests: every anchor example under every orchestrator that applies, output order,
 //! byte-stable YAML, errors, plugin findings and extra objects.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_plugin_contract::{PluginError, Severity};
 use serde_json::Value;
@@ -11,35 +10,12 @@ use crate::object::compare;
 use crate::testing::{FakePlugins, RENDERED_BY, graph, graphs_from_yaml};
 use crate::*;
 
-fn anchor_dir() -> PathBuf {
-    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchor-examples"),
-        PathBuf::from,
-    )
-}
-
 /// Every DynamoGraphDeployment of every anchor file, with its file name.
 fn anchors() -> Vec<(String, DynamoGraphDeployment)> {
-    let dir = anchor_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "anchor examples not found at {} ({e}); set DYNAMO_ANCHOR_EXAMPLES",
-                dir.display()
-            )
-        })
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
     let mut graphs = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).expect("readable anchor");
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for dgd in graphs_from_yaml(&text).unwrap_or_else(|e| panic!("{name}: {e}")) {
+    for example in dynamo_fixtures::anchor_examples() {
+        let name = format!("{}.yaml", example.name);
+        for dgd in graphs_from_yaml(&example.text).unwrap_or_else(|e| panic!("{name}: {e}")) {
             graphs.push((name.clone(), dgd));
         }
     }
@@ -222,8 +198,8 @@ fn every_anchor_renders_under_every_orchestrator_that_applies() {
             check_structure(&file, orchestrator, &dgd, &out);
             let again = render(&dgd, &config, &plugins).expect("second render");
             assert_eq!(
-                to_yaml_stream(&out.objects),
-                to_yaml_stream(&again.objects),
+                to_yaml_stream(&out.objects).expect("prints"),
+                to_yaml_stream(&again.objects).expect("prints"),
                 "{file}: byte-stable"
             );
             rendered += 1;
@@ -268,8 +244,11 @@ fn multinode_anchors_request_their_extra_objects_once() {
         .collect();
     assert_eq!(
         config_maps,
-        ["vllm-disagg-wait-leader-script"],
-        "two services, one ConfigMap"
+        [
+            "vllm-disagg-vllm-settings",
+            "vllm-disagg-wait-leader-script"
+        ],
+        "two services, one plugin ConfigMap; the host's wait-for-leader ConfigMap"
     );
     assert!(vllm.ssh_key_secrets.is_empty());
 }
@@ -294,14 +273,14 @@ fn grove() -> RenderConfig {
 #[test]
 fn yaml_stream_is_sorted_and_stable() {
     let out = render(&graph(SMALL), &grove(), &FakePlugins::new()).expect("render");
-    let text = to_yaml_stream(&out.objects);
+    let text = to_yaml_stream(&out.objects).expect("prints");
     let docs: Vec<&str> = text.split("---\n").collect();
     assert_eq!(docs.len(), out.objects.len());
     for doc in &docs {
         assert!(doc.starts_with("apiVersion: "), "keys sorted: {doc}");
         let top: Vec<&str> = doc
             .lines()
-            .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+            .filter(|l| !l.is_empty() && !l.starts_with(' ') && !l.starts_with('-'))
             .filter_map(|l| l.split(':').next())
             .collect();
         let mut sorted = top.clone();
@@ -309,7 +288,7 @@ fn yaml_stream_is_sorted_and_stable() {
         assert_eq!(top, sorted);
     }
     assert!(text.contains("namespace: team"));
-    assert_eq!(to_yaml_stream(&[]), "");
+    assert_eq!(to_yaml_stream(&[]).expect("prints"), "");
     let kinds: Vec<&str> = out.objects.iter().map(Object::kind).collect();
     assert_eq!(
         kinds,
@@ -317,6 +296,7 @@ fn yaml_stream_is_sorted_and_stable() {
             "ServiceAccount",
             "Role",
             "RoleBinding",
+            "ConfigMap",
             "Service",
             "Service",
             "PodCliqueSet"
@@ -461,4 +441,241 @@ fn namespace_comes_from_metadata_or_config() {
     let config = grove().with_default_namespace("fallback");
     let out = render(&graph(&unnamespaced), &config, &FakePlugins::new()).expect("render");
     assert!(out.objects.iter().all(|o| o.namespace() == "fallback"));
+}
+
+/// Pod Security Standards: a plugin may not lower the level the host's pod had.
+mod pod_security_levels {
+    use dynamo_plugin_contract::Capability;
+    use serde_json::json;
+
+    use super::*;
+
+    const AGG: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: team }
+spec:
+  services:
+    decode:
+      componentType: worker
+      extraPodSpec: { mainContainer: { image: vllm:1, command: [python3, -m, dynamo.vllm] } }
+"#;
+
+    #[test]
+    fn a_plugin_that_breaks_baseline_is_stopped_unless_granted() {
+        let plugins = FakePlugins::new().with_edit("vllm", "/spec/hostNetwork", json!(true));
+        let error = render(&graph(AGG), &grove(), &plugins).expect_err("lowered");
+        let text = error.to_string();
+        assert!(text.contains("vllm"), "{text}");
+        assert!(
+            text.contains("baseline") && text.contains("spec.hostNetwork"),
+            "{text}"
+        );
+
+        let granted = FakePlugins::new()
+            .with_edit("vllm", "/spec/hostNetwork", json!(true))
+            .with_granted("vllm", vec![Capability::HostNamespaces]);
+        assert!(render(&graph(AGG), &grove(), &granted).is_ok());
+    }
+
+    #[test]
+    fn a_hardened_pod_keeps_restricted() {
+        let hardened = AGG.replace(
+            "extraPodSpec: { mainContainer: { image: vllm:1, command: [python3, -m, dynamo.vllm] } }",
+            "extraPodSpec:\n        securityContext: { runAsNonRoot: true, seccompProfile: { type: RuntimeDefault } }\n        mainContainer:\n          image: vllm:1\n          command: [python3, -m, dynamo.vllm]\n          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: [ALL] } }",
+        );
+        assert!(render(&graph(&hardened), &grove(), &FakePlugins::new()).is_ok());
+        let weakening = FakePlugins::new().with_edit(
+            "vllm",
+            "/spec/containers/0/securityContext",
+            json!({"allowPrivilegeEscalation": true}),
+        );
+        let error = render(&graph(&hardened), &grove(), &weakening).expect_err("lowered");
+        assert!(error.to_string().contains("restricted"), "{error}");
+    }
+}
+
+/// No user or plugin string can add a document to the rendered stream, and names are checked as
+/// Kubernetes checks them.
+mod injection {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    const PAYLOAD: &str = "x\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: pwn}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n# ";
+
+    fn graph_with(value: &str) -> DynamoGraphDeployment {
+        let mut dgd = graph(SMALL);
+        let quoted = serde_json::to_string(value).expect("json string");
+        let text = format!(
+            r#"{{"apiVersion":"nvidia.com/v1alpha1","kind":"DynamoGraphDeployment",
+            "metadata":{{"name":"g","namespace":"team","annotations":{{"example.com/a":{quoted}}}}},
+            "spec":{{"annotations":{{"example.com/b":{quoted}}},
+              "envs":[{{"name":"E","value":{quoted}}}],
+              "services":{{
+                "Frontend":{{"componentType":"frontend","extraPodSpec":{{"mainContainer":{{"image":{quoted}}}}}}},
+                "decode":{{"componentType":"worker","envFromSecret":"s",
+                  "extraPodSpec":{{"mainContainer":{{"image":"i","command":["python3","-m","dynamo.vllm"],
+                    "args":[{quoted}],"workingDir":{quoted}}}}}}}}}}}}}"#
+        );
+        if let Ok(parsed) = serde_json::from_str(&text) {
+            dgd = parsed;
+        }
+        dgd
+    }
+
+    /// Documents of a stream, parsed back.
+    fn documents(stream: &str) -> Vec<Value> {
+        serde_yaml_ng::Deserializer::from_str(stream)
+            .map(|d| <Value as serde::Deserialize>::deserialize(d).expect("valid YAML"))
+            .filter(|v| !v.is_null())
+            .collect()
+    }
+
+    fn assert_no_extra_document(dgd: &DynamoGraphDeployment) {
+        let Ok(out) = render(dgd, &grove(), &FakePlugins::new()) else {
+            return;
+        };
+        let stream = to_yaml_stream(&out.objects).expect("prints");
+        let docs = documents(&stream);
+        assert_eq!(docs.len(), out.objects.len(), "{stream}");
+        for (doc, object) in docs.iter().zip(&out.objects) {
+            assert_eq!(doc["kind"], object.kind());
+            assert_eq!(doc["metadata"]["name"], object.name());
+        }
+    }
+
+    #[test]
+    fn a_document_separator_in_every_user_string_stays_inside_its_string() {
+        let dgd = graph_with(PAYLOAD);
+        let out = render(&dgd, &grove(), &FakePlugins::new()).expect("renders");
+        let stream = to_yaml_stream(&out.objects).expect("prints");
+        assert!(
+            stream.contains("ClusterRoleBinding"),
+            "the payload is in a string"
+        );
+        assert_no_extra_document(&dgd);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+        #[test]
+        fn random_strings_never_add_a_document(value in "[-\n\r\t:#'\"{}\\[\\],!&*|>%@`?a-zA-Z0-9 é\u{2028}]{0,40}") {
+            assert_no_extra_document(&graph_with(&value));
+        }
+    }
+
+    #[test]
+    fn names_and_namespaces_are_kubernetes_names() {
+        let with_meta = |name: &str, namespace: &str| {
+            let mut dgd = graph(SMALL);
+            dgd.metadata.name = Some(name.to_owned());
+            dgd.metadata.namespace = Some(namespace.to_owned());
+            dgd
+        };
+        let long = "a".repeat(300);
+        for (name, namespace, field) in [
+            (
+                "g",
+                "team\n---\nkind: ClusterRoleBinding",
+                "metadata.namespace",
+            ),
+            ("g", "Team", "metadata.namespace"),
+            ("../../kube-system/x", "team", "metadata.name"),
+            (long.as_str(), "team", "metadata.name"),
+            ("a b", "team", "metadata.name"),
+            ("grâph", "team", "metadata.name"),
+            ("0graph", "team", "metadata.name"),
+        ] {
+            let error =
+                render(&with_meta(name, namespace), &grove(), &FakePlugins::new()).expect_err(name);
+            let RenderError::Invalid(found) = &error else {
+                panic!("{name:?}: {error}");
+            };
+            assert!(
+                found.iter().any(|d| d.field_path == field),
+                "{name:?}: {found:?}"
+            );
+            assert!(!error.to_string().contains("\n---\n"), "{error}");
+        }
+    }
+
+    #[test]
+    fn derived_names_count_the_suffixes() {
+        // 50 + "-" + "decode" = 57 fits a Service, but the worker's DCD adds "-<8 hex>".
+        let mut dgd = graph(SMALL);
+        dgd.metadata.name = Some("g".repeat(50));
+        if let Some(services) = dgd.spec.services.as_mut()
+            && let Some(decode) = services.get_mut("decode")
+        {
+            decode.multinode = None;
+            decode.extra_pod_spec = None;
+            decode.component_type = Some("worker".into());
+        }
+        let config = RenderConfig::default();
+        let error = render(&dgd, &config, &FakePlugins::new()).expect_err("too long");
+        let text = error.to_string();
+        assert!(
+            text.contains("spec.services.decode") && text.contains("DynamoComponentDeployment"),
+            "{text}"
+        );
+    }
+}
+
+/// A DCD rendered on its own (its controller) gives exactly what the graph render printed for it.
+#[test]
+fn every_component_renders_alone_as_in_its_graph() {
+    use dynamo_api::DynamoComponentDeployment;
+
+    let mut compared = 0;
+    for (file, dgd) in anchors() {
+        for orchestrator in [Orchestrator::Deployment, Orchestrator::Lws] {
+            let config = RenderConfig::default()
+                .with_orchestrator(orchestrator)
+                .with_operator_version("1.1.0");
+            let plugins = FakePlugins::new();
+            let Ok(graph) = render(&dgd, &config, &plugins) else {
+                continue;
+            };
+            let by_key = |objects: &[Object]| -> BTreeMap<(String, String), Value> {
+                objects
+                    .iter()
+                    .map(|o| {
+                        (
+                            (o.kind().to_owned(), o.name().to_owned()),
+                            o.manifest().clone(),
+                        )
+                    })
+                    .collect()
+            };
+            let graph_objects = by_key(&graph.objects);
+            for object in graph
+                .objects
+                .iter()
+                .filter(|o| o.kind() == "DynamoComponentDeployment")
+            {
+                let dcd: DynamoComponentDeployment = object.to_typed().expect("a DCD");
+                let alone = crate::render_component(&dcd, &config, &plugins)
+                    .unwrap_or_else(|e| panic!("{file} {orchestrator} {}: {e}", object.name()));
+                assert!(
+                    !alone.objects.is_empty(),
+                    "{file}: {} owns nothing",
+                    object.name()
+                );
+                for (key, manifest) in by_key(&alone.objects) {
+                    let expected = graph_objects.get(&key).unwrap_or_else(|| {
+                        panic!("{file} {orchestrator}: {key:?} is not in the graph render")
+                    });
+                    assert_eq!(
+                        &manifest, expected,
+                        "{file} {orchestrator}: {key:?} differs when rendered from its DCD"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 20, "compared {compared} objects");
 }

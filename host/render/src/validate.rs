@@ -18,6 +18,7 @@ use crate::model::{
     self, ComponentRole, backend_annotation_path, default_compilation_cache_path, detect_framework,
     explicit_framework, k8s_name, main_container, mismatch_message, service_path,
 };
+use crate::names::{self, Rule};
 use crate::plugins::{Catalog, PluginSet};
 
 /// Longest `{dgd}{svc}` (single-node) or `{dgd}{svc}{svc}-ldr` (multi-node) Grove accepts.
@@ -53,6 +54,7 @@ pub fn validate_with(
             "at least one service is required",
         ));
     }
+    check_names(dgd, services, config, &mut out);
     check_pvcs(dgd, &mut out);
     check_restart(dgd, services, &mut out);
     check_topology(dgd, services, &mut out);
@@ -266,6 +268,129 @@ fn check_failover_discovery(
                     annotation::KUBE_DISCOVERY_MODE
                 ),
             ));
+        }
+    }
+}
+
+/// Names Kubernetes must accept: the graph's name and namespace, every name derived from them
+/// with the suffixes the operator adds, service names (which become label values), and the
+/// graph's and services' labels and annotations.
+fn check_names(
+    dgd: &DynamoGraphDeployment,
+    services: &BTreeMap<String, DynamoComponentDeploymentSharedSpec>,
+    config: &RenderConfig,
+    out: &mut Vec<Diagnostic>,
+) {
+    let graph = dgd.metadata.name.as_deref().unwrap_or_default();
+    if let Some(namespace) = dgd.metadata.namespace.as_deref()
+        && let Some(problem) = names::problem(namespace, Rule::DnsLabel)
+    {
+        out.push(Diagnostic::error("metadata.namespace", problem));
+    }
+    if graph.is_empty() {
+        return;
+    }
+    if let Some(problem) = names::problem(graph, Rule::Dns1035Label) {
+        out.push(Diagnostic::error(
+            "metadata.name",
+            format!(
+                "{problem}; the graph name starts the names of its Services, which must be \
+                 DNS-1035 labels"
+            ),
+        ));
+        return;
+    }
+    let orchestrator = model::effective_orchestrator(
+        &dgd.metadata.annotations.clone().unwrap_or_default(),
+        config,
+    );
+    for (name, svc) in services {
+        let field = service_path(name);
+        if !names::is_label_value(name) {
+            out.push(Diagnostic::error(
+                &field,
+                format!(
+                    "service name `{}` is not a valid label value (at most 63 letters, digits, \
+                     '-' and '.', starting and ending with a letter or digit)",
+                    names::printable(name)
+                ),
+            ));
+            continue;
+        }
+        let base = format!("{graph}-{}", k8s_name(name));
+        let worker = ComponentRole::of(svc.component_type.as_deref().unwrap_or_default())
+            == ComponentRole::Worker;
+        let multinode = svc.multinode.as_ref().is_some_and(|m| m.node_count > 1);
+        let mut derived = vec![(base.clone(), "Service")];
+        if orchestrator != Orchestrator::Grove {
+            // Worker DCDs carry `-<worker hash>`; multi-node replicas become `<dcd>-<index>`.
+            let dcd = if worker {
+                format!("{base}-{}", "x".repeat(8))
+            } else {
+                base.clone()
+            };
+            if multinode && orchestrator == Orchestrator::Lws {
+                let last = svc.replicas.unwrap_or(1).max(1) - 1;
+                derived.push((format!("{dcd}-{last}"), "LeaderWorkerSet"));
+            }
+            derived.push((dcd, "DynamoComponentDeployment"));
+        }
+        for (derived_name, kind) in derived {
+            if derived_name.len() > names::MAX_LABEL {
+                out.push(Diagnostic::error(
+                    &field,
+                    format!(
+                        "graph name `{graph}` and service name `{name}` give a {kind} name of {} \
+                         characters; Kubernetes allows {} (shorten the graph or service name)",
+                        derived_name.len(),
+                        names::MAX_LABEL
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    check_metadata_maps(
+        "spec",
+        dgd.spec.labels.as_ref(),
+        dgd.spec.annotations.as_ref(),
+        out,
+    );
+    for (name, svc) in services {
+        let field = service_path(name);
+        check_metadata_maps(&field, svc.labels.as_ref(), svc.annotations.as_ref(), out);
+        if let Some(extra) = &svc.extra_pod_metadata {
+            check_metadata_maps(
+                &format!("{field}.extraPodMetadata"),
+                extra.labels.as_ref(),
+                extra.annotations.as_ref(),
+                out,
+            );
+        }
+    }
+}
+
+/// Label keys and values, and annotation keys, of one `labels`/`annotations` pair at `field`.
+fn check_metadata_maps(
+    field: &str,
+    labels: Option<&BTreeMap<String, String>>,
+    annotations: Option<&BTreeMap<String, String>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (map, entries) in [("labels", labels), ("annotations", annotations)] {
+        for (key, value) in entries.into_iter().flatten() {
+            let at = format!("{field}.{map}[{}]", names::printable(key));
+            if !names::is_qualified_name(key) {
+                out.push(Diagnostic::error(
+                    &at,
+                    "is not a valid key (an optional DNS subdomain and '/', then at most 63 \
+                     letters, digits, '-', '_' and '.')",
+                ));
+            } else if map == "labels"
+                && let Some(problem) = names::problem(value, Rule::LabelValue)
+            {
+                out.push(Diagnostic::error(&at, problem));
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Plain Rust mirror of the `dynamo:backend@0.1.0` WIT contract.
+//! Plain Rust mirror of the `dynamo:backend@0.2.0` WIT contract.
 //!
-//! The WIT file (`wit/dynamo-backend@0.1.0/backend.wit`) is the source of truth. This crate repeats
+//! The WIT file (`wit/dynamo-backend@0.2.0/backend.wit`) is the source of truth. This crate repeats
 //! its types as ordinary Rust structs and enums, with no WebAssembly dependency, so that:
 //!
 //! - the host (`dynamo-plugin-runtime`) converts the wasmtime bindings into these types and the
@@ -18,23 +18,30 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod capability;
 mod json_text;
 mod key_values;
+pub mod text;
+
+pub use capability::Capability;
 
 /// WIT package name of the contract, without version.
 pub const WIT_PACKAGE: &str = "dynamo:backend";
-/// Version of the contract this crate mirrors.
-pub const WIT_VERSION: &str = "0.1.0";
-/// Fully qualified package id, `dynamo:backend@0.1.0`.
-pub const WIT_PACKAGE_ID: &str = "dynamo:backend@0.1.0";
+/// Version of the contract this crate mirrors (the newest; plugins are built against it).
+pub const WIT_VERSION: &str = "0.2.0";
+/// Every contract version the host serves, oldest first. A 0.1.0 component is read as declaring
+/// no capabilities.
+pub const SUPPORTED_WIT_VERSIONS: [&str; 2] = ["0.1.0", "0.2.0"];
+/// Fully qualified package id, `dynamo:backend@0.2.0`.
+pub const WIT_PACKAGE_ID: &str = "dynamo:backend@0.2.0";
 /// The world every plugin exports.
 pub const WIT_WORLD: &str = "plugin";
-/// The types interface as a component names it in its imports, `dynamo:backend/types@0.1.0`.
-pub const WIT_TYPES_INTERFACE: &str = "dynamo:backend/types@0.1.0";
+/// The types interface as a component names it in its imports, `dynamo:backend/types@0.2.0`.
+pub const WIT_TYPES_INTERFACE: &str = "dynamo:backend/types@0.2.0";
 /// The functions the `plugin` world exports, in declaration order.
 pub const WIT_EXPORTS: [&str; 3] = ["metadata", "render", "validate"];
 /// The WIT source text of this contract version.
-pub const WIT_SOURCE: &str = include_str!("../../../wit/dynamo-backend@0.1.0/backend.wit");
+pub const WIT_SOURCE: &str = include_str!("../../../wit/dynamo-backend@0.2.0/backend.wit");
 
 /// A key/value pair; used for annotations and labels (the order is not significant).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,6 +89,9 @@ pub struct Metadata {
     pub python_modules: Vec<String>,
     /// Launcher plugin to run after this one for multi-node components, if any.
     pub multinode_launcher: Option<String>,
+    /// Privileges beyond the default allow-list this plugin asks for ([`Capability`] names);
+    /// each takes effect only when the operator configuration grants it.
+    pub capabilities: Vec<String>,
 }
 
 /// Who places the pods of a multi-node component.

@@ -1,6 +1,6 @@
 //! `echo`: a tiny plugin for testing the plugin pipeline end to end.
 //!
-//! `render` returns the pod template with the annotation `dynamo.nvidia.com/echo` set to the
+//! `render` returns the pod template with the annotation `echo.plugins.dynamo.nvidia.com/service` set to the
 //! service name and an `ECHO_SERVICE` variable on the main container (when there is one), and
 //! reports the component's role as a warning. `validate` returns one warning when the service
 //! name is empty. It handles the `echo` framework and the `dynamo.echo` Python module.
@@ -11,7 +11,7 @@ use dynamo_plugin_sdk::{
 };
 
 /// The annotation `render` sets.
-pub const ANNOTATION: &str = "dynamo.nvidia.com/echo";
+pub const ANNOTATION: &str = "echo.plugins.dynamo.nvidia.com/service";
 
 /// The echo plugin.
 pub struct Echo;
@@ -25,6 +25,7 @@ impl Plugin for Echo {
             frameworks: vec!["echo".into()],
             python_modules: vec!["dynamo.echo".into()],
             multinode_launcher: None,
+            capabilities: Vec::new(),
         }
     }
 

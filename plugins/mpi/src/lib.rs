@@ -21,15 +21,15 @@
 //! Everything above is engine-neutral. A backend adds what its engine needs through two pod
 //! annotations, which this plugin reads and removes (they never reach the pod):
 //!
-//! - [`ENTRYPOINT_WRAPPER_ANNOTATION`] (`dynamo.nvidia.com/mpi-entrypoint-wrapper`): words, in
+//! - [`ENTRYPOINT_WRAPPER_ANNOTATION`] (`mpi.plugins.dynamo.nvidia.com/entrypoint-wrapper`): words, in
 //!   shell syntax, put before the engine command inside `bash -c` on every rank — TensorRT-LLM
 //!   sets `trtllm-llmapi-launch`;
-//! - [`EXPORT_ENV_ANNOTATION`] (`dynamo.nvidia.com/mpi-export-env`): extra variable names
+//! - [`EXPORT_ENV_ANNOTATION`] (`mpi.plugins.dynamo.nvidia.com/export-env`): extra variable names
 //!   (comma or space separated) forwarded with `-x`, on top of the main container's env and
 //!   [`FORWARDED_ENV`] — TensorRT-LLM adds `TENSORRT_LLM_CACHE_DIR,TRTLLM_USE_UCX_KVCACHE`.
 //!
 //! Built for `wasm32-wasip2` this crate is a WebAssembly component exporting the
-//! `dynamo:backend@0.1.0` `plugin` world; built natively it is an ordinary library.
+//! `dynamo:backend@0.2.0` `plugin` world; built natively it is an ordinary library.
 
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 
@@ -43,9 +43,9 @@ use dynamo_plugin_sdk::{
 };
 
 /// Pod annotation a backend sets to wrap its engine command on every MPI rank.
-pub const ENTRYPOINT_WRAPPER_ANNOTATION: &str = "dynamo.nvidia.com/mpi-entrypoint-wrapper";
+pub const ENTRYPOINT_WRAPPER_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/entrypoint-wrapper";
 /// Pod annotation a backend sets to forward more environment variables to every MPI rank.
-pub const EXPORT_ENV_ANNOTATION: &str = "dynamo.nvidia.com/mpi-export-env";
+pub const EXPORT_ENV_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/export-env";
 
 /// Variables always forwarded to every rank (when set on the leader), besides the main
 /// container's own env: device selection, model and Hugging Face settings, NCCL switches and the
@@ -94,6 +94,7 @@ impl Plugin for Mpi {
             frameworks: Vec::new(),
             python_modules: Vec::new(),
             multinode_launcher: None,
+            capabilities: vec![dynamo_plugin_sdk::capability::SSH_KEY_SECRET.into()],
         }
     }
 

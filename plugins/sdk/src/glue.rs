@@ -21,6 +21,7 @@ pub fn metadata<P: Plugin>() -> wit::Metadata {
         frameworks: m.frameworks,
         python_modules: m.python_modules,
         multinode_launcher: m.multinode_launcher,
+        capabilities: m.capabilities,
     }
 }
 

@@ -21,7 +21,9 @@
 //!
 //!     fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
 //!         let mut pod = PodTemplate::from_input(input)?;
-//!         pod.annotations_mut().insert("example.com/echo".into(), input.component.service_name.clone());
+//!         // A plugin may set labels and annotations under its own prefix only.
+//!         let key = dynamo_plugin_sdk::contract::text::plugin_key("echo", "service");
+//!         pod.annotations_mut().insert(key, input.component.service_name.clone());
 //!         Ok(RenderOutput::new(pod.to_json()?))
 //!     }
 //! }
@@ -31,7 +33,7 @@
 //! ```
 //!
 //! Built for `wasm32-wasip2`, [`export_plugin!`] generates the WebAssembly component glue for the
-//! `dynamo:backend@0.1.0` `plugin` world (wit-bindgen bindings, converted to and from the contract
+//! `dynamo:backend@0.2.0` `plugin` world (wit-bindgen bindings, converted to and from the contract
 //! types). Built natively it expands to nothing, so the same logic is unit-tested and benchmarked
 //! as ordinary Rust; [`harness`] runs a plugin on a YAML or JSON fixture.
 //!
@@ -42,9 +44,10 @@
 //! adds `testing`, helpers for plugins' native tests.
 
 pub use dynamo_plugin_contract as contract;
+pub use dynamo_plugin_contract::capability;
 pub use dynamo_plugin_contract::{
-    Component, Deployer, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue, Metadata,
-    Placement, PluginError, PluginKind, RenderInput, RenderOutput, Role, Severity,
+    Capability, Component, Deployer, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue,
+    Metadata, Placement, PluginError, PluginKind, RenderInput, RenderOutput, Role, Severity,
 };
 /// Kubernetes API types (`k8s-openapi`), re-exported so plugins use the same version as the SDK.
 pub use k8s_openapi;
@@ -88,7 +91,7 @@ pub trait Plugin {
     }
 }
 
-/// Exports a [`Plugin`] implementation as the `plugin` world of `dynamo:backend@0.1.0`.
+/// Exports a [`Plugin`] implementation as the `plugin` world of `dynamo:backend@0.2.0`.
 ///
 /// Call it once per plugin crate, at the crate root. On `wasm32` targets it generates the
 /// component exports (`metadata`, `render`, `validate`) that convert between the WIT bindings
@@ -145,7 +148,7 @@ pub mod __private {
     #[allow(unsafe_code, missing_docs, clippy::all)]
     pub mod bindings {
         wit_bindgen::generate!({
-            path: "../../wit/dynamo-backend@0.1.0",
+            path: "../../wit/dynamo-backend@0.2.0",
             world: "plugin",
             pub_export_macro: true,
             default_bindings_module: "::dynamo_plugin_sdk::__private::bindings",

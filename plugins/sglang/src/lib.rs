@@ -20,7 +20,7 @@
 //! the user sets them by hand.
 //!
 //! Built for `wasm32-wasip2` this crate is a WebAssembly component exporting the
-//! `dynamo:backend@0.1.0` `plugin` world; built natively it is an ordinary library.
+//! `dynamo:backend@0.2.0` `plugin` world; built natively it is an ordinary library.
 
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 
@@ -56,6 +56,7 @@ impl Plugin for Sglang {
             frameworks: vec!["sglang".into()],
             python_modules: vec![MODULE.into()],
             multinode_launcher: None,
+            capabilities: Vec::new(),
         }
     }
 

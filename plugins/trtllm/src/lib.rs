@@ -31,7 +31,7 @@
 //! rank. This plugin leaves the command, args and probes alone.
 //!
 //! Built for `wasm32-wasip2` this crate is a WebAssembly component exporting the
-//! `dynamo:backend@0.1.0` `plugin` world; built natively it is an ordinary library.
+//! `dynamo:backend@0.2.0` `plugin` world; built natively it is an ordinary library.
 
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 
@@ -45,9 +45,9 @@ pub const MODULE: &str = "dynamo.trtllm";
 /// The launcher plugin multi-node components run through.
 pub const LAUNCHER: &str = "mpi";
 /// Pod annotation the `mpi` launcher reads: words put before the engine command on every rank.
-pub const ENTRYPOINT_WRAPPER_ANNOTATION: &str = "dynamo.nvidia.com/mpi-entrypoint-wrapper";
+pub const ENTRYPOINT_WRAPPER_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/entrypoint-wrapper";
 /// Pod annotation the `mpi` launcher reads: more variables to forward to every rank.
-pub const EXPORT_ENV_ANNOTATION: &str = "dynamo.nvidia.com/mpi-export-env";
+pub const EXPORT_ENV_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/export-env";
 /// TensorRT-LLM's MPI entry point: sets up the LLM API's MPI session on each rank.
 pub const LLMAPI_LAUNCH: &str = "trtllm-llmapi-launch";
 /// TensorRT-LLM variables every rank needs when the leader has them.
@@ -67,6 +67,7 @@ impl Plugin for Trtllm {
             frameworks: vec!["trtllm".into()],
             python_modules: vec![MODULE.into()],
             multinode_launcher: Some(LAUNCHER.into()),
+            capabilities: Vec::new(),
         }
     }
 

@@ -18,7 +18,7 @@
 //! nodes) against the field that causes it.
 //!
 //! Built for `wasm32-wasip2` this crate is a WebAssembly component exporting the
-//! `dynamo:backend@0.1.0` `plugin` world; built natively it is an ordinary library, tested and
+//! `dynamo:backend@0.2.0` `plugin` world; built natively it is an ordinary library, tested and
 //! benchmarked without a runtime.
 
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
@@ -67,6 +67,7 @@ impl Plugin for Vllm {
             frameworks: vec!["vllm".into()],
             python_modules: vec![MODULE.into()],
             multinode_launcher: None,
+            capabilities: Vec::new(),
         }
     }
 

@@ -20,8 +20,7 @@ use dynamo_plugin_sdk::k8s_openapi::api::core::v1::{
 use dynamo_plugin_sdk::python;
 use dynamo_plugin_sdk::shell::{self, QuoteError};
 use dynamo_plugin_sdk::{
-    ExtraObject, FlagError, PluginError, PodTemplate, RenderInput, RenderOutput, Role, ShellArg,
-    inject_flags,
+    FlagError, PluginError, PodTemplate, RenderInput, RenderOutput, Role, ShellArg, inject_flags,
 };
 
 use crate::args::{Parallelism, engine_words};
@@ -75,7 +74,6 @@ pub fn plan(input: &RenderInput, pod: &PodTemplate) -> Result<Plan, PluginError>
 /// Renders the vLLM parts of one pod template (see the module docs).
 pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
     let mut pod = PodTemplate::from_input(input)?;
-    let mut extra_objects = Vec::new();
     let mut warnings = Vec::new();
 
     if let Some(path) = input
@@ -119,13 +117,12 @@ pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
                 spec,
                 wait_leader::volume(&wait_leader::config_map_name(input)),
             );
-            extra_objects.push(ExtraObject::ConfigMap(wait_leader::config_map_json(input)?));
         }
     }
 
     Ok(RenderOutput {
         pod_template: pod.to_json()?,
-        extra_objects,
+        extra_objects: Vec::new(),
         warnings,
     })
 }

@@ -1,26 +1,21 @@
-//! The wait-for-leader init container of multi-node `mp` workers, and the ConfigMap holding its
-//! script.
+//! The wait-for-leader init container of multi-node `mp` workers.
 //!
 //! A vLLM `mp` worker connects to the leader's master port as soon as it starts and fails when
 //! the leader is not listening yet. Worker pods therefore get an init container,
-//! `wait-for-leader-mp`, running [`SCRIPT`] with the main container's image: it waits until the
-//! leader's host name resolves and `LEADER_HOST:LEADER_PORT` accepts a TCP connection.
+//! `wait-for-leader-mp`, running the host's wait-for-leader script with the main container's
+//! image: it waits until the leader is up and `LEADER_HOST:LEADER_PORT` accepts a connection.
 //!
 //! The script reaches the pod through a ConfigMap volume named `wait-leader-script`, mounted at
-//! `/scripts`. The ConfigMap (one per graph, named by the host in
-//! `infrastructure.wait-for-leader-config-map`, else `{graph}-wait-leader-script`) is returned as
-//! an extra object; the host sets its namespace and owner.
+//! `/scripts`. The host creates that ConfigMap for every graph with a multi-node service and names
+//! it in `infrastructure.wait-for-leader-config-map`.
 
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
-
 use dynamo_plugin_sdk::k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, Volume, VolumeMount,
+    ConfigMapVolumeSource, Container, Volume, VolumeMount,
 };
-use dynamo_plugin_sdk::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use dynamo_plugin_sdk::shell::{self, QuoteError};
-use dynamo_plugin_sdk::{PluginError, RenderInput, ShellArg};
+use dynamo_plugin_sdk::{RenderInput, ShellArg};
 
 use crate::MASTER_PORT;
 use crate::shell_expr::to_shell_refs;
@@ -31,15 +26,10 @@ pub const INIT_CONTAINER: &str = "wait-for-leader-mp";
 pub const VOLUME: &str = "wait-leader-script";
 /// Where the volume is mounted in the init container.
 pub const MOUNT_PATH: &str = "/scripts";
-/// Key of the script in the ConfigMap (and its file name under [`MOUNT_PATH`]).
+/// Key of the script in the host's ConfigMap (and its file name under [`MOUNT_PATH`]).
 pub const SCRIPT_KEY: &str = "wait-for-leader.py";
-/// Label naming the graph a ConfigMap belongs to.
-pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
 
-/// The wait-for-leader script (Python 3, standard library only).
-pub const SCRIPT: &str = include_str!("wait_for_leader.py");
-
-/// Name of the script ConfigMap: the host's choice, else `{graph}-wait-leader-script`.
+/// Name of the script ConfigMap: the host's, else (an older host) `{graph}-wait-leader-script`.
 pub fn config_map_name(input: &RenderInput) -> String {
     let chosen = input.infrastructure.wait_for_leader_config_map.trim();
     if chosen.is_empty() {
@@ -47,27 +37,6 @@ pub fn config_map_name(input: &RenderInput) -> String {
     } else {
         chosen.to_owned()
     }
-}
-
-/// The ConfigMap carrying [`SCRIPT`], as JSON text for an `extra-object::config-map`.
-pub fn config_map_json(input: &RenderInput) -> Result<String, PluginError> {
-    let config_map = ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(config_map_name(input)),
-            labels: Some(BTreeMap::from([(
-                GRAPH_LABEL.to_owned(),
-                input.graph.name.clone(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        data: Some(BTreeMap::from([(SCRIPT_KEY.to_owned(), SCRIPT.to_owned())])),
-        ..ConfigMap::default()
-    };
-    serde_json::to_string(&config_map).map_err(|e| {
-        PluginError::internal(format!(
-            "cannot serialize the wait-for-leader ConfigMap: {e}"
-        ))
-    })
 }
 
 /// The volume holding the script, from ConfigMap `config_map`.
@@ -95,12 +64,14 @@ pub fn command(leader_host: &str) -> Result<String, QuoteError> {
     ))
 }
 
-/// The init container, running `main`'s image and pull policy.
+/// The init container, running `main`'s image, pull policy and security context (a container a
+/// plugin adds may not be less confined than the main one).
 pub fn init_container(main: &Container, leader_host: &str) -> Result<Container, QuoteError> {
     Ok(Container {
         name: INIT_CONTAINER.to_owned(),
         image: main.image.clone(),
         image_pull_policy: main.image_pull_policy.clone(),
+        security_context: main.security_context.clone(),
         command: Some(vec![
             "sh".to_owned(),
             "-c".to_owned(),
@@ -139,18 +110,11 @@ mod tests {
     }
 
     #[test]
-    fn config_map_is_named_and_labelled() {
+    fn config_map_is_the_hosts() {
         let mut input = RenderInput::default();
         input.graph.name = "g".into();
         assert_eq!(config_map_name(&input), "g-wait-leader-script");
         input.infrastructure.wait_for_leader_config_map = "custom".into();
-        let cm: serde_json::Value =
-            serde_json::from_str(&config_map_json(&input).expect("serializes")).expect("json");
-        assert_eq!(cm["kind"], "ConfigMap");
-        assert_eq!(cm["apiVersion"], "v1");
-        assert_eq!(cm["metadata"]["name"], "custom");
-        assert_eq!(cm["metadata"]["labels"][GRAPH_LABEL], "g");
-        assert_eq!(cm["data"][SCRIPT_KEY], SCRIPT);
-        assert!(cm["metadata"].get("namespace").is_none());
+        assert_eq!(config_map_name(&input), "custom");
     }
 }

@@ -66,6 +66,9 @@ pub struct ControlPlane {
     node_names: Vec<String>,
     crds: Vec<String>,
     startup: Duration,
+    pki: Pki,
+    etcd_url: String,
+    api_port: u16,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -161,6 +164,7 @@ impl ControlPlane {
         let kubeconfig_path = kubeconfig::write(&workdir, &server_url, &pki)?;
 
         let etcd = etcd::start(&bins, &workdir, etcd_client, etcd_peer).await?;
+        let etcd_url = etcd.url.clone();
         processes.push(etcd.process);
         let api =
             apiserver::start(&bins, &workdir, &pki, &etcd.url, api_port, &kubeconfig_path).await?;
@@ -206,7 +210,30 @@ impl ControlPlane {
             node_names,
             crds,
             startup,
+            pki,
+            etcd_url,
+            api_port,
         })
+    }
+
+    /// Stops kube-apiserver and starts it again on the same address (etcd keeps the data), as a
+    /// control-plane upgrade or crash would; returns how long it was away.
+    ///
+    /// Only for a private control plane: clients of other tests would see the outage.
+    pub async fn restart_api_server(&mut self) -> Result<Duration> {
+        let started = Instant::now();
+        drop(self.processes.take(Component::ApiServer));
+        let api = apiserver::start(
+            &self.bins,
+            &self.workdir,
+            &self.pki,
+            &self.etcd_url,
+            self.api_port,
+            &self.kubeconfig,
+        )
+        .await?;
+        self.processes.push(api);
+        Ok(started.elapsed())
     }
 
     /// A new client with admin (`system:masters`) credentials, bound to the calling runtime.
@@ -349,10 +376,72 @@ impl ControlPlane {
         self.processes.get(component).map(Process::log)
     }
 
+    /// The write requests (create, update, patch, delete) the API server has audited so far whose
+    /// `User-Agent` starts with `user_agent`, in order.
+    pub fn audited_writes(&self, user_agent: &str) -> Result<Vec<AuditedWrite>> {
+        let path = self.workdir.path(apiserver::AUDIT_LOG);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => {
+                return Err(HarnessError::invalid(
+                    Component::ApiServer,
+                    format!("reading the audit log {}: {e}", path.display()),
+                ));
+            }
+        };
+        Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|e| {
+                e["userAgent"]
+                    .as_str()
+                    .is_some_and(|ua| ua.starts_with(user_agent))
+            })
+            .map(|e| AuditedWrite {
+                verb: e["verb"].as_str().unwrap_or_default().to_owned(),
+                resource: e["objectRef"]["resource"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                subresource: e["objectRef"]["subresource"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                namespace: e["objectRef"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                name: e["objectRef"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                code: e["responseStatus"]["code"].as_u64().unwrap_or_default(),
+            })
+            .collect())
+    }
+
     /// How long starting took, from locating the binaries to the last readiness check.
     pub fn startup_time(&self) -> Duration {
         self.startup
     }
+}
+
+/// One write request from the API server's audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedWrite {
+    /// `create`, `update`, `patch`, `delete`, ...
+    pub verb: String,
+    /// Resource (plural), e.g. `deployments`.
+    pub resource: String,
+    /// Subresource, e.g. `status` (empty for the object itself).
+    pub subresource: String,
+    /// Namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    /// Object name (empty for a create whose name the server chose).
+    pub name: String,
+    /// HTTP status of the response.
+    pub code: u64,
 }
 
 fn find(processes: &ProcessGroup, component: Component) -> Result<&Process> {

@@ -147,6 +147,8 @@ impl FakeNodes {
             ("cpu".to_owned(), Quantity(self.cpu.clone())),
             ("memory".to_owned(), Quantity(self.memory.clone())),
             ("pods".to_owned(), Quantity(self.pods.to_string())),
+            // Real nodes report their disk; example graphs request some.
+            ("ephemeral-storage".to_owned(), Quantity("2Ti".to_owned())),
         ]);
         if self.gpus_per_node > 0 {
             labels.insert("nvidia.com/gpu.present".to_owned(), "true".to_owned());

@@ -86,6 +86,8 @@ impl Process {
         let log = workdir.log(name);
         let run = workdir.run_dir();
         let exit_file = run.join(format!("{name}.exit"));
+        // A component started again (an API server restart) must not look like it already died.
+        let _ = std::fs::remove_file(&exit_file);
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -218,6 +220,15 @@ impl ProcessGroup {
     /// The process running `component`, if any.
     pub(crate) fn get(&self, component: Component) -> Option<&Process> {
         self.processes.iter().find(|p| p.component() == component)
+    }
+
+    /// Removes the process running `component` from the group (dropping it stops it).
+    pub(crate) fn take(&mut self, component: Component) -> Option<Process> {
+        let index = self
+            .processes
+            .iter()
+            .position(|p| p.component() == component)?;
+        Some(self.processes.remove(index))
     }
 }
 

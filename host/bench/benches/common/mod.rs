@@ -201,25 +201,11 @@ impl PluginSet for Recording<'_> {
     }
 }
 
-/// Where the anchor examples are: `$DYNAMO_ANCHOR_EXAMPLES`, else `shared/anchor-examples` beside
-/// the repository (as for `dynamo-operator`'s golden tests).
-pub fn anchor_dir() -> PathBuf {
-    std::env::var_os("DYNAMO_ANCHOR_EXAMPLES").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/anchor-examples"),
-        PathBuf::from,
-    )
-}
-
-/// Parses anchor example `name` (e.g. `vllm-agg`).
+/// Parses anchor example `name` (e.g. `vllm-agg`) from the repository's Dynamo fixtures.
 pub fn anchor(name: &str) -> DynamoGraphDeployment {
-    let path = anchor_dir().join(format!("{name}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}); set DYNAMO_ANCHOR_EXAMPLES",
-            path.display()
-        )
-    });
-    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let example = dynamo_fixtures::anchor_example(name);
+    serde_yaml_ng::from_str(&example.text)
+        .unwrap_or_else(|e| panic!("{}: {e}", example.path.display()))
 }
 
 /// The render configuration of `dynamo-operator render --orchestrator grove` with defaults.

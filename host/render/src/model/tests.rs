@@ -351,6 +351,34 @@ fn bad_gpu_count_names_the_field() {
 }
 
 #[test]
+fn the_longest_claimed_module_wins() {
+    // A plugin claiming the parent package `dynamo` sorts before `vllm` by name, yet
+    // `dynamo.vllm.main` belongs to the plugin claiming `dynamo.vllm`.
+    let plugins = FakePlugins::new().with_plugin(dynamo_plugin_contract::Metadata {
+        name: "aaa".into(),
+        version: "0.0.0-fake".into(),
+        frameworks: vec!["generic".into()],
+        python_modules: vec!["dynamo".into()],
+        ..dynamo_plugin_contract::Metadata::default()
+    });
+    let catalog = Catalog::new(&plugins);
+    let detect = |c: Container| detect_framework(Some(&c), &catalog).map(|d| d.framework);
+    assert_eq!(
+        detect(container(&["python3", "-m", "dynamo.vllm.main"], &[])).as_deref(),
+        Some("vllm")
+    );
+    assert_eq!(
+        detect(container(&["python3", "-m", "dynamo.other"], &[])).as_deref(),
+        Some("generic")
+    );
+    assert_eq!(
+        detect(container(&["python3", "-m", "dynamo_vllm"], &[])),
+        None,
+        "a package boundary is a dot"
+    );
+}
+
+#[test]
 fn short_hash_is_sha256_prefix() {
     // sha256("") = e3b0c442...
     assert_eq!(short_hash(""), "e3b0c442");

@@ -74,15 +74,7 @@ pub fn dcd(
 ) -> Result<Object, RenderError> {
     let mut shared = service.spec.clone();
     shared.replicas = Some(service.replicas);
-    let mut annotations = shared.annotations.take().unwrap_or_default();
-    for key in annotation::PROPAGATED_TO_COMPONENTS {
-        if let Some(value) = graph.annotations.get(key) {
-            annotations
-                .entry(key.to_owned())
-                .or_insert_with(|| value.clone());
-        }
-    }
-    shared.annotations = non_empty(annotations);
+    shared.annotations = non_empty(dcd_annotations(graph, service));
     if service.component_type == component_type::PLANNER {
         let extra = shared
             .extra_pod_spec
@@ -124,6 +116,21 @@ pub fn dcd(
     ))
 }
 
+/// The annotations of a component: the service's (graph `spec.annotations` folded in) plus the
+/// graph switches components inherit ([`annotation::PROPAGATED_TO_COMPONENTS`]). Its Deployment or
+/// LeaderWorkerSets carry the same.
+pub fn dcd_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
+    let mut annotations = service.spec.annotations.clone().unwrap_or_default();
+    for key in annotation::PROPAGATED_TO_COMPONENTS {
+        if let Some(value) = graph.annotations.get(key) {
+            annotations
+                .entry(key.to_owned())
+                .or_insert_with(|| value.clone());
+        }
+    }
+    annotations
+}
+
 /// The Deployment of a single-node component.
 pub fn deployment(
     graph: &GraphModel,
@@ -143,7 +150,7 @@ pub fn deployment(
     let deployment = Deployment {
         metadata: ObjectMeta {
             labels: Some(labels),
-            annotations: service.spec.annotations.clone(),
+            annotations: non_empty(dcd_annotations(graph, service)),
             ..ObjectMeta::default()
         },
         spec: DeploymentSpec {
@@ -225,7 +232,7 @@ pub fn leader_worker_set(
         json!({
             "metadata": {
                 "labels": dcd_labels(graph, service),
-                "annotations": service.spec.annotations,
+                "annotations": non_empty(dcd_annotations(graph, service)),
             },
             "spec": {
                 "replicas": 1,

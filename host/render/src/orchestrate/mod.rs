@@ -6,12 +6,14 @@
 //!   Volcano PodGroup.
 //! - [`grove`]: one Grove PodCliqueSet per graph.
 //! - [`network`]: component Services, model Services, the frontend Ingress / VirtualService.
+//! - [`wait_leader`]: the wait-for-leader script ConfigMap of graphs with multi-node services.
 //! - Here: the Kubernetes-discovery ServiceAccount, Role and RoleBinding, the PVCs the graph
 //!   asks the operator to create, and the endpoint picker's generated ConfigMap.
 
 pub mod dcd;
 pub mod grove;
 pub mod network;
+pub mod wait_leader;
 
 use std::collections::BTreeMap;
 
@@ -76,6 +78,9 @@ pub fn objects(
         objects.extend(discovery_rbac(graph)?);
     }
     objects.extend(created_pvcs(dgd, graph)?);
+    if graph.has_multinode() {
+        objects.push(wait_leader::config_map(graph)?);
+    }
     for service in &graph.services {
         if service.role == ComponentRole::Epp
             && let Some(config_map) = epp_config_map(graph, service)?

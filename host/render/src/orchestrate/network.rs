@@ -77,7 +77,7 @@ pub fn component_service(
     let object = Service {
         metadata: ObjectMeta {
             labels: Some(labels),
-            annotations: service.spec.annotations.clone(),
+            annotations: non_empty(crate::orchestrate::dcd::dcd_annotations(graph, service)),
             ..ObjectMeta::default()
         },
         spec: Some(ServiceSpec {

@@ -467,7 +467,11 @@ fn pod_clique_set_any_order_without_launchers_and_kai() {
         assert_eq!(clique["labels"]["kai.scheduler/queue"], "dynamo");
     }
     assert!(r.ssh_key_secrets.is_empty());
-    assert_eq!(of_kind(&r, "ConfigMap"), ["g-wait-leader-script"]);
+    assert_eq!(
+        of_kind(&r, "ConfigMap"),
+        ["g-vllm-settings", "g-wait-leader-script"],
+        "the plugin's own ConfigMap and the host's"
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ fn meta(name: &str, framework: &str, module: &str) -> Metadata {
         frameworks: vec![framework.into()],
         python_modules: vec![module.into()],
         multinode_launcher: None,
+        capabilities: Vec::new(),
     }
 }
 
@@ -79,6 +80,7 @@ fn chain_errors_name_the_service() {
     );
     let no_mpi = FakePlugins::empty().with_plugin(Metadata {
         multinode_launcher: Some("mpi".into()),
+        capabilities: Vec::new(),
         ..meta("trtllm", "trtllm", "dynamo.trtllm")
     });
     let err = Catalog::new(&no_mpi)
@@ -156,10 +158,11 @@ fn render_input_carries_component_graph_and_infrastructure() {
 #[test]
 fn run_chain_threads_the_template_through_backend_then_launcher() {
     let (plugins, chain, input) = input_for(Role::Worker);
-    let output = run_chain(&plugins, &chain, &input, "spec.services.decode").expect("render");
-    let template: k8s_openapi::api::core::v1::PodTemplateSpec =
-        serde_json::from_str(&output.pod_template).expect("JSON");
-    let annotations = template
+    let base = serde_json::from_str(&input.pod_template).expect("JSON");
+    let output =
+        run_chain(&plugins, &chain, &input, &base, "spec.services.decode").expect("render");
+    let annotations = output
+        .template
         .metadata
         .and_then(|m| m.annotations)
         .unwrap_or_default();
@@ -181,15 +184,22 @@ fn run_chain_threads_the_template_through_backend_then_launcher() {
 #[test]
 fn run_chain_prefixes_warnings_and_names_failures() {
     let (_, chain, input) = input_for(Role::Leader);
-    let plugins = FakePlugins::new().with_warnings("trtllm", vec!["slow".into()]);
-    let output = run_chain(&plugins, &chain, &input, "spec.services.decode").expect("render");
-    assert_eq!(output.warnings, ["trtllm: slow"]);
+    let plugins = FakePlugins::new().with_warnings("trtllm", vec!["slow\n\u{1b}[2Jforged".into()]);
+    let base = serde_json::from_str(&input.pod_template).expect("JSON");
+    let output =
+        run_chain(&plugins, &chain, &input, &base, "spec.services.decode").expect("render");
+    assert_eq!(
+        output.warnings,
+        ["trtllm: slow [2Jforged"],
+        "one line, no control characters"
+    );
 
     let plugins = FakePlugins::new().failing(
         "mpi",
         PluginError::invalid_input("spec.services.decode.args", "no hosts"),
     );
-    let err = run_chain(&plugins, &chain, &input, "spec.services.decode").expect_err("fails");
+    let err =
+        run_chain(&plugins, &chain, &input, &base, "spec.services.decode").expect_err("fails");
     assert_eq!(
         err.to_string(),
         "spec.services.decode: plugin `mpi` failed: invalid input at \

@@ -220,7 +220,7 @@ pub fn base_template(
     Ok(PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(graph, service, role)),
-            annotations: Some(pod_annotations(service)).filter(|a| !a.is_empty()),
+            annotations: Some(pod_annotations(graph, service)).filter(|a| !a.is_empty()),
             ..ObjectMeta::default()
         }),
         spec: Some(pod),
@@ -313,10 +313,20 @@ pub fn clique_name(service: &ServiceModel, role: Role) -> String {
     }
 }
 
-/// Annotations of a component's pods: service annotations (graph's folded in), then
-/// `extraPodMetadata.annotations`.
-pub fn pod_annotations(service: &ServiceModel) -> BTreeMap<String, String> {
-    let mut annotations = service.spec.annotations.clone().unwrap_or_default();
+/// Annotations of a component's pods. On the DCD pathway (Deployments, LeaderWorkerSets), as
+/// Dynamo's component controller does: `extraPodMetadata.annotations` and the restart token
+/// (`nvidia.com/restartAt`) only; the service's annotations stay on the component. Under Grove:
+/// the service's annotations (graph's folded in), then `extraPodMetadata.annotations`.
+pub fn pod_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
+    let service_annotations = service.spec.annotations.clone().unwrap_or_default();
+    let mut annotations = if graph.orchestrator == crate::config::Orchestrator::Grove {
+        service_annotations
+    } else {
+        service_annotations
+            .into_iter()
+            .filter(|(k, _)| k == keys::annotation::RESTART_AT)
+            .collect()
+    };
     if let Some(extra) = service
         .spec
         .extra_pod_metadata

@@ -742,7 +742,11 @@ fn template_labels_and_annotations() {
         Some(format!("g-decode-{hash}").as_str())
     );
     let annotations = meta.annotations.unwrap_or_default();
-    assert_eq!(annotations.get("owner").map(String::as_str), Some("graph"));
+    assert_eq!(
+        annotations.get("owner"),
+        None,
+        "service annotations stay on the component on the Deployment pathway"
+    );
     assert_eq!(annotations.get("note").map(String::as_str), Some("pod"));
 }
 

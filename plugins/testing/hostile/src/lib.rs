@@ -15,20 +15,71 @@
 //! | `plugin-error`   | returns an ordinary `unsupported` plugin error            |
 //! | `sleep`          | sleeps for an hour (the sandbox must refuse to block)     |
 //! | `spam`           | writes 1 MiB to stderr, then panics                       |
+//! | `chatty`         | writes 1 MiB to stderr, then renders normally             |
+//! | `huge`           | returns a pod template of 8 MiB                           |
 //! | `escape`         | tries to read `/etc/passwd`, the environment and the network |
-//! | anything else    | behaves: returns the pod template unchanged               |
+//! | anything else    | applies the [`ATTACK_ANNOTATION`] of the input, if any    |
 //!
-//! Only the wasm build is meant to be run with the hostile names; natively the `loop` and `oom`
-//! cases would hang or exhaust the test process.
+//! The attack annotation (a graph annotation of the input) holds JSON, so a test states an escape
+//! attempt as data:
+//!
+//! ```json
+//! {"set": [["/spec/containers/0/securityContext/privileged", true]],
+//!  "extra": [{"configMap": "{...}"}, {"sshKeySecret": "name"}],
+//!  "warnings": ["text"], "warningCopies": 1000,
+//!  "diagnostics": [{"fieldPath": "...", "message": "...", "severity": "error"}],
+//!  "diagnosticCopies": 1000}
+//! ```
+//!
+//! `set` writes each value at its JSON pointer (`-` appends to an array; missing objects are
+//! created). Only the wasm build is meant to be run with the hostile names; natively the `loop` and
+//! `oom` cases would hang or exhaust the test process.
 
 use std::hint::black_box;
 
 use dynamo_plugin_sdk::{
     Diagnostic, ExtraObject, Metadata, Plugin, PluginError, PluginKind, RenderInput, RenderOutput,
 };
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Graph annotation whose JSON value says what to do (see the crate docs).
+pub const ATTACK_ANNOTATION: &str = "nvidia.com/hostile-attack";
 
 /// The hostile plugin.
 pub struct Hostile;
+
+/// What the attack annotation asks for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Attack {
+    /// JSON pointers into the pod template and the values to write there.
+    pub set: Vec<(String, Value)>,
+    /// Extra objects to return.
+    pub extra: Vec<ExtraObject>,
+    /// Warnings to return.
+    pub warnings: Vec<String>,
+    /// Repeat `warnings` this many times (at least once).
+    pub warning_copies: usize,
+    /// Diagnostics `validate` returns.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Repeat `diagnostics` this many times (at least once).
+    pub diagnostic_copies: usize,
+}
+
+impl Attack {
+    /// The attack of `input`, if its graph carries the annotation.
+    pub fn of(input: &RenderInput) -> Result<Option<Self>, PluginError> {
+        input
+            .graph
+            .annotation(ATTACK_ANNOTATION)
+            .map(|text| {
+                serde_json::from_str(text)
+                    .map_err(|e| PluginError::invalid_input(ATTACK_ANNOTATION, e.to_string()))
+            })
+            .transpose()
+    }
+}
 
 impl Plugin for Hostile {
     fn metadata() -> Metadata {
@@ -39,11 +90,17 @@ impl Plugin for Hostile {
             frameworks: vec!["hostile".into()],
             python_modules: vec!["dynamo.hostile".into()],
             multinode_launcher: None,
+            // Declared so tests can show that only a grant makes them count.
+            capabilities: vec![
+                "privileged".into(),
+                "ssh-key-secret".into(),
+                "host-path".into(),
+            ],
         }
     }
 
     fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
-        let mut pod: serde_json::Value = serde_json::from_str(&input.pod_template)
+        let mut pod: Value = serde_json::from_str(&input.pod_template)
             .map_err(|e| PluginError::invalid_input("podTemplate", e.to_string()))?;
         let mut out = RenderOutput::default();
         match input.component.service_name.as_str() {
@@ -74,16 +131,27 @@ impl Plugin for Hostile {
                 }
             }
             "foreign-config" => out.extra_objects.push(ExtraObject::ConfigMap(
-                r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","namespace":"kube-system"}}"#.into(),
+                serde_json::json!({
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": format!("{}-hostile-x", input.graph.name), "namespace": "kube-system"},
+                })
+                .to_string(),
             )),
             "plugin-error" => return Err(PluginError::unsupported("hostile refuses politely")),
             "sleep" => std::thread::sleep(std::time::Duration::from_secs(3600)),
-            "spam" => {
+            "spam" | "chatty" => {
                 let line = "x".repeat(1023);
                 for _ in 0..1024 {
                     eprintln!("{line}");
                 }
-                panic!("after spam");
+                if input.component.service_name == "spam" {
+                    panic!("after spam");
+                }
+            }
+            "huge" => {
+                pod["metadata"]["annotations"]["hostile.plugins.dynamo.nvidia.com/pad"] =
+                    "x".repeat(8 << 20).into();
             }
             "escape" => {
                 let file = std::fs::read_to_string("/etc/passwd").map(|s| s.len());
@@ -105,7 +173,17 @@ impl Plugin for Hostile {
                     format!("random: {random}"),
                 ];
             }
-            _ => {}
+            _ => {
+                if let Some(attack) = Attack::of(input)? {
+                    for (pointer, value) in &attack.set {
+                        set_pointer(&mut pod, pointer, value.clone());
+                    }
+                    out.extra_objects = attack.extra;
+                    for _ in 0..attack.warning_copies.max(1) {
+                        out.warnings.extend(attack.warnings.iter().cloned());
+                    }
+                }
+            }
         }
         out.pod_template = pod.to_string();
         Ok(out)
@@ -115,7 +193,74 @@ impl Plugin for Hostile {
         if input.component.service_name == "trap" {
             panic!("hostile validate panics on purpose");
         }
-        Vec::new()
+        match Attack::of(input) {
+            Ok(Some(attack)) => {
+                let mut out = Vec::new();
+                for _ in 0..attack.diagnostic_copies.max(1) {
+                    out.extend(attack.diagnostics.iter().cloned());
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Writes `value` at JSON pointer `pointer` in `target`, creating missing objects; a last
+/// segment `-` appends to an array.
+pub fn set_pointer(target: &mut Value, pointer: &str, value: Value) {
+    let parts: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let Some((last, parents)) = parts.split_last() else {
+        *target = value;
+        return;
+    };
+    let mut slot = target;
+    for (index, part) in parents.iter().enumerate() {
+        // A missing container is an array when the next segment indexes one.
+        let next = parts.get(index + 1).map(String::as_str).unwrap_or_default();
+        let empty = || {
+            if next == "-" || next.parse::<usize>().is_ok() {
+                Value::Array(Vec::new())
+            } else {
+                Value::Object(serde_json::Map::new())
+            }
+        };
+        slot = match slot {
+            Value::Array(items) => match part.parse::<usize>() {
+                Ok(i) if i < items.len() => &mut items[i],
+                _ => {
+                    items.push(empty());
+                    let end = items.len() - 1;
+                    &mut items[end]
+                }
+            },
+            other => {
+                if !other.is_object() {
+                    *other = Value::Object(serde_json::Map::new());
+                }
+                let map = other.as_object_mut().expect("an object now");
+                map.entry(part.clone()).or_insert_with(empty)
+            }
+        };
+    }
+    match slot {
+        Value::Array(items) if last == "-" => items.push(value),
+        Value::Array(items) => match last.parse::<usize>() {
+            Ok(i) if i < items.len() => items[i] = value,
+            _ => items.push(value),
+        },
+        other => {
+            if !other.is_object() {
+                *other = Value::Object(serde_json::Map::new());
+            }
+            if let Some(map) = other.as_object_mut() {
+                map.insert(last.clone(), value);
+            }
+        }
     }
 }
 
@@ -124,6 +269,7 @@ dynamo_plugin_sdk::export_plugin!(Hostile);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn input(service: &str) -> RenderInput {
         RenderInput {
@@ -151,5 +297,36 @@ mod tests {
                 .as_deref(),
             Some("{ this is not json")
         );
+    }
+
+    #[test]
+    fn pointers_create_and_append() {
+        let mut pod = json!({"spec": {"containers": [{"name": "main"}]}});
+        set_pointer(
+            &mut pod,
+            "/spec/containers/0/securityContext/privileged",
+            json!(true),
+        );
+        set_pointer(&mut pod, "/spec/volumes/-", json!({"name": "v"}));
+        set_pointer(&mut pod, "/metadata/labels/a~1b", json!("c"));
+        assert_eq!(
+            pod["spec"]["containers"][0]["securityContext"]["privileged"],
+            true
+        );
+        assert_eq!(pod["spec"]["volumes"][0]["name"], "v");
+        assert_eq!(pod["metadata"]["labels"]["a/b"], "c");
+    }
+
+    #[test]
+    fn attacks_come_from_the_annotation() {
+        let mut i = input("x");
+        i.graph.annotations.push(dynamo_plugin_sdk::KeyValue::new(
+            ATTACK_ANNOTATION,
+            json!({"set": [["/spec/hostPID", true]], "warnings": ["w"], "warningCopies": 3})
+                .to_string(),
+        ));
+        let out = Hostile::render(&i).expect("renders");
+        assert!(out.pod_template.contains("hostPID"));
+        assert_eq!(out.warnings.len(), 3);
     }
 }

@@ -1,12 +1,13 @@
-//! Runs the wait-for-leader script with the local Python, when there is one.
+//! Runs the wait-for-leader script with the local `python3` (the test fails, naming it, when
+//! there is none).
 
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use dynamo_plugin_vllm::wait_leader::SCRIPT;
+use super::SCRIPT;
 
-/// Runs the script with `env`; `None` when no `python3` is installed.
+/// Runs the script with `env`.
 fn run(env: &[(&str, &str)]) -> Option<Output> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("wait-for-leader.py");
@@ -17,7 +18,11 @@ fn run(env: &[(&str, &str)]) -> Option<Output> {
         .env_remove("LEADER_HOST")
         .env_remove("LEADER_PORT");
     command.envs(env.iter().copied());
-    command.output().ok()
+    Some(
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("these tests need `python3` on PATH: {e}")),
+    )
 }
 
 #[test]

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Shows the operator on the local dev cluster: starts the cluster (hack/dev-cluster.sh) and the
+# operator, applies an example graph, and watches until the graph is Ready.
+#
+#   hack/demo.sh [GRAPH.yaml]      # default: examples/graphs/vllm-agg.yaml
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+graph=${1:-$root/examples/graphs/vllm-agg.yaml}
+state=${DYNAMO_DEV_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dynamo-operator/dev-cluster}
+
+eval "$("$root/hack/dev-cluster.sh" up)"
+kubectl="$("$root/hack/build-tools.sh" | tail -n 1)/kubectl"
+
+echo "demo: building the operator ..." >&2
+(cd "$root" && cargo build --quiet -p dynamo-operator)
+target=$(cd "$root" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+operator_log="$state/operator.log"
+if [ -f "$state/operator.pid" ] && kill -0 "$(cat "$state/operator.pid")" 2>/dev/null; then
+  echo "demo: the operator is already running (pid $(cat "$state/operator.pid"))" >&2
+else
+  "$target/debug/dynamo-operator" run --kubeconfig "$KUBECONFIG" >"$operator_log" 2>&1 &
+  echo $! >"$state/operator.pid"
+  echo "demo: operator started (pid $!, log $operator_log)" >&2
+fi
+
+name=$(awk '/^metadata:/{m=1} m && /^  name:/{print $2; exit}' "$graph")
+echo "demo: applying $graph (graph $name) ..." >&2
+"$kubectl" apply --server-side -f "$graph"
+
+for _ in $(seq 1 90); do
+  clear 2>/dev/null || true
+  echo "# kubectl get dgd,dcd,deploy,pods   ($(date +%T))"
+  "$kubectl" get dgd,dcd,deploy,pods -o wide 2>&1 | sed 's/^/  /'
+  ready=$("$kubectl" get dgd "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  if [ "$ready" = "True" ]; then
+    echo
+    echo "demo: graph $name is Ready."
+    break
+  fi
+  sleep 2
+done
+if [ "${ready:-}" != "True" ]; then
+  echo "demo: graph $name is not Ready after 3 minutes; the operator log is $operator_log" >&2
+fi
+cat <<TXT
+
+Explore:   export KUBECONFIG=$KUBECONFIG
+           $kubectl describe dgd $name
+Clean up:  kill \$(cat $state/operator.pid); hack/dev-cluster.sh down
+TXT

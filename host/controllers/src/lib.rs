@@ -1,0 +1,183 @@
+//! The operator's controllers: DynamoGraphDeployment, DynamoComponentDeployment and
+//! DynamoGraphDeploymentScalingAdapter.
+//!
+//! ```text
+//! watch ─▶ dereference (caches) ─▶ render (pure, render pool) ─▶ apply what differs ─▶ status if changed
+//! ```
+//!
+//! - [`stores`]: one shared watch cache per kind, filtered by the operator's labels and trimmed;
+//! - [`pool`]: the dedicated render threads (plugin calls never run on Tokio workers);
+//! - [`apply`]: server-side apply under one field manager, skipped when nothing would change;
+//!   deletion of children a graph no longer wants;
+//! - [`compare`]: the semantic subset check behind "nothing would change";
+//! - [`status`]: component readiness from Deployments and pods; conditions;
+//! - [`graph`], [`component`], [`scaling`]: the three controllers;
+//! - [`ssh`]: the SSH key Secrets of MPI launches.
+//!
+//! [`run`] wires them together; `dynamo-operator run` and the tests call it.
+#![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod compare;
+pub mod component;
+pub mod context;
+pub mod graph;
+pub mod pool;
+pub mod scaling;
+pub mod ssh;
+pub mod status;
+pub mod stores;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dynamo_plugin_runtime::PluginRegistry;
+use dynamo_render::RenderConfig;
+use futures::StreamExt as _;
+use kube::Client;
+use kube::runtime::Controller;
+use kube::runtime::controller::Config as ControllerConfig;
+
+pub use apply::WriteCounters;
+pub use context::{Context, Error};
+pub use pool::RenderPool;
+
+/// The `User-Agent` of the operator's requests (what audit logs and API metrics show).
+pub const USER_AGENT: &str = concat!("dynamo-operator/", env!("CARGO_PKG_VERSION"));
+
+/// Makes requests of `config` identify as the operator ([`USER_AGENT`]).
+pub fn identify(config: &mut kube::Config) {
+    if let Ok(value) = http::HeaderValue::from_str(USER_AGENT) {
+        config.headers.push((http::header::USER_AGENT, value));
+    }
+}
+
+/// How the operator runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Render configuration (operator configuration, orchestrator, operator version).
+    pub config: RenderConfig,
+    /// Render threads (plugin calls run there). Default 2.
+    pub render_threads: usize,
+    /// Reconciles running at once per controller. Default 16.
+    pub concurrency: u16,
+    /// How long a burst of changes to one object is gathered into one reconcile. Default 250 ms.
+    pub debounce: Duration,
+    /// Watch only this namespace (default: all).
+    pub namespace: Option<String>,
+}
+
+impl Options {
+    /// Options with the defaults for `config`.
+    pub fn new(config: RenderConfig) -> Self {
+        Self {
+            config,
+            render_threads: 2,
+            concurrency: 16,
+            debounce: Duration::from_millis(250),
+            namespace: None,
+        }
+    }
+}
+
+/// Runs the operator until `shutdown` resolves, then lets running reconciles finish.
+///
+/// The caches are filled before any reconcile starts, so a restarted operator makes no write for
+/// graphs that did not change.
+pub async fn run(
+    client: Client,
+    registry: PluginRegistry,
+    options: Options,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+    counters: Option<Arc<WriteCounters>>,
+) -> Result<(), Error> {
+    let pool = Arc::new(
+        RenderPool::new(registry, options.render_threads)
+            .map_err(|e| Error::Internal(format!("cannot start the render threads: {e}")))?,
+    );
+    let started = stores::start(&client, options.namespace.as_deref());
+    let counters = counters.unwrap_or_default();
+    let ctx = Arc::new(Context::new(
+        client,
+        started.caches.clone(),
+        Arc::clone(&pool),
+        options.config.clone(),
+        counters,
+    ));
+    started
+        .caches
+        .wait_ready()
+        .await
+        .map_err(|e| Error::Internal(format!("a watch cache stopped: {e}")))?;
+    tracing::info!("caches synced; reconciling");
+
+    let triggers = started.triggers;
+    let caches = started.caches;
+    let config = ControllerConfig::default()
+        .debounce(options.debounce)
+        .concurrency(options.concurrency);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    };
+
+    let graphs = Controller::for_shared_stream(triggers.graphs, caches.graphs.clone())
+        .owns_shared_stream(triggers.components_for_graphs)
+        .owns_shared_stream(triggers.adapters_for_graphs)
+        .owns_shared_stream(triggers.service_accounts)
+        .owns_shared_stream(triggers.roles)
+        .owns_shared_stream(triggers.role_bindings)
+        .owns_shared_stream(triggers.config_maps)
+        .owns_shared_stream(triggers.pvcs)
+        .watches_shared_stream(triggers.deployments_for_graphs, |d| {
+            graph::graph_of(d.as_ref())
+        })
+        .watches_shared_stream(triggers.pods_for_graphs, |p| graph::graph_of(p.as_ref()))
+        .with_config(config.clone())
+        .graceful_shutdown_on(stopped())
+        .run(graph::reconcile, graph::error_policy, Arc::clone(&ctx))
+        .for_each(|_| std::future::ready(()));
+
+    let components = Controller::for_shared_stream(triggers.components, caches.components.clone())
+        .owns_shared_stream(triggers.deployments)
+        .owns_shared_stream(triggers.services)
+        .owns_shared_stream(triggers.ingresses)
+        .watches_shared_stream(triggers.model_services, |s| {
+            component::components_of_shared(s.as_ref())
+        })
+        .watches_shared_stream(triggers.pods, |p| component::component_of_pod(p.as_ref()))
+        .with_config(config.clone())
+        .graceful_shutdown_on(stopped())
+        .run(
+            component::reconcile,
+            component::error_policy,
+            Arc::clone(&ctx),
+        )
+        .for_each(|_| std::future::ready(()));
+
+    let adapter_ctx = Arc::clone(&ctx);
+    let adapters = Controller::for_shared_stream(triggers.adapters, caches.adapters.clone())
+        .watches_shared_stream(triggers.graphs_for_adapters, move |g| {
+            scaling::adapters_of(g.as_ref(), &adapter_ctx)
+        })
+        .with_config(config)
+        .graceful_shutdown_on(stopped())
+        .run(scaling::reconcile, scaling::error_policy, Arc::clone(&ctx))
+        .for_each(|_| std::future::ready(()));
+
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing running reconciles");
+        let _ = stop_tx.send(true);
+    };
+    tokio::join!(graphs, components, adapters, signal);
+    for task in started.tasks {
+        task.abort();
+    }
+    pool.shutdown();
+    Ok(())
+}

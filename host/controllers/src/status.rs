@@ -1,0 +1,362 @@
+//! How ready a component is, from its Deployment and its pods; and conditions that keep their
+//! transition time while nothing changes. Pure functions.
+//!
+//! A component is:
+//! - **insufficient_capacity** when a pod cannot be scheduled (its `PodScheduled` condition says
+//!   `Unschedulable`); the message names the resource (`Insufficient nvidia.com/gpu`);
+//! - **updating** while pods of an older revision exist: the Deployment has not observed its
+//!   latest spec, counts fewer updated than total replicas, or more pods exist (terminating ones
+//!   included) than updated replicas;
+//! - **pods_not_ready** while fewer pods are ready or available than desired;
+//! - **ready** otherwise.
+//!
+//! Old pods count until they are gone, terminating or not: a graph is never reported ready while
+//! the previous revision still runs anywhere.
+
+use dynamo_api::common::{ComponentKind, ServiceReplicaStatus};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+/// Where a component stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Every desired replica is updated, ready and available, and no old pod remains.
+    Ready,
+    /// Pods of an older revision remain.
+    Updating,
+    /// Some pods are not ready yet.
+    PodsNotReady,
+    /// Some pods cannot be scheduled; names the resource that is short, when known.
+    InsufficientCapacity(Option<String>),
+}
+
+impl Phase {
+    /// The `Ready` condition reason this phase gives a graph.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Ready => "all_resources_are_ready",
+            Self::Updating => "updating",
+            Self::PodsNotReady => "pods_not_ready",
+            Self::InsufficientCapacity(_) => "insufficient_capacity",
+        }
+    }
+
+    /// Severity when several components differ: the worst one names the graph's reason.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Ready => 0,
+            Self::PodsNotReady => 1,
+            Self::Updating => 2,
+            Self::InsufficientCapacity(_) => 3,
+        }
+    }
+}
+
+/// The state of one component's workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentState {
+    /// Where it stands.
+    pub phase: Phase,
+    /// Replica counts, as a graph's or component's status reports them.
+    pub replicas: ServiceReplicaStatus,
+    /// One line for the user.
+    pub message: String,
+}
+
+/// The few facts of a pod the status needs (the cache keeps only these).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PodFacts {
+    /// Being deleted.
+    pub terminating: bool,
+    /// `Ready` condition true.
+    pub ready: bool,
+    /// The `PodScheduled=False, reason=Unschedulable` message, if any.
+    pub unschedulable: Option<String>,
+}
+
+impl PodFacts {
+    /// Reads the facts from a (possibly stripped) pod.
+    pub fn of(pod: &Pod) -> Self {
+        let conditions = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let ready = conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True");
+        let unschedulable = conditions
+            .iter()
+            .find(|c| {
+                c.type_ == "PodScheduled"
+                    && c.status == "False"
+                    && c.reason.as_deref() == Some("Unschedulable")
+            })
+            .map(|c| c.message.clone().unwrap_or_default());
+        Self {
+            terminating: pod.metadata.deletion_timestamp.is_some(),
+            ready,
+            unschedulable,
+        }
+    }
+}
+
+/// The resource a scheduler message says is short: `0/3 nodes are available: 3 Insufficient
+/// nvidia.com/gpu.` gives `nvidia.com/gpu`.
+pub fn insufficient_resource(message: &str) -> Option<String> {
+    let rest = message.split("Insufficient ").nth(1)?;
+    let word: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != ',')
+        .collect();
+    // Resource names contain dots (`nvidia.com/gpu`); only a sentence's final dot is cut.
+    let resource = word.trim_end_matches('.');
+    (!resource.is_empty()).then(|| resource.to_owned())
+}
+
+/// The state of a component run by Deployment `name` (absent until created), which should
+/// have `desired` replicas, given its pods.
+pub fn deployment_state(
+    name: &str,
+    desired: i32,
+    deployment: Option<&Deployment>,
+    pods: &[PodFacts],
+) -> ComponentState {
+    let status = deployment
+        .and_then(|d| d.status.clone())
+        .unwrap_or_default();
+    let replicas = ServiceReplicaStatus {
+        component_kind: ComponentKind::Deployment,
+        component_name: name.to_owned(),
+        component_names: Some(vec![name.to_owned()]),
+        replicas: status.replicas.unwrap_or(0),
+        updated_replicas: status.updated_replicas.unwrap_or(0),
+        ready_replicas: Some(status.ready_replicas.unwrap_or(0)),
+        available_replicas: Some(status.available_replicas.unwrap_or(0)),
+    };
+    let state = |phase, message: String| ComponentState {
+        phase,
+        replicas: replicas.clone(),
+        message,
+    };
+    let Some(deployment) = deployment else {
+        return state(
+            Phase::PodsNotReady,
+            format!("{name}: 0 of {desired} replicas ready"),
+        );
+    };
+    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
+        let resource = insufficient_resource(&message);
+        let what = resource
+            .as_deref()
+            .map_or_else(|| "capacity".to_owned(), str::to_owned);
+        let count = pods.iter().filter(|p| p.unschedulable.is_some()).count();
+        return state(
+            Phase::InsufficientCapacity(resource),
+            format!("{count} pod(s) of {name} cannot be scheduled: not enough {what} ({message})"),
+        );
+    }
+    let generation = deployment.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0) >= generation;
+    let updated = replicas.updated_replicas;
+    let extra_pods = pods.len() > usize::try_from(updated.max(desired)).unwrap_or(0);
+    if !observed || replicas.replicas > updated || extra_pods {
+        return state(
+            Phase::Updating,
+            format!(
+                "{name}: {updated} of {desired} replicas updated, {} pod(s) exist",
+                pods.len()
+                    .max(usize::try_from(replicas.replicas).unwrap_or(0))
+            ),
+        );
+    }
+    let ready = replicas.ready_replicas.unwrap_or(0);
+    let available = replicas.available_replicas.unwrap_or(0);
+    if updated < desired || ready < desired || available < desired {
+        // Pods that cannot even be created (a missing ServiceAccount, a quota) say why here.
+        let failure = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| {
+                c.type_.as_deref() == Some("ReplicaFailure") && c.status.as_deref() == Some("True")
+            })
+            .and_then(|c| c.message.clone());
+        let message = match failure {
+            Some(failure) => format!("{name}: pods cannot be created: {failure}"),
+            None => format!("{name}: {ready} of {desired} replicas ready"),
+        };
+        return state(Phase::PodsNotReady, message);
+    }
+    state(
+        Phase::Ready,
+        format!("{name}: {ready} of {desired} replicas ready"),
+    )
+}
+
+/// A condition with `status`, `reason` and `message`; it keeps `previous`'s transition time when
+/// the status did not change, so an unchanged condition never causes a write.
+pub fn condition(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    previous: Option<&Condition>,
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" };
+    let last_transition_time = previous
+        .filter(|p| p.status == status)
+        .map(|p| p.last_transition_time.clone())
+        .unwrap_or_else(|| now.clone());
+    Condition {
+        type_: type_.to_owned(),
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+        message: message.to_owned(),
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// The current time as a Kubernetes `Time`.
+pub fn now() -> Time {
+    Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::DeploymentStatus;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::*;
+
+    fn deployment(generation: i64, status: DeploymentStatus) -> Deployment {
+        Deployment {
+            metadata: ObjectMeta {
+                generation: Some(generation),
+                ..ObjectMeta::default()
+            },
+            status: Some(status),
+            ..Deployment::default()
+        }
+    }
+
+    fn status(observed: i64, replicas: i32, updated: i32, ready: i32) -> DeploymentStatus {
+        DeploymentStatus {
+            observed_generation: Some(observed),
+            replicas: Some(replicas),
+            updated_replicas: Some(updated),
+            ready_replicas: Some(ready),
+            available_replicas: Some(ready),
+            ..DeploymentStatus::default()
+        }
+    }
+
+    fn ready_pods(n: usize) -> Vec<PodFacts> {
+        vec![
+            PodFacts {
+                ready: true,
+                ..PodFacts::default()
+            };
+            n
+        ]
+    }
+
+    #[test]
+    fn phases() {
+        let d = deployment(2, status(2, 2, 2, 2));
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &ready_pods(2)).phase,
+            Phase::Ready
+        );
+        // The new spec is not observed yet.
+        let d = deployment(3, status(2, 2, 2, 2));
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &ready_pods(2)).phase,
+            Phase::Updating
+        );
+        // An old pod is still terminating.
+        let d = deployment(2, status(2, 2, 2, 2));
+        let mut pods = ready_pods(2);
+        pods.push(PodFacts {
+            terminating: true,
+            ..PodFacts::default()
+        });
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &pods).phase,
+            Phase::Updating
+        );
+        // Old replicas still counted by the Deployment.
+        let d = deployment(2, status(2, 3, 2, 2));
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &ready_pods(3)).phase,
+            Phase::Updating
+        );
+        let d = deployment(2, status(2, 2, 2, 1));
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &ready_pods(2)).phase,
+            Phase::PodsNotReady
+        );
+        assert_eq!(
+            deployment_state("d", 2, None, &[]).phase,
+            Phase::PodsNotReady
+        );
+    }
+
+    #[test]
+    fn unschedulable_pods_name_the_resource() {
+        let d = deployment(1, status(1, 1, 1, 0));
+        let pods = vec![PodFacts {
+            unschedulable: Some("0/3 nodes are available: 3 Insufficient nvidia.com/gpu.".into()),
+            ..PodFacts::default()
+        }];
+        let state = deployment_state("d", 1, Some(&d), &pods);
+        assert_eq!(
+            state.phase,
+            Phase::InsufficientCapacity(Some("nvidia.com/gpu".into()))
+        );
+        assert!(
+            state.message.contains("nvidia.com/gpu"),
+            "{}",
+            state.message
+        );
+        assert_eq!(
+            insufficient_resource(
+                "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient memory."
+            ),
+            Some("cpu".into())
+        );
+        assert_eq!(insufficient_resource("node(s) had untolerated taint"), None);
+    }
+
+    #[test]
+    fn conditions_keep_their_transition_time() {
+        let then = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+        let first = condition("Ready", false, "pods_not_ready", "m", Some(1), None, &then);
+        let later = now();
+        let same = condition(
+            "Ready",
+            false,
+            "pods_not_ready",
+            "m2",
+            Some(2),
+            Some(&first),
+            &later,
+        );
+        assert_eq!(same.last_transition_time, then);
+        let flipped = condition(
+            "Ready",
+            true,
+            "all_resources_are_ready",
+            "m",
+            Some(2),
+            Some(&first),
+            &later,
+        );
+        assert_eq!(flipped.last_transition_time, later);
+    }
+}

@@ -1,0 +1,304 @@
+//! The operator's watch caches: one shared reflector per kind, read by every controller and
+//! subscribed to for triggers.
+//!
+//! Children are watched by label (`nvidia.com/dynamo-graph-deployment-name`, which everything the
+//! operator renders for a graph carries; model Services by `nvidia.com/dynamo-base-model-hash`;
+//! generated Secrets by `app.kubernetes.io/managed-by`), so the caches hold the operator's
+//! objects, not the cluster's. Before an object is stored its `managedFields` are dropped, and
+//! pods are cut down to the few facts status needs: caches are most of an operator's memory.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use dynamo_api::{
+    DynamoComponentDeployment, DynamoGraphDeployment, DynamoGraphDeploymentScalingAdapter,
+};
+use futures::StreamExt as _;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Pod, PodStatus, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use kube::api::Api;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::{self, ReflectHandle, Store};
+use kube::runtime::{WatchStreamExt as _, watcher};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::task::JoinHandle;
+
+/// Label every object the operator renders for a graph carries.
+pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
+/// Label of the shared model Services.
+pub const MODEL_LABEL: &str = "nvidia.com/dynamo-base-model-hash";
+/// Label of the SSH key Secrets the operator generates.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY_LABEL`].
+pub const MANAGED_BY: &str = "dynamo-operator";
+
+/// Buffer of each shared stream: how far a slow subscriber may lag before the reflector waits.
+const SHARED_BUFFER: usize = 1024;
+
+/// Every cache the controllers read.
+#[derive(Clone)]
+pub struct Caches {
+    /// DynamoGraphDeployments.
+    pub graphs: Store<DynamoGraphDeployment>,
+    /// DynamoComponentDeployments.
+    pub components: Store<DynamoComponentDeployment>,
+    /// Scaling adapters.
+    pub adapters: Store<DynamoGraphDeploymentScalingAdapter>,
+    /// Deployments of components.
+    pub deployments: Store<Deployment>,
+    /// Component Services.
+    pub services: Store<Service>,
+    /// Shared model Services.
+    pub model_services: Store<Service>,
+    /// ServiceAccounts (discovery ones, and the shared planner and endpoint-picker ones).
+    pub service_accounts: Store<ServiceAccount>,
+    /// Discovery Roles.
+    pub roles: Store<Role>,
+    /// Discovery RoleBindings.
+    pub role_bindings: Store<RoleBinding>,
+    /// Graph ConfigMaps (wait-for-leader, plugins').
+    pub config_maps: Store<ConfigMap>,
+    /// PVCs graphs asked the operator to create.
+    pub pvcs: Store<PersistentVolumeClaim>,
+    /// Frontend Ingresses.
+    pub ingresses: Store<Ingress>,
+    /// SSH key Secrets the operator generated.
+    pub secrets: Store<Secret>,
+    /// Pods of graphs, cut down to metadata and conditions.
+    pub pods: Store<Pod>,
+}
+
+/// Change streams, one per controller input (a kind read by two controllers has two).
+pub struct Triggers {
+    /// Graphs, for the graph controller.
+    pub graphs: ReflectHandle<DynamoGraphDeployment>,
+    /// Graphs, for the scaling-adapter controller.
+    pub graphs_for_adapters: ReflectHandle<DynamoGraphDeployment>,
+    /// Components, for the component controller.
+    pub components: ReflectHandle<DynamoComponentDeployment>,
+    /// Components, for the graph controller (owned).
+    pub components_for_graphs: ReflectHandle<DynamoComponentDeployment>,
+    /// Adapters, for their controller.
+    pub adapters: ReflectHandle<DynamoGraphDeploymentScalingAdapter>,
+    /// Adapters, for the graph controller (owned).
+    pub adapters_for_graphs: ReflectHandle<DynamoGraphDeploymentScalingAdapter>,
+    /// Deployments, for the component controller (owned).
+    pub deployments: ReflectHandle<Deployment>,
+    /// Deployments, for the graph controller (status).
+    pub deployments_for_graphs: ReflectHandle<Deployment>,
+    /// Services, for the component controller (owned).
+    pub services: ReflectHandle<Service>,
+    /// Model Services, for the component controller.
+    pub model_services: ReflectHandle<Service>,
+    /// Ingresses, for the component controller (owned).
+    pub ingresses: ReflectHandle<Ingress>,
+    /// ServiceAccounts, for the graph controller (owned).
+    pub service_accounts: ReflectHandle<ServiceAccount>,
+    /// Roles, for the graph controller (owned).
+    pub roles: ReflectHandle<Role>,
+    /// RoleBindings, for the graph controller (owned).
+    pub role_bindings: ReflectHandle<RoleBinding>,
+    /// ConfigMaps, for the graph controller (owned).
+    pub config_maps: ReflectHandle<ConfigMap>,
+    /// PVCs, for the graph controller (owned).
+    pub pvcs: ReflectHandle<PersistentVolumeClaim>,
+    /// Pods, for the component controller.
+    pub pods: ReflectHandle<Pod>,
+    /// Pods, for the graph controller.
+    pub pods_for_graphs: ReflectHandle<Pod>,
+}
+
+/// The caches, their triggers, and the tasks that keep them filled.
+pub struct Started {
+    /// The caches.
+    pub caches: Caches,
+    /// Their change streams.
+    pub triggers: Triggers,
+    /// The watch tasks (abort them to stop watching).
+    pub tasks: Vec<JoinHandle<()>>,
+}
+
+/// A store and its writer before the watch starts.
+struct Pending<K: Resource + Clone + 'static>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    store: Store<K>,
+    writer: Writer<K>,
+}
+
+impl<K> Pending<K>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope>
+        + Clone
+        + Debug
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    fn new() -> Self {
+        let (store, writer) = reflector::store_shared(SHARED_BUFFER);
+        Self { store, writer }
+    }
+
+    fn subscribe(&self) -> ReflectHandle<K> {
+        // `store_shared` writers always hand out subscriptions.
+        self.writer
+            .subscribe()
+            .unwrap_or_else(|| unreachable!("a shared store's writer subscribes"))
+    }
+
+    /// Starts the watch that fills the cache (all namespaces, or one), keeping only objects
+    /// matching `labels` and passing each through `strip` before it is stored.
+    fn start(
+        self,
+        client: &Client,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        strip: fn(&mut K),
+        tasks: &mut Vec<JoinHandle<()>>,
+    ) -> Store<K> {
+        let api: Api<K> = match namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        };
+        let mut config = watcher::Config::default();
+        if let Some(labels) = labels {
+            config = config.labels(labels);
+        }
+        let kind = K::kind(&Default::default()).into_owned();
+        let stream = watcher(api, config)
+            .default_backoff()
+            .modify(move |object: &mut K| {
+                object.meta_mut().managed_fields = None;
+                strip(object);
+            })
+            .reflect_shared(self.writer)
+            .for_each(move |event| {
+                if let Err(error) = event {
+                    tracing::warn!(%kind, "watch error: {error}");
+                }
+                std::future::ready(())
+            });
+        tasks.push(tokio::spawn(stream));
+        self.store
+    }
+}
+
+fn keep<K>(_: &mut K) {}
+
+/// Pods keep their metadata and conditions only.
+fn strip_pod(pod: &mut Pod) {
+    pod.spec = None;
+    let conditions = pod.status.take().and_then(|s| s.conditions);
+    pod.status = Some(PodStatus {
+        conditions,
+        ..PodStatus::default()
+    });
+    pod.metadata.annotations = None;
+}
+
+/// Starts every cache, in all namespaces or in `namespace` only.
+pub fn start(client: &Client, namespace: Option<&str>) -> Started {
+    let graphs = Pending::<DynamoGraphDeployment>::new();
+    let components = Pending::<DynamoComponentDeployment>::new();
+    let adapters = Pending::<DynamoGraphDeploymentScalingAdapter>::new();
+    let deployments = Pending::<Deployment>::new();
+    let services = Pending::<Service>::new();
+    let model_services = Pending::<Service>::new();
+    let service_accounts = Pending::<ServiceAccount>::new();
+    let roles = Pending::<Role>::new();
+    let role_bindings = Pending::<RoleBinding>::new();
+    let config_maps = Pending::<ConfigMap>::new();
+    let pvcs = Pending::<PersistentVolumeClaim>::new();
+    let ingresses = Pending::<Ingress>::new();
+    let secrets = Pending::<Secret>::new();
+    let pods = Pending::<Pod>::new();
+
+    let triggers = Triggers {
+        graphs: graphs.subscribe(),
+        graphs_for_adapters: graphs.subscribe(),
+        components: components.subscribe(),
+        components_for_graphs: components.subscribe(),
+        adapters: adapters.subscribe(),
+        adapters_for_graphs: adapters.subscribe(),
+        deployments: deployments.subscribe(),
+        deployments_for_graphs: deployments.subscribe(),
+        services: services.subscribe(),
+        model_services: model_services.subscribe(),
+        ingresses: ingresses.subscribe(),
+        service_accounts: service_accounts.subscribe(),
+        roles: roles.subscribe(),
+        role_bindings: role_bindings.subscribe(),
+        config_maps: config_maps.subscribe(),
+        pvcs: pvcs.subscribe(),
+        pods: pods.subscribe(),
+        pods_for_graphs: pods.subscribe(),
+    };
+
+    let mut tasks = Vec::new();
+    let graph = Some(GRAPH_LABEL);
+    let caches = Caches {
+        graphs: graphs.start(client, namespace, None, keep, &mut tasks),
+        components: components.start(client, namespace, None, keep, &mut tasks),
+        adapters: adapters.start(client, namespace, None, keep, &mut tasks),
+        deployments: deployments.start(client, namespace, graph, keep, &mut tasks),
+        services: services.start(client, namespace, graph, keep, &mut tasks),
+        model_services: model_services.start(
+            client,
+            namespace,
+            Some(MODEL_LABEL),
+            keep,
+            &mut tasks,
+        ),
+        // All of them: the planner's and endpoint picker's ServiceAccounts are shared by the
+        // graphs of a namespace and carry no graph label. ServiceAccounts are small.
+        service_accounts: service_accounts.start(client, namespace, None, keep, &mut tasks),
+        roles: roles.start(client, namespace, graph, keep, &mut tasks),
+        role_bindings: role_bindings.start(client, namespace, graph, keep, &mut tasks),
+        config_maps: config_maps.start(client, namespace, graph, keep, &mut tasks),
+        pvcs: pvcs.start(client, namespace, graph, keep, &mut tasks),
+        ingresses: ingresses.start(client, namespace, graph, keep, &mut tasks),
+        secrets: secrets.start(
+            client,
+            namespace,
+            Some(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}")),
+            keep,
+            &mut tasks,
+        ),
+        pods: pods.start(client, namespace, graph, strip_pod, &mut tasks),
+    };
+    Started {
+        caches,
+        triggers,
+        tasks,
+    }
+}
+
+impl Caches {
+    /// Waits until every cache has listed its objects once. Reconciling before that would
+    /// re-create what exists (writes) or miss what to prune.
+    pub async fn wait_ready(&self) -> Result<(), reflector::store::WriterDropped> {
+        self.graphs.wait_until_ready().await?;
+        self.components.wait_until_ready().await?;
+        self.adapters.wait_until_ready().await?;
+        self.deployments.wait_until_ready().await?;
+        self.services.wait_until_ready().await?;
+        self.model_services.wait_until_ready().await?;
+        self.service_accounts.wait_until_ready().await?;
+        self.roles.wait_until_ready().await?;
+        self.role_bindings.wait_until_ready().await?;
+        self.config_maps.wait_until_ready().await?;
+        self.pvcs.wait_until_ready().await?;
+        self.ingresses.wait_until_ready().await?;
+        self.secrets.wait_until_ready().await?;
+        self.pods.wait_until_ready().await
+    }
+}

@@ -1,0 +1,250 @@
+//! Helpers of the operator tests: an operator per test (in this process, or as the real binary),
+//! graphs in and out of the API server, and waiting.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use dynamo_api::DynamoGraphDeployment;
+use dynamo_controllers::WriteCounters;
+use dynamo_plugin_runtime::{PluginRegistry, PluginRuntime, RuntimeConfig};
+use dynamo_render::RenderConfig;
+use dynamo_test_harness::ControlPlane;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::Client;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+/// The operator version the tests stamp on graphs (as `render` does).
+pub const VERSION: &str = "1.1.0";
+
+/// A precompiled plugin cache shared by every test run.
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("operator-plugin-cache")
+}
+
+/// The built-in plugins, plus the `*.wasm` of `dir`.
+pub fn registry(dir: Option<&std::path::Path>) -> PluginRegistry {
+    let runtime = PluginRuntime::new(RuntimeConfig::new().cache_dir(Some(cache_dir())))
+        .expect("plugin runtime");
+    PluginRegistry::load(&runtime, dir).expect("plugin registry")
+}
+
+/// The render configuration the operator runs with in the tests (and `render` predicts with).
+pub fn render_config() -> RenderConfig {
+    RenderConfig::default().with_operator_version(VERSION)
+}
+
+/// An operator running in this process, watching one namespace.
+pub struct Operator {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), dynamo_controllers::Error>>>,
+    /// What it wrote.
+    pub counters: Arc<WriteCounters>,
+}
+
+impl Operator {
+    /// Starts an operator on `cp` watching `namespace`, with `registry`.
+    pub async fn start(
+        cp: &ControlPlane,
+        namespace: &str,
+        registry: PluginRegistry,
+    ) -> Result<Self> {
+        // `RUST_LOG=dynamo_controllers=debug` shows what the in-process operators do.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let mut config = cp.kube_config();
+        dynamo_controllers::identify(&mut config);
+        let client = Client::try_from(config)?;
+        let mut options = dynamo_controllers::Options::new(render_config());
+        options.namespace = Some(namespace.to_owned());
+        options.debounce = Duration::from_millis(100);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let counters = Arc::new(WriteCounters::default());
+        let task = tokio::spawn(dynamo_controllers::run(
+            client,
+            registry,
+            options,
+            async move {
+                let _ = stopped.await;
+            },
+            Some(Arc::clone(&counters)),
+        ));
+        Ok(Self {
+            stop: Some(stop),
+            task: Some(task),
+            counters,
+        })
+    }
+
+    /// Stops it (graceful shutdown) and waits until it has.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(30), task)
+                .await
+                .context("the operator did not stop within 30 s")???;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The API of a kind by `apiVersion` and `kind`.
+pub fn dynamic_api(
+    client: &Client,
+    namespace: &str,
+    api_version: &str,
+    kind: &str,
+) -> Api<DynamicObject> {
+    let resource = dynamo_controllers::apply::api_resource(api_version, kind);
+    Api::namespaced_with(client.clone(), namespace, &resource)
+}
+
+/// Applies every document of `yaml` to `namespace` (server-side apply as a user would).
+pub async fn apply_yaml(client: &Client, namespace: &str, yaml: &str) -> Result<()> {
+    for document in serde_yaml_ng::Deserializer::from_str(yaml) {
+        let mut value: Value = serde::Deserialize::deserialize(document)?;
+        if value.is_null() {
+            continue;
+        }
+        value["metadata"]["namespace"] = Value::String(namespace.to_owned());
+        let api_version = value["apiVersion"].as_str().unwrap_or_default().to_owned();
+        let kind = value["kind"].as_str().unwrap_or_default().to_owned();
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        dynamic_api(client, namespace, &api_version, &kind)
+            .patch(
+                &name,
+                &PatchParams::apply("test-user").force(),
+                &Patch::Apply(&value),
+            )
+            .await
+            .with_context(|| format!("applying {kind} {name}"))?;
+    }
+    Ok(())
+}
+
+/// The graph `name` of `namespace`.
+pub async fn graph(client: &Client, namespace: &str, name: &str) -> Result<DynamoGraphDeployment> {
+    Ok(
+        Api::<DynamoGraphDeployment>::namespaced(client.clone(), namespace)
+            .get(name)
+            .await?,
+    )
+}
+
+/// The `Ready` condition of graph `name`.
+pub async fn ready(client: &Client, namespace: &str, name: &str) -> Result<Option<Condition>> {
+    let graph = graph(client, namespace, name).await?;
+    Ok(graph
+        .status
+        .and_then(|s| s.conditions)
+        .and_then(|c| c.into_iter().find(|c| c.type_ == "Ready")))
+}
+
+/// Polls `check` every 250 ms until it returns `Some`, or fails naming `what` after `timeout`
+/// with the last value it saw.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let start = Instant::now();
+    let mut last = String::new();
+    loop {
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error) => last = format!("{error:#}"),
+        }
+        if start.elapsed() > timeout {
+            bail!("timed out after {timeout:?} waiting for {what} (last error: {last})");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Waits until graph `name` has a `Ready` condition with `status` (and `reason`, when given),
+/// and returns it.
+pub async fn wait_ready(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    status: &str,
+    reason: Option<&str>,
+    timeout: Duration,
+) -> Result<Condition> {
+    let outcome =
+        wait_for(
+            &format!("graph {name} Ready={status} {reason:?}"),
+            timeout,
+            || {
+                let client = client.clone();
+                async move {
+                    let condition = ready(&client, namespace, name).await?;
+                    Ok(condition
+                        .filter(|c| c.status == status && reason.is_none_or(|r| c.reason == r)))
+                }
+            },
+        )
+        .await;
+    match outcome {
+        Ok(condition) => Ok(condition),
+        Err(error) => {
+            let last = ready(client, namespace, name).await.ok().flatten();
+            Err(error.context(format!("last Ready condition: {last:?}")))
+        }
+    }
+}
+
+/// An anchor example's text.
+pub fn anchor(name: &str) -> String {
+    dynamo_fixtures::anchor_example(name).text
+}
+
+/// Names of the objects of `kind` in `namespace`.
+pub async fn names(
+    client: &Client,
+    namespace: &str,
+    api_version: &str,
+    kind: &str,
+) -> Result<Vec<String>> {
+    let list = dynamic_api(client, namespace, api_version, kind)
+        .list(&Default::default())
+        .await?;
+    let mut names: Vec<String> = list
+        .items
+        .into_iter()
+        .filter_map(|o| o.metadata.name)
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The DynamoGraphDeployment document of a YAML stream.
+pub fn graph_in(yaml: &str) -> Result<DynamoGraphDeployment> {
+    for document in serde_yaml_ng::Deserializer::from_str(yaml) {
+        let value: Value = serde::Deserialize::deserialize(document)?;
+        if value["kind"] == "DynamoGraphDeployment" {
+            return Ok(serde_json::from_value(value)?);
+        }
+    }
+    bail!("no DynamoGraphDeployment in the YAML")
+}

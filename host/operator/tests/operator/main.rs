@@ -1,0 +1,8 @@
+//! The operator on a real control plane (full mode: controller-manager, scheduler, kwok GPU
+//! nodes); one module per topic. Each test runs its own operator on its own namespace.
+mod common;
+mod graphs;
+mod resilience;
+mod rollout;
+mod scaling;
+mod status;

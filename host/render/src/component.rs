@@ -1,0 +1,102 @@
+//! Rendering one DynamoComponentDeployment on its own, as its controller does.
+//!
+//! A DCD carries its service's effective spec (the graph's envs, labels and annotations folded in)
+//! and, in labels, its graph's name and worker hash. [`render_component`] rebuilds a one-service
+//! graph from it and runs the same pipeline, then keeps what the component owns: its Deployment
+//! (or LeaderWorkerSets and PodGroups), its Services and its Ingress. So a DCD made by a graph
+//! renders exactly what the graph render printed for it, and a DCD applied by hand works too.
+
+use std::collections::BTreeMap;
+
+use dynamo_api::{DynamoComponentDeployment, DynamoGraphDeployment, DynamoGraphDeploymentSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::config::{Orchestrator, RenderConfig};
+use crate::error::RenderError;
+use crate::keys::label;
+use crate::model::Overrides;
+use crate::plugins::PluginSet;
+use crate::{Rendered, render_with};
+
+/// Kinds a component owns (the rest of a graph render belongs to the graph).
+pub const COMPONENT_KINDS: [&str; 6] = [
+    "Deployment",
+    "LeaderWorkerSet",
+    "PodGroup",
+    "Service",
+    "Ingress",
+    "VirtualService",
+];
+
+/// The graph name and service name a DCD belongs to: its labels, else its spec's
+/// `serviceName`, else its own name.
+pub fn identity(dcd: &DynamoComponentDeployment) -> (String, String) {
+    let name = dcd.metadata.name.clone().unwrap_or_default();
+    let labels = dcd.metadata.labels.clone().unwrap_or_default();
+    let graph = labels
+        .get(label::GRAPH_NAME)
+        .cloned()
+        .unwrap_or_else(|| name.clone());
+    let service = labels
+        .get(label::COMPONENT)
+        .cloned()
+        .or_else(|| dcd.spec.shared.service_name.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| name.clone());
+    (graph, service)
+}
+
+/// Renders the objects DCD `dcd` owns (see the module docs).
+pub fn render_component(
+    dcd: &DynamoComponentDeployment,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+) -> Result<Rendered, RenderError> {
+    let name = dcd
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| RenderError::field("metadata.name", "must not be empty"))?;
+    let (graph_name, service) = identity(dcd);
+    let dgd = DynamoGraphDeployment {
+        metadata: ObjectMeta {
+            name: Some(graph_name),
+            namespace: dcd.metadata.namespace.clone(),
+            annotations: dcd.spec.shared.annotations.clone(),
+            ..ObjectMeta::default()
+        },
+        spec: DynamoGraphDeploymentSpec {
+            services: Some(BTreeMap::from([(service.clone(), dcd.spec.shared.clone())])),
+            backend_framework: dcd.spec.backend_framework,
+            ..DynamoGraphDeploymentSpec::default()
+        },
+        status: None,
+    };
+    // A DCD is the component pathway: Grove renders whole graphs, never components.
+    let mut config = config.clone();
+    if config.orchestrator == Orchestrator::Grove {
+        config.orchestrator = if config.operator.orchestrators.lws.enabled == Some(true) {
+            Orchestrator::Lws
+        } else {
+            Orchestrator::Deployment
+        };
+    }
+    // A DCD was defaulted when its graph was created; do not stamp the CLI's version on it.
+    config.operator_version = None;
+    let overrides = Overrides {
+        worker_hash: dcd
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(label::WORKER_HASH))
+            .cloned(),
+        dcd_names: BTreeMap::from([(service, name)]),
+        ..Overrides::default()
+    };
+    let mut rendered = render_with(&dgd, &config, plugins, &overrides)?;
+    rendered
+        .objects
+        .retain(|o| COMPONENT_KINDS.contains(&o.kind()));
+    Ok(rendered)
+}
