@@ -38,9 +38,9 @@ fn work_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
         (
             "host/render/src/lib.rs",
             "// Inside: from the crate, the file and the root.\n\
-             const A: &str = \"../../wit/backend.wit\";\n\
-             const B: &str = include_str!(\"../../../wit/backend.wit\");\n\
-             const C: &str = \"../../target/debug\";\n\
+             const A: &str = \"UP/UP/wit/backend.wit\";\n\
+             const B: &str = include_str!(\"UP/UP/UP/wit/backend.wit\");\n\
+             const C: &str = \"UP/UP/target/debug\";\n\
              fn f() { let _ = (0..3); let _ = S { ..S::default() }; }\n",
         ),
     ];
@@ -48,7 +48,8 @@ fn work_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
     for (path, text) in all {
         let path = root.join(path);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
+        // The texts spell `../` as `UP/` so this file itself refers to nothing outside.
+        std::fs::write(path, text.replace("UP/", "../")).expect("write");
     }
     git(root, &["init", "-q"]);
     git(root, &["add", "-A"]);
@@ -69,7 +70,7 @@ fn the_repository_refers_to_nothing_outside_itself() {
 fn references_that_stay_inside_pass() {
     let tree = work_tree(&[(
         "docs/guide.md",
-        "The contract is [backend.wit](../wit/backend.wit).\n",
+        "The contract is [backend.wit](UP/wit/backend.wit).\n",
     )]);
     let out = check(tree.path());
     assert!(
@@ -84,12 +85,12 @@ fn a_reference_beside_the_clone_fails_naming_the_line() {
     for (file, text) in [
         (
             "host/render/src/tests.rs",
-            "// fixtures\nlet dir = manifest.join(\"../../../shared/anchor-examples\");\n",
+            "// fixtures\nlet dir = manifest.join(\"UP/UP/UP/shared/anchor-examples\");\n",
         ),
-        ("hack/test.sh", "#!/bin/sh\nexport X=../other-repo/bin\n"),
+        ("hack/test.sh", "#!/bin/sh\nexport X=UP/other-repo/bin\n"),
         (
             "docs/guide.md",
-            "See ../../shared/reference for the spec.\n",
+            "See UP/UP/shared/reference for the spec.\n",
         ),
     ] {
         let tree = work_tree(&[(file, text)]);

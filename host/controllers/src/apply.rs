@@ -425,6 +425,12 @@ pub fn hash(desired: &Value) -> String {
     if let Some(annotations) = copy["metadata"]["annotations"].as_object_mut() {
         annotations.remove(APPLIED_HASH);
     }
+    // Owners of a shared object each apply it with their own reference: the hash must agree
+    // between them or they would rewrite each other's annotation forever. A changed owner is
+    // still seen, by the subset check.
+    if let Some(metadata) = copy["metadata"].as_object_mut() {
+        metadata.remove("ownerReferences");
+    }
     let text = dynamo_render::object::canonical(&copy).to_string();
     Sha256::digest(text.as_bytes())
         .iter()
@@ -481,5 +487,22 @@ mod tests {
         assert_eq!(hash(&a), hash(&b));
         let c = json!({"metadata": {"name": "x"}, "spec": {"a": 3}});
         assert_ne!(hash(&a), hash(&c));
+    }
+
+    #[test]
+    fn owners_of_a_shared_object_agree_on_its_hash() {
+        let service =
+            json!({"metadata": {"name": "dynamo-model-1"}, "spec": {"clusterIP": "None"}});
+        let owned = |uid: &str| {
+            let mut copy = service.clone();
+            set_owner(
+                &mut copy,
+                json!({"name": "c", "uid": uid, "kind": "DynamoComponentDeployment"}),
+            );
+            copy
+        };
+        assert_eq!(hash(&owned("one")), hash(&owned("two")));
+        // ... and the subset check still tells the owners apart.
+        assert!(!compare::contains(&owned("one"), &owned("two")));
     }
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use dynamo_api::common::condition;
 use dynamo_api::{DynamoComponentDeployment, DynamoComponentDeploymentStatus};
 use dynamo_plugin_runtime::contract::text::one_line;
+use dynamo_render::component::STANDALONE_KINDS;
 use dynamo_render::keys::label;
 use dynamo_render::{RenderError, Rendered};
 use k8s_openapi::api::core::v1::Pod;
@@ -27,9 +28,6 @@ use serde_json::Value;
 use crate::apply::{Owner, api_resource, controlled_by, owned_by, to_value};
 use crate::context::{Context, Error, RESYNC, key};
 use crate::status::{self, ComponentState, Phase, PodFacts, deployment_state};
-
-/// Kinds a component made by hand owns besides its workload.
-const STANDALONE_KINDS: [&str; 4] = ["ServiceAccount", "Role", "RoleBinding", "ConfigMap"];
 
 /// Reconciles one component (see the module docs).
 pub async fn reconcile(

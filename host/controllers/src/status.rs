@@ -162,7 +162,11 @@ pub fn deployment_state(
     let observed = status.observed_generation.unwrap_or(0) >= generation;
     let updated = replicas.updated_replicas;
     let extra_pods = pods.len() > usize::try_from(updated.max(desired)).unwrap_or(0);
-    if !observed || replicas.replicas > updated || extra_pods {
+    // A change its controller has not seen yet is an update only if something of the previous
+    // template runs; a new Deployment is simply not ready yet (and reads the same as before it
+    // existed, so its creation costs no status write of its own).
+    let unobserved_change = !observed && (replicas.replicas > 0 || !pods.is_empty());
+    if unobserved_change || replicas.replicas > updated || extra_pods {
         return state(
             Phase::Updating,
             format!(
@@ -174,7 +178,7 @@ pub fn deployment_state(
     }
     let ready = replicas.ready_replicas.unwrap_or(0);
     let available = replicas.available_replicas.unwrap_or(0);
-    if updated < desired || ready < desired || available < desired {
+    if !observed || updated < desired || ready < desired || available < desired {
         // Pods that cannot even be created (a missing ServiceAccount, a quota) say why here.
         let failure = status
             .conditions
@@ -305,6 +309,31 @@ mod tests {
             deployment_state("d", 2, None, &[]).phase,
             Phase::PodsNotReady
         );
+    }
+
+    #[test]
+    fn a_new_deployment_reads_as_before_it_existed() {
+        let missing = deployment_state("d", 2, None, &[]);
+        // Created, its controller has not seen it yet: no status at all.
+        let created = Deployment {
+            metadata: ObjectMeta {
+                generation: Some(1),
+                ..ObjectMeta::default()
+            },
+            ..Deployment::default()
+        };
+        let unseen = deployment_state("d", 2, Some(&created), &[]);
+        assert_eq!(unseen.phase, Phase::PodsNotReady);
+        assert_eq!(unseen.message, missing.message, "no extra status write");
+        // An unseen change with the old pods still there is an update, never Ready.
+        let d = deployment(3, status(2, 2, 2, 2));
+        assert_eq!(
+            deployment_state("d", 2, Some(&d), &ready_pods(2)).phase,
+            Phase::Updating
+        );
+        // Scaled to zero and not seen yet: not Ready until it is.
+        let d = deployment(2, status(1, 0, 0, 0));
+        assert_ne!(deployment_state("d", 0, Some(&d), &[]).phase, Phase::Ready);
     }
 
     #[test]

@@ -221,3 +221,44 @@ fn multinode_without_an_orchestrator_is_rejected() {
     assert!(err.contains("spec.services.decode.multinode"), "{err}");
     assert!(err.contains("no multinode orchestrator available"), "{err}");
 }
+
+#[test]
+fn a_namespace_carrying_a_document_is_refused_and_nothing_printed() {
+    let yaml = "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata:\n  name: g\n  namespace: \"team\\n---\\napiVersion: rbac.authorization.k8s.io/v1\\nkind: ClusterRoleBinding\"\nspec:\n  services:\n    Frontend: { componentType: frontend }\n";
+    let err = render_error(yaml);
+    assert!(err.contains("metadata.namespace"), "{err}");
+    assert!(err.contains("not a valid DNS-1123 label"), "{err}");
+}
+
+#[test]
+fn hostile_yaml_is_refused_quickly_with_a_reason() {
+    let deep = format!("{VALID_HEAD}    Frontend: {}\n", "[".repeat(100_000));
+    let err = render_error(&deep);
+    assert!(err.contains("nest deeper than"), "{err}");
+    let nan =
+        format!("{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replicas: .nan\n");
+    let err = render_error(&nan);
+    assert!(err.contains("spec.services.Frontend.replicas"), "{err}");
+}
+
+#[test]
+fn the_ssh_key_note_goes_to_stderr_not_into_the_stream() {
+    let file = dynamo_fixtures::anchor_example("trtllm-disagg-multinode").path;
+    let out = render(
+        &["-f", &file.to_string_lossy(), "--orchestrator", "lws"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        !stdout.contains('#'),
+        "only the serializer writes the stream"
+    );
+    assert!(
+        text(&out.stderr).contains(
+            "note: trtllm-disagg-tp8: the operator generates SSH key-pair Secret mpi-run-ssh-secret"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}

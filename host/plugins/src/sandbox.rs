@@ -311,3 +311,47 @@ impl tokio::io::AsyncWrite for CappedPipe {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter as _;
+
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_holds_for_all_memories_together() {
+        let mut limiter = MemoryLimiter::new(64 << 20);
+        // Two memories of 40 MiB each: the second one does not fit.
+        assert!(limiter.memory_growing(0, 40 << 20, None).expect("no trap"));
+        assert!(!limiter.memory_growing(0, 40 << 20, None).expect("no trap"));
+        assert!(limiter.exhausted);
+        // Growing the first within the budget still works.
+        let mut limiter = MemoryLimiter::new(64 << 20);
+        assert!(limiter.memory_growing(0, 16 << 20, None).expect("no trap"));
+        assert!(
+            limiter
+                .memory_growing(16 << 20, 48 << 20, None)
+                .expect("no trap")
+        );
+        assert!(
+            !limiter
+                .memory_growing(48 << 20, 65 << 20, None)
+                .expect("no trap")
+        );
+    }
+
+    #[test]
+    fn stdout_and_stderr_keep_the_first_bytes_and_never_fail() {
+        let pipe = CappedPipe::new(8);
+        let mut stream = pipe.clone();
+        for _ in 0..100 {
+            assert_eq!(stream.check_write().ok(), Some(PIPE_PERMIT));
+            assert!(
+                stream
+                    .write(bytes::Bytes::from_static(b"0123456789"))
+                    .is_ok()
+            );
+        }
+        assert_eq!(pipe.contents(), b"01234567");
+    }
+}

@@ -28,6 +28,11 @@ pub const COMPONENT_KINDS: [&str; 6] = [
     "VirtualService",
 ];
 
+/// Kinds a component applied by hand (no graph owns it) owns besides [`COMPONENT_KINDS`]: what
+/// its graph would have made for it (discovery identity, wait-for-leader ConfigMap). Rendered for
+/// every component; the controller applies them only for components without a graph.
+pub const STANDALONE_KINDS: [&str; 4] = ["ServiceAccount", "Role", "RoleBinding", "ConfigMap"];
+
 /// The graph name and service name a DCD belongs to: its labels, else its spec's
 /// `serviceName`, else its own name.
 pub fn identity(dcd: &DynamoComponentDeployment) -> (String, String) {
@@ -97,6 +102,6 @@ pub fn render_component(
     let mut rendered = render_with(&dgd, &config, plugins, &overrides)?;
     rendered
         .objects
-        .retain(|o| COMPONENT_KINDS.contains(&o.kind()));
+        .retain(|o| COMPONENT_KINDS.contains(&o.kind()) || STANDALONE_KINDS.contains(&o.kind()));
     Ok(rendered)
 }

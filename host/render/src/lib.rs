@@ -248,6 +248,7 @@ fn validate_plugins(
     prepared: &[Prepared<'_>],
 ) -> Result<Vec<Diagnostic>, RenderError> {
     let mut diagnostics = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for component in prepared {
         let Some(chain) = &component.service.chain else {
             continue;
@@ -255,7 +256,8 @@ fn validate_plugins(
         for (_, _, input) in &component.roles {
             for found in plugins::validate_chain(plugins, chain, input, &component.service.field())?
             {
-                if !diagnostics.contains(&found) {
+                // Leader and worker often report the same finding; keep one, in order.
+                if seen.insert(found.clone()) {
                     diagnostics.push(found);
                 }
             }

@@ -93,7 +93,8 @@ pub struct ServiceModel {
     pub compilation_cache_path: Option<String>,
     /// Name of the service's DynamoComponentDeployment (and Deployment).
     pub dcd_name: String,
-    /// Name of the service's Kubernetes Service: `{dgd}-{k8s_name}`.
+    /// Name of the service's Kubernetes Service: its component's name on the DCD pathway (the
+    /// worker hash included), `{dgd}-{k8s_name}` under Grove.
     pub service_name: String,
     /// The service spec with the graph's envs, labels and annotations folded in (service wins).
     pub spec: DynamoComponentDeploymentSharedSpec,
@@ -203,6 +204,9 @@ impl GraphModel {
                 {
                     service.hashed = true;
                     service.dcd_name = format!("{}-{hash}", service.dcd_name);
+                    // One Service per component on the DCD pathway, named after it: during a
+                    // rolling update the old and new generations each have theirs.
+                    service.service_name = service.dcd_name.clone();
                 }
             }
         }
@@ -268,6 +272,7 @@ impl GraphModel {
                     service.worker_hash = Some(hash.clone());
                     if service.hashed {
                         service.dcd_name = format!("{}-{}-{hash}", self.name, service.k8s_name);
+                        service.service_name = service.dcd_name.clone();
                     }
                 }
             }
@@ -286,6 +291,9 @@ impl GraphModel {
             }
             if let Some(name) = overrides.dcd_names.get(&service.name) {
                 service.dcd_name = name.clone();
+                if self.orchestrator != Orchestrator::Grove {
+                    service.service_name = name.clone();
+                }
             }
         }
     }

@@ -280,7 +280,7 @@ pub enum Severity {
 }
 
 /// One finding of `validate`, returned by the admission webhook.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Diagnostic {
     /// JSON-style path of the offending field.

@@ -376,10 +376,10 @@ impl ControlPlane {
         self.processes.get(component).map(Process::log)
     }
 
-    /// The write requests (create, update, patch, delete) the API server has audited so far whose
-    /// `User-Agent` starts with `user_agent`, in order.
-    pub fn audited_writes(&self, user_agent: &str) -> Result<Vec<AuditedWrite>> {
-        let path = self.workdir.path(apiserver::AUDIT_LOG);
+    /// The requests the API server has audited so far whose `User-Agent` starts with
+    /// `user_agent`, in order: each once (a watch when it starts, anything else when it ends).
+    pub fn audited_requests(&self, user_agent: &str) -> Result<Vec<AuditedRequest>> {
+        let path = self.audit_log_path();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -390,6 +390,13 @@ impl ControlPlane {
                 ));
             }
         };
+        let field = |e: &serde_json::Value, path: &[&str]| -> String {
+            path.iter()
+                .fold(e, |v, key| &v[*key])
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
         Ok(text
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
@@ -398,27 +405,45 @@ impl ControlPlane {
                     .as_str()
                     .is_some_and(|ua| ua.starts_with(user_agent))
             })
-            .map(|e| AuditedWrite {
-                verb: e["verb"].as_str().unwrap_or_default().to_owned(),
-                resource: e["objectRef"]["resource"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                subresource: e["objectRef"]["subresource"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                namespace: e["objectRef"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                name: e["objectRef"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+            .filter(|e| {
+                let stage = e["stage"].as_str().unwrap_or_default();
+                if e["verb"] == "watch" {
+                    stage == "ResponseStarted"
+                } else {
+                    stage == "ResponseComplete" || stage == "Panic"
+                }
+            })
+            .map(|e| AuditedRequest {
+                verb: field(&e, &["verb"]),
+                resource: field(&e, &["objectRef", "resource"]),
+                subresource: field(&e, &["objectRef", "subresource"]),
+                namespace: field(&e, &["objectRef", "namespace"]),
+                name: field(&e, &["objectRef", "name"]),
                 code: e["responseStatus"]["code"].as_u64().unwrap_or_default(),
             })
             .collect())
+    }
+
+    /// The write requests (create, update, patch, delete) among [`Self::audited_requests`].
+    pub fn audited_writes(&self, user_agent: &str) -> Result<Vec<AuditedRequest>> {
+        let mut requests = self.audited_requests(user_agent)?;
+        requests.retain(AuditedRequest::is_write);
+        Ok(requests)
+    }
+
+    /// The API server's audit log (JSON lines, every request at `Metadata` level).
+    pub fn audit_log_path(&self) -> PathBuf {
+        self.workdir.path(apiserver::AUDIT_LOG)
+    }
+
+    /// The process id of a running component (for measuring its CPU time and memory).
+    pub fn pid(&self, component: Component) -> Option<u32> {
+        self.processes.get(component)?;
+        let file = self
+            .workdir
+            .run_dir()
+            .join(format!("{}.pid", component.name()));
+        std::fs::read_to_string(file).ok()?.trim().parse().ok()
     }
 
     /// How long starting took, from locating the binaries to the last readiness check.
@@ -427,9 +452,9 @@ impl ControlPlane {
     }
 }
 
-/// One write request from the API server's audit log.
+/// One request from the API server's audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditedWrite {
+pub struct AuditedRequest {
     /// `create`, `update`, `patch`, `delete`, ...
     pub verb: String,
     /// Resource (plural), e.g. `deployments`.
@@ -442,6 +467,16 @@ pub struct AuditedWrite {
     pub name: String,
     /// HTTP status of the response.
     pub code: u64,
+}
+
+impl AuditedRequest {
+    /// True for a request that changes state: create, update, patch, delete, deletecollection.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self.verb.as_str(),
+            "create" | "update" | "patch" | "delete" | "deletecollection"
+        )
+    }
 }
 
 fn find(processes: &ProcessGroup, component: Component) -> Result<&Process> {

@@ -40,7 +40,7 @@ mod wait;
 mod workdir;
 
 pub use bins::{BUILD_TOOLS_SCRIPT, Bins, TOOLS_BIN_ENV, workspace_root};
-pub use control_plane::{AuditedWrite, ControlPlane, Mode, TEST_NAMESPACE_LABEL};
+pub use control_plane::{AuditedRequest, ControlPlane, Mode, TEST_NAMESPACE_LABEL};
 pub use error::{Component, HarnessError, Result};
 pub use full::CONTROLLERS;
 pub use nodes::{

@@ -111,6 +111,34 @@ async fn crds_install_and_drop_stops_processes_and_removes_the_dir() {
         .await
         .expect("create a Widget");
 
+    // The audit log tells one client's requests from everyone else's, writes apart.
+    let mut config = cp.kube_config();
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static("audit-probe/1"),
+    ));
+    let probe: Api<DynamicObject> = Api::namespaced_with(
+        kube::Client::try_from(config).expect("client"),
+        &ns,
+        &resource,
+    );
+    probe.get("w").await.expect("get the Widget");
+    probe.list(&Default::default()).await.expect("list Widgets");
+    probe
+        .delete("w", &Default::default())
+        .await
+        .expect("delete the Widget");
+    let requests = cp.audited_requests("audit-probe/").expect("audit log");
+    let verbs: Vec<&str> = requests.iter().map(|r| r.verb.as_str()).collect();
+    assert_eq!(verbs, ["get", "list", "delete"], "{requests:?}");
+    let writes = cp.audited_writes("audit-probe/").expect("audit log");
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(
+        (writes[0].resource.as_str(), writes[0].name.as_str()),
+        ("widgets", "w")
+    );
+    assert!(cp.pid(Component::ApiServer).is_some_and(|pid| pid > 1));
+
     let dir = cp.dir().to_path_buf();
     let pids: Vec<PathBuf> = std::fs::read_dir(dir.join("run"))
         .expect("run dir")

@@ -1,6 +1,7 @@
 //! The operator on a real control plane (full mode: controller-manager, scheduler, kwok GPU
 //! nodes); one module per topic. Each test runs its own operator on its own namespace.
 mod common;
+mod components;
 mod graphs;
 mod resilience;
 mod rollout;

@@ -13,8 +13,19 @@ use kube::Client;
 use crate::common;
 use crate::rollout::{GRAPH, change_worker_image, worker_hashes};
 
+/// The operator binary as a child process; killed when dropped, so a failing test leaves no
+/// operator behind.
+struct OperatorProcess(Child);
+
+impl Drop for OperatorProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The operator binary, started against `cp` and watching `ns`, logging to the test's stderr.
-fn spawn(cp: &ControlPlane, ns: &str) -> Result<Child> {
+fn spawn(cp: &ControlPlane, ns: &str) -> Result<OperatorProcess> {
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
         .args(["run", "--kubeconfig"])
         .arg(cp.kubeconfig_path())
@@ -23,12 +34,13 @@ fn spawn(cp: &ControlPlane, ns: &str) -> Result<Child> {
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .spawn()
+        .map(OperatorProcess)
         .context("starting dynamo-operator run")
 }
 
-fn kill9(child: &mut Child) -> Result<()> {
-    child.kill()?;
-    child.wait()?;
+fn kill9(operator: &mut OperatorProcess) -> Result<()> {
+    operator.0.kill()?;
+    operator.0.wait()?;
     Ok(())
 }
 
@@ -106,7 +118,8 @@ async fn sigkill_mid_rollout_then_restart_converges() -> Result<()> {
 }
 
 /// SIGTERM, then waits (graceful shutdown).
-fn stop(child: &mut Child) -> Result<()> {
+fn stop(operator: &mut OperatorProcess) -> Result<()> {
+    let child = &mut operator.0;
     let pid = i32::try_from(child.id())?;
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])

@@ -44,7 +44,15 @@ fn names_and_counts() {
     assert_eq!(names, ["Frontend", "Vllm.Worker"], "sorted by name");
     let w = m.service("Vllm.Worker").expect("worker");
     assert_eq!(w.k8s_name, "vllm-worker");
-    assert_eq!(w.service_name, "my.graph-vllm-worker");
+    assert!(
+        w.service_name.starts_with("my.graph-vllm-worker-"),
+        "{}",
+        w.service_name
+    );
+    assert_eq!(
+        w.service_name, w.dcd_name,
+        "a worker's Service is named after its component"
+    );
     assert_eq!(w.replicas, 3);
     assert_eq!(w.gpus_per_node, 2, "requests win over limits");
     assert_eq!(w.node_count, 1);

@@ -19,7 +19,7 @@ use crate::error::RenderError;
 use crate::keys::{annotation, label};
 use crate::model::{ComponentRole, GraphModel, ServiceModel, short_hash};
 use crate::object::Object;
-use crate::orchestrate::{graph_labels, non_empty};
+use crate::orchestrate::non_empty;
 use crate::pod::defaults::{EPP_GRPC_PORT, FRONTEND_PORT, SYSTEM_PORT};
 use crate::pod::{component_labels, discovery_labels};
 
@@ -111,11 +111,11 @@ pub fn model_services(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
             let hash = short_hash(model);
             let name = format!("dynamo-model-{hash}");
             let selector = BTreeMap::from([(label::BASE_MODEL_HASH.to_owned(), hash)]);
-            let mut labels = graph_labels(graph);
-            labels.extend(selector.clone());
+            // Every graph serving the model applies this same Service, so it carries nothing
+            // of any one graph: with differing labels the graphs would overwrite each other.
             let object = Service {
                 metadata: ObjectMeta {
-                    labels: Some(labels),
+                    labels: Some(selector.clone()),
                     annotations: Some(BTreeMap::from([(
                         annotation::BASE_MODEL.to_owned(),
                         model.to_owned(),

@@ -19,6 +19,16 @@ fn render_for(yaml: &str, orchestrator: Orchestrator) -> Rendered {
     )
 }
 
+/// The one object of `kind` whose name starts with `prefix` (names carrying the worker hash).
+fn find_prefix<'a>(rendered: &'a Rendered, kind: &str, prefix: &str) -> &'a Value {
+    rendered
+        .objects
+        .iter()
+        .find(|o| o.kind() == kind && o.name().starts_with(prefix))
+        .map(Object::manifest)
+        .unwrap_or_else(|| panic!("no {kind} {prefix}* in {:?}", names(rendered)))
+}
+
 fn find<'a>(rendered: &'a Rendered, kind: &str, name: &str) -> &'a Value {
     rendered
         .objects
@@ -101,12 +111,13 @@ fn deployment_mode_object_set() {
     assert_eq!(
         of_kind(&r, "Service"),
         [
-            "dynamo-model-fb68f5a6",
-            "g-decode",
-            "g-frontend",
-            "g-planner",
-            "g-prefill"
-        ]
+            "dynamo-model-fb68f5a6".to_owned(),
+            format!("g-decode-{hash}"),
+            "g-frontend".to_owned(),
+            "g-planner".to_owned(),
+            format!("g-prefill-{hash}"),
+        ],
+        "worker Services carry the worker hash, like their components"
     );
     assert_eq!(of_kind(&r, "ServiceAccount"), ["g-k8s-service-discovery"]);
     assert_eq!(of_kind(&r, "Role"), ["g-k8s-service-discovery-role"]);
@@ -211,7 +222,7 @@ fn services_ports_and_selectors() {
         fe["metadata"]["labels"]["nvidia.com/dynamo-discovery-enabled"],
         "true"
     );
-    let decode = find(&r, "Service", "g-decode");
+    let decode = find_prefix(&r, "Service", "g-decode-");
     assert_eq!(decode["spec"]["ports"][0]["name"], "system");
     assert_eq!(decode["spec"]["ports"][0]["port"], 9090);
     assert!(
@@ -389,7 +400,7 @@ fn lws_per_replica_with_pod_groups() {
     assert_eq!(group["apiVersion"], "scheduling.volcano.sh/v1beta1");
     assert_eq!(group["spec"]["minMember"], 3);
     assert_eq!(
-        find(&r, "Service", "g-decode")["spec"]["selector"]["role"],
+        find_prefix(&r, "Service", "g-decode-")["spec"]["selector"]["role"],
         "leader"
     );
     assert_eq!(r.ssh_key_secrets, ["mpi-run-ssh-secret"]);
