@@ -140,8 +140,20 @@ pub fn owned_by<K: Resource>(object: &K, uid: &str) -> bool {
 pub struct Applier {
     client: Client,
     counters: Arc<WriteCounters>,
-    recent: Arc<Mutex<HashMap<String, (String, Instant)>>>,
+    recent: Arc<Mutex<RecentWrites>>,
 }
+
+/// Writes made moments ago, by object and manager: hash and time.
+#[derive(Default)]
+struct RecentWrites {
+    writes: HashMap<String, (String, Instant)>,
+    /// Size at which expired entries are next swept; doubles with the live entries, so sweeping
+    /// stays amortised O(1) per write even in a burst where nothing has expired yet.
+    sweep_at: usize,
+}
+
+/// Entries kept before the first sweep.
+const RECENT_SWEEP_MIN: usize = 4096;
 
 /// How long a write is remembered: a cache that has not seen it yet does not cause another.
 const RECENT: Duration = Duration::from_secs(30);
@@ -172,22 +184,27 @@ impl Applier {
 
     /// True when `hash` was written to `key` moments ago (the cache just has not caught up).
     fn written_recently(&self, key: &str, hash: &str) -> bool {
-        let Ok(mut recent) = self.recent.lock() else {
+        let Ok(recent) = self.recent.lock() else {
             return false;
         };
-        let now = Instant::now();
-        if recent.len() > 4096 {
-            recent.retain(|_, (_, at)| now.duration_since(*at) < RECENT);
-        }
         recent
+            .writes
             .get(key)
-            .is_some_and(|(h, at)| h == hash && now.duration_since(*at) < RECENT)
+            .is_some_and(|(h, at)| h == hash && at.elapsed() < RECENT)
     }
 
     fn remember(&self, key: String, hash: String) {
-        if let Ok(mut recent) = self.recent.lock() {
-            recent.insert(key, (hash, Instant::now()));
+        let Ok(mut recent) = self.recent.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if recent.writes.len() >= recent.sweep_at.max(RECENT_SWEEP_MIN) {
+            recent
+                .writes
+                .retain(|_, (_, at)| now.duration_since(*at) < RECENT);
+            recent.sweep_at = 2 * recent.writes.len();
         }
+        recent.writes.insert(key, (hash, now));
     }
 
     /// The counters.

@@ -169,7 +169,7 @@ async fn apply(
     let in_ns = |ns: Option<&String>| ns.map(String::as_str) == Some(namespace);
     macro_rules! prune {
         ($store:expr) => {
-            for object in $store.state() {
+            for object in $store.owned_by(&owner.uid) {
                 if !in_ns(object.metadata.namespace.as_ref())
                     || !controlled_by(object.as_ref(), &owner.uid)
                 {
@@ -193,7 +193,7 @@ async fn apply(
         prune!(caches.role_bindings);
         prune!(caches.config_maps);
     }
-    for service in caches.model_services.state() {
+    for service in caches.model_services.owned_by(&owner.uid) {
         if !in_ns(service.metadata.namespace.as_ref()) || !owned_by(service.as_ref(), &owner.uid) {
             continue;
         }
@@ -235,17 +235,8 @@ fn state(
     let pods: Vec<PodFacts> = ctx
         .caches
         .pods
-        .state()
+        .labelled(label::SELECTOR, namespace, name)
         .iter()
-        .filter(|p| {
-            p.metadata.namespace.as_deref() == Some(namespace)
-                && p.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(label::SELECTOR))
-                    .map(String::as_str)
-                    == Some(name)
-        })
         .map(|p| PodFacts::of(p))
         .collect();
     deployment_state(

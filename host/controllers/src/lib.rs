@@ -22,6 +22,7 @@ pub mod compare;
 pub mod component;
 pub mod context;
 pub mod graph;
+pub mod index;
 pub mod pool;
 pub mod scaling;
 pub mod ssh;
@@ -125,7 +126,7 @@ pub async fn run(
         }
     };
 
-    let graphs = Controller::for_shared_stream(triggers.graphs, caches.graphs.clone())
+    let graphs = Controller::for_shared_stream(triggers.graphs, caches.graphs.store())
         .owns_shared_stream(triggers.components_for_graphs)
         .owns_shared_stream(triggers.adapters_for_graphs)
         .owns_shared_stream(triggers.service_accounts)
@@ -142,7 +143,7 @@ pub async fn run(
         .run(graph::reconcile, graph::error_policy, Arc::clone(&ctx))
         .for_each(|_| std::future::ready(()));
 
-    let components = Controller::for_shared_stream(triggers.components, caches.components.clone())
+    let components = Controller::for_shared_stream(triggers.components, caches.components.store())
         .owns_shared_stream(triggers.deployments)
         .owns_shared_stream(triggers.services)
         .owns_shared_stream(triggers.ingresses)
@@ -160,7 +161,7 @@ pub async fn run(
         .for_each(|_| std::future::ready(()));
 
     let adapter_ctx = Arc::clone(&ctx);
-    let adapters = Controller::for_shared_stream(triggers.adapters, caches.adapters.clone())
+    let adapters = Controller::for_shared_stream(triggers.adapters, caches.adapters.store())
         .watches_shared_stream(triggers.graphs_for_adapters, move |g| {
             scaling::adapters_of(g.as_ref(), &adapter_ctx)
         })

@@ -117,12 +117,8 @@ pub fn adapters_of(
     let namespace = graph.metadata.namespace.clone().unwrap_or_default();
     ctx.caches
         .adapters
-        .state()
+        .labelled(crate::stores::ADAPTER_GRAPH_KEY, &namespace, &name)
         .iter()
-        .filter(|a| {
-            a.metadata.namespace.as_deref() == Some(namespace.as_str())
-                && a.spec.dgd_ref.name == name
-        })
         .map(|a| ObjectRef::from_obj(a.as_ref()))
         .collect()
 }

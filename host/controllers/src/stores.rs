@@ -6,13 +6,19 @@
 //! generated Secrets by `app.kubernetes.io/managed-by`), so the caches hold the operator's
 //! objects, not the cluster's. Before an object is stored its `managedFields` are dropped, and
 //! pods are cut down to the few facts status needs: caches are most of an operator's memory.
+//!
+//! Each cache has a secondary [`Index`] (by owner UID, or by the graph and component labels for
+//! pods), so a reconcile finds a graph's children without scanning every cached object.
 
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use dynamo_api::{
     DynamoComponentDeployment, DynamoGraphDeployment, DynamoGraphDeploymentScalingAdapter,
 };
+use dynamo_render::keys::label;
 use futures::StreamExt as _;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
@@ -22,11 +28,13 @@ use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::Api;
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::reflector::{self, ReflectHandle, Store};
+use kube::runtime::reflector::{self, ObjectRef, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
+
+use crate::index::{self, Index};
 
 /// Label every object the operator renders for a graph carries.
 pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
@@ -44,33 +52,33 @@ const SHARED_BUFFER: usize = 1024;
 #[derive(Clone)]
 pub struct Caches {
     /// DynamoGraphDeployments.
-    pub graphs: Store<DynamoGraphDeployment>,
+    pub graphs: Cache<DynamoGraphDeployment>,
     /// DynamoComponentDeployments.
-    pub components: Store<DynamoComponentDeployment>,
+    pub components: Cache<DynamoComponentDeployment>,
     /// Scaling adapters.
-    pub adapters: Store<DynamoGraphDeploymentScalingAdapter>,
+    pub adapters: Cache<DynamoGraphDeploymentScalingAdapter>,
     /// Deployments of components.
-    pub deployments: Store<Deployment>,
+    pub deployments: Cache<Deployment>,
     /// Component Services.
-    pub services: Store<Service>,
+    pub services: Cache<Service>,
     /// Shared model Services.
-    pub model_services: Store<Service>,
+    pub model_services: Cache<Service>,
     /// ServiceAccounts (discovery ones, and the shared planner and endpoint-picker ones).
-    pub service_accounts: Store<ServiceAccount>,
+    pub service_accounts: Cache<ServiceAccount>,
     /// Discovery Roles.
-    pub roles: Store<Role>,
+    pub roles: Cache<Role>,
     /// Discovery RoleBindings.
-    pub role_bindings: Store<RoleBinding>,
+    pub role_bindings: Cache<RoleBinding>,
     /// Graph ConfigMaps (wait-for-leader, plugins').
-    pub config_maps: Store<ConfigMap>,
+    pub config_maps: Cache<ConfigMap>,
     /// PVCs graphs asked the operator to create.
-    pub pvcs: Store<PersistentVolumeClaim>,
+    pub pvcs: Cache<PersistentVolumeClaim>,
     /// Frontend Ingresses.
-    pub ingresses: Store<Ingress>,
+    pub ingresses: Cache<Ingress>,
     /// SSH key Secrets the operator generated.
-    pub secrets: Store<Secret>,
+    pub secrets: Cache<Secret>,
     /// Pods of graphs, cut down to metadata and conditions.
-    pub pods: Store<Pod>,
+    pub pods: Cache<Pod>,
 }
 
 /// Change streams, one per controller input (a kind read by two controllers has two).
@@ -156,15 +164,17 @@ where
     }
 
     /// Starts the watch that fills the cache (all namespaces, or one), keeping only objects
-    /// matching `labels` and passing each through `strip` before it is stored.
+    /// matching `labels`, passing each through `strip` before it is stored and indexing it under
+    /// `keys`.
     fn start(
         self,
         client: &Client,
         namespace: Option<&str>,
         labels: Option<&str>,
         strip: fn(&mut K),
+        keys: fn(&K) -> Vec<String>,
         tasks: &mut Vec<JoinHandle<()>>,
-    ) -> Store<K> {
+    ) -> Cache<K> {
         let api: Api<K> = match namespace {
             Some(ns) => Api::namespaced(client.clone(), ns),
             None => Api::all(client.clone()),
@@ -174,11 +184,21 @@ where
             config = config.labels(labels);
         }
         let kind = K::kind(&Default::default()).into_owned();
+        let index = Index::new(keys);
+        let indexer = index.clone();
         let stream = watcher(api, config)
             .default_backoff()
             .modify(move |object: &mut K| {
                 object.meta_mut().managed_fields = None;
                 strip(object);
+            })
+            // The index learns of a change before the cache, so whatever a lookup finds in the
+            // index is already in the cache or about to be (see `Cache::lookup`).
+            .map(move |event| {
+                if let Ok(event) = &event {
+                    indexer.observe(event);
+                }
+                event
             })
             .reflect_shared(self.writer)
             .for_each(move |event| {
@@ -188,11 +208,113 @@ where
                 std::future::ready(())
             });
         tasks.push(tokio::spawn(stream));
-        self.store
+        Cache {
+            store: self.store,
+            index,
+        }
+    }
+}
+
+/// A watch cache with its secondary index.
+///
+/// Dereferences to the kube-runtime [`Store`] for plain lookups by name; use [`Cache::owned_by`]
+/// and [`Cache::labelled`] instead of scanning [`Store::state`].
+pub struct Cache<K: Resource + Clone + 'static>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    store: Store<K>,
+    index: Index<K>,
+}
+
+impl<K: Resource + Clone + 'static> Clone for Cache<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            index: self.index.clone(),
+        }
+    }
+}
+
+impl<K: Resource + Clone + 'static> Deref for Cache<K>
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    type Target = Store<K>;
+
+    fn deref(&self) -> &Store<K> {
+        &self.store
+    }
+}
+
+// === impl Cache ===
+
+impl<K: Resource + Clone + 'static> Cache<K>
+where
+    K::DynamicType: Eq + Hash + Clone + Default,
+{
+    /// The kube-runtime store (for controllers, which take it by value).
+    pub fn store(&self) -> Store<K> {
+        self.store.clone()
+    }
+
+    /// Cached objects that list `uid` among their owner references (controller or not). Empty
+    /// unless the cache indexes owners.
+    pub fn owned_by(&self, uid: &str) -> Vec<Arc<K>> {
+        self.lookup(&index::owner_key(uid))
+    }
+
+    /// Cached objects in `namespace` whose `label` is `value`. Empty unless the cache indexes
+    /// that label.
+    pub fn labelled(&self, label: &str, namespace: &str, value: &str) -> Vec<Arc<K>> {
+        self.lookup(&index::label_key(label, namespace, value))
+    }
+
+    fn lookup(&self, key: &str) -> Vec<Arc<K>> {
+        let mut found: Vec<Arc<K>> = self
+            .index
+            .get(key)
+            .into_iter()
+            // Indexed but not yet stored (the cache is a step behind): not there yet.
+            .filter_map(|(namespace, name)| {
+                self.store.get(&ObjectRef::new(&name).within(&namespace))
+            })
+            .collect();
+        // Stable order, so reconciles act (and log) deterministically.
+        found.sort_by(|a, b| a.meta().name.cmp(&b.meta().name));
+        found
     }
 }
 
 fn keep<K>(_: &mut K) {}
+
+fn no_keys<K>(_: &K) -> Vec<String> {
+    Vec::new()
+}
+
+fn owners<K: Resource>(object: &K) -> Vec<String> {
+    index::owner_keys(object)
+}
+
+/// Pods are found by graph and by component (selector label); their owners are ReplicaSets.
+fn pod_keys(pod: &Pod) -> Vec<String> {
+    index::label_keys(pod, &[label::GRAPH_NAME, label::SELECTOR])
+}
+
+/// Adapters are found by the graph they scale (`spec.dgdRef.name`).
+fn adapter_keys(adapter: &DynamoGraphDeploymentScalingAdapter) -> Vec<String> {
+    vec![index::label_key(
+        ADAPTER_GRAPH_KEY,
+        adapter.metadata.namespace.as_deref().unwrap_or_default(),
+        &adapter.spec.dgd_ref.name,
+    )]
+}
+
+/// Pseudo-label under which adapters are indexed by the graph they scale.
+pub const ADAPTER_GRAPH_KEY: &str = "spec.dgdRef.name";
 
 /// Pods keep their metadata and conditions only.
 fn strip_pod(pod: &mut Pod) {
@@ -246,34 +368,36 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
     let mut tasks = Vec::new();
     let graph = Some(GRAPH_LABEL);
     let caches = Caches {
-        graphs: graphs.start(client, namespace, None, keep, &mut tasks),
-        components: components.start(client, namespace, None, keep, &mut tasks),
-        adapters: adapters.start(client, namespace, None, keep, &mut tasks),
-        deployments: deployments.start(client, namespace, graph, keep, &mut tasks),
-        services: services.start(client, namespace, graph, keep, &mut tasks),
+        graphs: graphs.start(client, namespace, None, keep, no_keys, &mut tasks),
+        components: components.start(client, namespace, None, keep, owners, &mut tasks),
+        adapters: adapters.start(client, namespace, None, keep, adapter_keys, &mut tasks),
+        deployments: deployments.start(client, namespace, graph, keep, owners, &mut tasks),
+        services: services.start(client, namespace, graph, keep, owners, &mut tasks),
         model_services: model_services.start(
             client,
             namespace,
             Some(MODEL_LABEL),
             keep,
+            owners,
             &mut tasks,
         ),
         // All of them: the planner's and endpoint picker's ServiceAccounts are shared by the
         // graphs of a namespace and carry no graph label. ServiceAccounts are small.
-        service_accounts: service_accounts.start(client, namespace, None, keep, &mut tasks),
-        roles: roles.start(client, namespace, graph, keep, &mut tasks),
-        role_bindings: role_bindings.start(client, namespace, graph, keep, &mut tasks),
-        config_maps: config_maps.start(client, namespace, graph, keep, &mut tasks),
-        pvcs: pvcs.start(client, namespace, graph, keep, &mut tasks),
-        ingresses: ingresses.start(client, namespace, graph, keep, &mut tasks),
+        service_accounts: service_accounts.start(client, namespace, None, keep, owners, &mut tasks),
+        roles: roles.start(client, namespace, graph, keep, owners, &mut tasks),
+        role_bindings: role_bindings.start(client, namespace, graph, keep, owners, &mut tasks),
+        config_maps: config_maps.start(client, namespace, graph, keep, owners, &mut tasks),
+        pvcs: pvcs.start(client, namespace, graph, keep, owners, &mut tasks),
+        ingresses: ingresses.start(client, namespace, graph, keep, owners, &mut tasks),
         secrets: secrets.start(
             client,
             namespace,
             Some(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}")),
             keep,
+            owners,
             &mut tasks,
         ),
-        pods: pods.start(client, namespace, graph, strip_pod, &mut tasks),
+        pods: pods.start(client, namespace, graph, strip_pod, pod_keys, &mut tasks),
     };
     Started {
         caches,

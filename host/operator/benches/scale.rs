@@ -169,7 +169,11 @@ async fn basic_run(args: &Args) -> Result<()> {
         .filter(|r| !r.is_write())
         .cloned()
         .collect();
-    print_table(&by_verb(&reads));
+    if reads.is_empty() {
+        println!("none: the operator reads only through the watches it opened before the run");
+    } else {
+        print_table(&by_verb(&reads));
+    }
 
     // A full no-op resync: every graph reconciled, nothing changed.
     let before = Snapshot::take(&cp, &operator, &api_server, &etcd)?;

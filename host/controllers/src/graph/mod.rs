@@ -151,24 +151,14 @@ impl Live {
         let caches = &ctx.caches;
         let components: Vec<_> = caches
             .components
-            .state()
+            .owned_by(uid)
             .into_iter()
             .filter(|c| in_ns(c.metadata.namespace.as_ref()) && controlled_by(c.as_ref(), uid))
             .collect();
         let graph_name = graph.metadata.name.clone().unwrap_or_default();
         let pods: Vec<Arc<Pod>> = caches
             .pods
-            .state()
-            .into_iter()
-            .filter(|p| {
-                in_ns(p.metadata.namespace.as_ref())
-                    && p.metadata
-                        .labels
-                        .as_ref()
-                        .and_then(|l| l.get(label::GRAPH_NAME))
-                        == Some(&graph_name)
-            })
-            .collect();
+            .labelled(label::GRAPH_NAME, namespace, &graph_name);
         let mut states = BTreeMap::new();
         let mut template_tokens = BTreeMap::new();
         for component in &components {
@@ -208,7 +198,7 @@ impl Live {
         }
         let adapters = caches
             .adapters
-            .state()
+            .labelled(crate::stores::ADAPTER_GRAPH_KEY, namespace, &graph_name)
             .into_iter()
             .filter(|a| in_ns(a.metadata.namespace.as_ref()) && controlled_by(a.as_ref(), uid))
             .collect();
@@ -223,7 +213,7 @@ impl Live {
         };
         macro_rules! collect {
             ($store:expr) => {
-                for object in $store.state() {
+                for object in $store.owned_by(uid) {
                     if in_ns(object.metadata.namespace.as_ref())
                         && controlled_by(object.as_ref(), uid)
                     {

@@ -16,7 +16,7 @@
 //! | `sleep`          | sleeps for an hour (the sandbox must refuse to block)     |
 //! | `spam`           | writes 1 MiB to stderr, then panics                       |
 //! | `chatty`         | writes 1 MiB to stderr, then renders normally             |
-//! | `huge`           | returns a pod template of 8 MiB                           |
+//! | `huge`           | returns a pod template of 2 MiB (twice the output limit)  |
 //! | `escape`         | tries to read `/etc/passwd`, the environment and the network |
 //! | anything else    | applies the [`ATTACK_ANNOTATION`] of the input, if any    |
 //!
@@ -151,7 +151,7 @@ impl Plugin for Hostile {
             }
             "huge" => {
                 pod["metadata"]["annotations"]["hostile.plugins.dynamo.nvidia.com/pad"] =
-                    "x".repeat(8 << 20).into();
+                    "x".repeat(2 << 20).into();
             }
             "escape" => {
                 let file = std::fs::read_to_string("/etc/passwd").map(|s| s.len());
