@@ -64,9 +64,12 @@ pub struct DynamoGraphDeploymentSpec {
     pub pvcs: Option<Vec<PvcSpec>>,
 
     /// Services of the graph, keyed by service name (at most 25).
+    // Boxed (not in the schema text): a service spec is ~6 KiB inline and a `BTreeMap` node holds
+    // eleven values inline, so unboxed every cached graph would carry ~68 KiB however few services
+    // it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("maxProperties" = 25))]
-    pub services: Option<BTreeMap<String, DynamoComponentDeploymentSharedSpec>>,
+    pub services: Option<BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>>,
 
     /// Environment variables for every service; a service's own `envs` win by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,8 +94,10 @@ pub struct DynamoComponentDeploymentSharedSpec {
     /// Pod spec fields merged into the generated pods, plus `mainContainer` overrides.
     ///
     /// `containers` may be omitted; they are added next to the main container when given.
+    // Boxed (not in the schema text): a pod spec with its main container is ~4 KiB inline, and
+    // every cached component carries this struct whether the field is set or not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra_pod_spec: Option<ExtraPodSpec>,
+    pub extra_pod_spec: Option<Box<ExtraPodSpec>>,
 
     /// Liveness probe of the main container; replaces the operator's default probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -72,7 +72,10 @@ pub fn render_component(
             ..ObjectMeta::default()
         },
         spec: DynamoGraphDeploymentSpec {
-            services: Some(BTreeMap::from([(service.clone(), dcd.spec.shared.clone())])),
+            services: Some(BTreeMap::from([(
+                service.clone(),
+                Box::new(dcd.spec.shared.clone()),
+            )])),
             backend_framework: dcd.spec.backend_framework,
             ..DynamoGraphDeploymentSpec::default()
         },

@@ -148,7 +148,7 @@ fn check_pvcs(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
 
 fn check_restart(
     dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, DynamoComponentDeploymentSharedSpec>,
+    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let Some(restart) = &dgd.spec.restart else {
@@ -193,7 +193,7 @@ fn check_restart(
 
 fn check_topology(
     dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, DynamoComponentDeploymentSharedSpec>,
+    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let graph = dgd.spec.topology_constraint.as_ref();
@@ -253,7 +253,7 @@ fn topology_domain_message(domain: &str) -> String {
 
 fn check_failover_discovery(
     annotations: &BTreeMap<String, String>,
-    services: &BTreeMap<String, DynamoComponentDeploymentSharedSpec>,
+    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let container_mode = annotations
@@ -277,7 +277,7 @@ fn check_failover_discovery(
 /// graph's and services' labels and annotations.
 fn check_names(
     dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, DynamoComponentDeploymentSharedSpec>,
+    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
     config: &RenderConfig,
     out: &mut Vec<Diagnostic>,
 ) {

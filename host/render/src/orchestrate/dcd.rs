@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use dynamo_api::common::component_type;
-use dynamo_api::shared::ExtraPodSpec;
 use dynamo_api::{BackendFramework, DynamoComponentDeploymentSpec};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
@@ -76,9 +75,7 @@ pub fn dcd(
     shared.replicas = Some(service.replicas);
     shared.annotations = non_empty(dcd_annotations(graph, service));
     if service.component_type == component_type::PLANNER {
-        let extra = shared
-            .extra_pod_spec
-            .get_or_insert_with(ExtraPodSpec::default);
+        let extra = shared.extra_pod_spec.get_or_insert_with(Box::default);
         if extra
             .pod_spec
             .service_account_name
