@@ -50,7 +50,7 @@ pub async fn reconcile(
         .any(|r| r.kind == "DynamoGraphDeployment" && r.controller == Some(true));
 
     let config = ctx.config.clone();
-    let dcd = component.as_ref().clone();
+    let dcd = Arc::clone(&component);
     let rendered = ctx
         .pool
         .run(move |registry| dynamo_render::render_component(&dcd, &config, registry))

@@ -82,7 +82,7 @@ async fn reconcile_graph(
     // 2–3. Plan and render, on the pool.
     let config = ctx.config.clone();
     let inputs = live.plan_inputs();
-    let dgd = graph.as_ref().clone();
+    let dgd = Arc::clone(&graph);
     let outcome = ctx
         .pool
         .run(move |registry| plan_and_render(&dgd, &config, registry, &inputs))
