@@ -234,6 +234,20 @@ impl Applier {
         )
     }
 
+    /// The live object `manifest` names, read from the API server, as JSON; `None` when absent.
+    ///
+    /// For the few kinds the operator writes without watching (an Istio VirtualService: its CRD
+    /// may not exist, so no cache can wait on it). One read per reconcile keeps an unchanged
+    /// object from being rewritten.
+    pub async fn fetch(&self, manifest: &Value) -> Result<Option<Value>, kube::Error> {
+        let (api, name) = self.api(manifest);
+        let object = api.get_opt(&name).await?;
+        Ok(object.and_then(|mut o| {
+            o.metadata.managed_fields = None;
+            serde_json::to_value(o).ok()
+        }))
+    }
+
     /// Applies `desired` with `owner` as its controller, unless `live` already holds it.
     pub async fn apply(
         &self,

@@ -53,6 +53,16 @@ impl Operator {
         namespace: &str,
         registry: PluginRegistry,
     ) -> Result<Self> {
+        Self::start_with(cp, namespace, registry, render_config()).await
+    }
+
+    /// Starts an operator as [`Operator::start`] does, rendering with `render`.
+    pub async fn start_with(
+        cp: &ControlPlane,
+        namespace: &str,
+        registry: PluginRegistry,
+        render: RenderConfig,
+    ) -> Result<Self> {
         // `RUST_LOG=dynamo_controllers=debug` shows what the in-process operators do.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -61,7 +71,7 @@ impl Operator {
         let mut config = cp.kube_config();
         dynamo_controllers::identify(&mut config);
         let client = Client::try_from(config)?;
-        let mut options = dynamo_controllers::Options::new(render_config());
+        let mut options = dynamo_controllers::Options::new(render);
         options.namespace = Some(namespace.to_owned());
         options.debounce = Duration::from_millis(100);
         let (stop, stopped) = oneshot::channel::<()>();

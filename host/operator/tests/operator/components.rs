@@ -1,5 +1,6 @@
 //! Components on their own: a DynamoComponentDeployment applied by hand runs like one a graph
-//! made, and the model Services two graphs share survive until the last graph goes.
+//! made, the model Services two graphs share survive until the last graph goes, and a frontend's
+//! Istio VirtualService (a kind no cache watches) is not rewritten when unchanged.
 
 use std::time::Duration;
 
@@ -214,4 +215,129 @@ async fn a_model_service_lives_as_long_as_a_graph_serves_the_model() -> Result<(
 
 async fn graphs_left(client: &kube::Client, ns: &str) -> Result<Vec<String>> {
     common::names(client, ns, dynamo_api::API_VERSION, "DynamoGraphDeployment").await
+}
+
+/// A namespaced stand-in for Istio's VirtualService CRD: any spec.
+const VIRTUAL_SERVICE_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: virtualservices.networking.istio.io
+spec:
+  group: networking.istio.io
+  scope: Namespaced
+  names: { plural: virtualservices, singular: virtualservice, kind: VirtualService }
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+"#;
+
+const FRONTEND_WITH_VIRTUAL_SERVICE: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoComponentDeployment
+metadata:
+  name: front
+spec:
+  backendFramework: vllm
+  componentType: frontend
+  replicas: 1
+  ingress:
+    enabled: true
+    host: front
+    useVirtualService: true
+    virtualServiceGateway: istio-system/gw
+  extraPodSpec:
+    mainContainer:
+      image: "registry.example.com/dynamo:1"
+"#;
+
+#[tokio::test]
+async fn an_unchanged_virtual_service_is_not_rewritten() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("istio").await?;
+    install_crd(&client, VIRTUAL_SERVICE_CRD).await?;
+    let mut config = common::render_config();
+    config.operator.ingress.virtual_service_gateway = Some("istio-system/gw".to_owned());
+    let operator = Operator::start_with(cp, &ns, common::registry(None), config.clone()).await?;
+    common::apply_yaml(&client, &ns, FRONTEND_WITH_VIRTUAL_SERVICE).await?;
+
+    let virtual_services = common::dynamic_api(
+        &client,
+        &ns,
+        "networking.istio.io/v1beta1",
+        "VirtualService",
+    );
+    common::wait_for("the VirtualService", TIMEOUT, || {
+        let api = virtual_services.clone();
+        async move { Ok(api.get_opt("front").await?.map(|_| ())) }
+    })
+    .await?;
+    let writes = |cp: &ControlPlane| -> Result<usize> {
+        Ok(cp
+            .audited_writes("dynamo-operator/")?
+            .into_iter()
+            .filter(|w| w.namespace == ns && w.resource == "virtualservices")
+            .count())
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let written = writes(cp)?;
+    ensure!(written == 1, "{written} VirtualService writes to create it");
+
+    // A new operator has no memory of its writes: only reading the live object keeps it from
+    // applying again.
+    operator.stop().await?;
+    let _operator = Operator::start_with(cp, &ns, common::registry(None), config).await?;
+    let components: Api<DynamoComponentDeployment> = Api::namespaced(client.clone(), &ns);
+    common::wait_for("the restarted operator to reconcile", TIMEOUT, || {
+        let components = components.clone();
+        async move {
+            let dcd = components.get("front").await?;
+            Ok(dcd.status.is_some().then_some(()))
+        }
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = writes(cp)?;
+    ensure!(
+        after == written,
+        "the restarted operator rewrote the unchanged VirtualService {} times",
+        after - written
+    );
+    Ok(())
+}
+
+/// Installs `crd` (idempotent: the shared control plane outlives a test) and waits until served.
+async fn install_crd(client: &kube::Client, crd: &str) -> Result<()> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::api::{Patch, PatchParams};
+    let crd: CustomResourceDefinition = serde_yaml_ng::from_str(crd)?;
+    let name = crd.metadata.name.clone().unwrap_or_default();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    crds.patch(
+        &name,
+        &PatchParams::apply("operator-tests").force(),
+        &Patch::Apply(&crd),
+    )
+    .await?;
+    common::wait_for("the CRD to be established", TIMEOUT, || {
+        let crds = crds.clone();
+        let name = name.clone();
+        async move {
+            let established = crds
+                .get(&name)
+                .await?
+                .status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True");
+            Ok(established.then_some(()))
+        }
+    })
+    .await
 }
