@@ -304,13 +304,15 @@ fn pod_keys(pod: &Pod) -> Vec<String> {
     index::label_keys(pod, &[label::GRAPH_NAME, label::SELECTOR])
 }
 
-/// Adapters are found by the graph they scale (`spec.dgdRef.name`).
+/// Adapters are found by owner (to prune) and by the graph they scale (`spec.dgdRef.name`).
 fn adapter_keys(adapter: &DynamoGraphDeploymentScalingAdapter) -> Vec<String> {
-    vec![index::label_key(
+    let mut keys = index::owner_keys(adapter);
+    keys.push(index::label_key(
         ADAPTER_GRAPH_KEY,
         adapter.metadata.namespace.as_deref().unwrap_or_default(),
         &adapter.spec.dgd_ref.name,
-    )]
+    ));
+    keys
 }
 
 /// Pseudo-label under which adapters are indexed by the graph they scale.

@@ -150,14 +150,7 @@ async fn basic_run(args: &Args) -> Result<()> {
             format!("{:.1}", events as f64 / n as f64),
         ),
         ("graph reconciles", latencies.len().to_string()),
-        (
-            "graph reconcile latency p50 / p99",
-            format!(
-                "{} / {}",
-                millis(percentile(&latencies, 0.50)),
-                millis(percentile(&latencies, 0.99))
-            ),
-        ),
+        ("graph reconcile latency p50 / p99", p50_p99(&latencies)),
     ];
     print_table(&table);
     println!("\nWrites by resource:\n");
@@ -209,11 +202,7 @@ async fn basic_run(args: &Args) -> Result<()> {
         ),
         (
             "  resync reconcile latency p50 / p99",
-            format!(
-                "{} / {}",
-                millis(percentile(&resync_latencies, 0.50)),
-                millis(percentile(&resync_latencies, 0.99))
-            ),
+            p50_p99(&resync_latencies),
         ),
         (
             &*format!("writes while idle for {} s", args.idle_seconds),
@@ -319,14 +308,7 @@ async fn full_run(args: &Args) -> Result<()> {
             "graph reconciles per graph",
             format!("{:.1}", latencies.len() as f64 / n as f64),
         ),
-        (
-            "graph reconcile latency p50 / p99",
-            format!(
-                "{} / {}",
-                millis(percentile(&latencies, 0.50)),
-                millis(percentile(&latencies, 0.99))
-            ),
-        ),
+        ("graph reconcile latency p50 / p99", p50_p99(&latencies)),
     ];
     print_table(&table);
     println!("\nWrites by resource:\n");
@@ -762,6 +744,15 @@ fn percentile(values: &[u64], p: f64) -> Option<u64> {
     sorted.sort_unstable();
     let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(rank).copied()
+}
+
+/// "p50 / p99" of latencies in microseconds, in milliseconds.
+fn p50_p99(latencies: &[u64]) -> String {
+    format!(
+        "{} / {}",
+        millis(percentile(latencies, 0.50)),
+        millis(percentile(latencies, 0.99))
+    )
 }
 
 fn millis(us: Option<u64>) -> String {

@@ -198,7 +198,7 @@ impl Live {
         }
         let adapters = caches
             .adapters
-            .labelled(crate::stores::ADAPTER_GRAPH_KEY, namespace, &graph_name)
+            .owned_by(uid)
             .into_iter()
             .filter(|a| in_ns(a.metadata.namespace.as_ref()) && controlled_by(a.as_ref(), uid))
             .collect();

@@ -260,3 +260,76 @@ async fn a_deleted_graph_leaves_nothing_behind() -> Result<()> {
     )
     .await
 }
+
+const WITH_VOLUME_AND_INGRESS: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata:
+  name: extras
+spec:
+  pvcs:
+  - { name: models, create: true, storageClass: fast, size: 1Gi, volumeAccessMode: ReadWriteOnce }
+  services:
+    Frontend:
+      componentType: frontend
+      ingress: { enabled: true, host: chat, ingressControllerClassName: nginx }
+      extraPodSpec: { mainContainer: { image: "registry.example.com/dynamo:1" } }
+    worker:
+      componentType: worker
+      resources: { limits: { gpu: "1" } }
+      extraPodSpec:
+        mainContainer:
+          image: "registry.example.com/dynamo:1"
+          command: [python3, -m, dynamo.vllm]
+          args: [--model, m]
+"#;
+
+#[tokio::test]
+async fn a_graph_gets_its_volume_and_ingress_and_rewrites_neither() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("extras").await?;
+    let _operator = Operator::start(cp, &ns, common::registry(None)).await?;
+    common::apply_yaml(&client, &ns, WITH_VOLUME_AND_INGRESS).await?;
+    common::wait_ready(&client, &ns, "extras", "True", None, READY_TIMEOUT).await?;
+
+    let claims = common::names(&client, &ns, "v1", "PersistentVolumeClaim").await?;
+    ensure!(claims == ["models"], "claims: {claims:?}");
+    let ingresses = common::names(&client, &ns, "networking.k8s.io/v1", "Ingress").await?;
+    ensure!(ingresses.len() == 1, "ingresses: {ingresses:?}");
+
+    // Neither is written again by a reconcile that changes nothing.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let writes = |cp: &ControlPlane| -> Result<usize> {
+        Ok(cp
+            .audited_writes("dynamo-operator/")?
+            .into_iter()
+            .filter(|w| {
+                w.namespace == ns
+                    && (w.resource == "persistentvolumeclaims" || w.resource == "ingresses")
+            })
+            .count())
+    };
+    let settled = writes(cp)?;
+    ensure!(
+        settled == 2,
+        "{settled} writes to create the claim and the ingress"
+    );
+    let graphs: Api<DynamoGraphDeployment> = Api::namespaced(client.clone(), &ns);
+    graphs
+        .patch(
+            "extras",
+            &PatchParams::default(),
+            &Patch::Merge(
+                serde_json::json!({"metadata": {"annotations": {"example.com/touched": "1"}}}),
+            ),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = writes(cp)?;
+    ensure!(
+        after == settled,
+        "{} rewrites after a no-op change",
+        after - settled
+    );
+    Ok(())
+}
