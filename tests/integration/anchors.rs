@@ -21,8 +21,8 @@ fn anchor_graphs() -> Result<Vec<(String, Value)>> {
         }
     }
     ensure!(
-        graphs.len() >= 8,
-        "expected the 8 anchor graphs, found {}",
+        graphs.len() >= 11,
+        "expected the 11 anchor graphs, found {}",
         graphs.len()
     );
     Ok(graphs)

@@ -112,7 +112,8 @@ pub fn render_with(
                 templates.push((*role, base.clone()));
                 continue;
             };
-            let output = plugins::run_chain(plugins, chain, input, base, &field)?;
+            let mut output = plugins::run_chain(plugins, chain, input, base, &field)?;
+            pod::order_plugin_mounts(base, &mut output.template);
             templates.push((*role, output.template));
             diagnostics.extend(
                 output
@@ -130,6 +131,12 @@ pub fn render_with(
                     }
                 }
             }
+        }
+        if pod::failover::enabled(service) {
+            // One rendered pod per engine, in order: merge them into the component's pod.
+            let role = templates.first().map_or(Role::Main, |(role, _)| *role);
+            let engines = templates.into_iter().map(|(_, t)| t).collect();
+            templates = vec![(role, pod::failover::merge(engines, &field)?)];
         }
         components.push(RenderedComponent {
             service,
@@ -192,7 +199,8 @@ pub fn check(
     diagnostics
 }
 
-/// One component with its base pod template and plugin input per role.
+/// One component with its base pod template and plugin input per role (per role and engine
+/// when it runs failover engines).
 struct Prepared<'a> {
     service: &'a ServiceModel,
     roles: Vec<(Role, PodTemplateSpec, RenderInput)>,
@@ -227,17 +235,39 @@ fn prepare<'a>(
             let roles = roles(service)
                 .iter()
                 .map(|&role| {
-                    let base = pod::base_template(graph, service, role, config)?;
-                    let placement = placement::placement(
-                        deployer(graph, service),
-                        role,
-                        &service.k8s_name,
-                        service.node_count,
-                    );
-                    let input = plugins::render_input(graph, service, placement, config, &base)?;
-                    Ok((role, base, input))
+                    let mut base = pod::base_template(graph, service, role, config)?;
+                    // The GPU memory service and failover engines are in place before the
+                    // chain, so backends see (and keep) them, as in Dynamo's operator where
+                    // they follow the generic pod assembly.
+                    if pod::gms::enabled(service) {
+                        pod::gms::apply(graph, service, &mut base)?;
+                    }
+                    let bases = if pod::failover::enabled(service) {
+                        (0..pod::failover::ENGINES)
+                            .map(|i| pod::failover::engine_base(&base, i, &service.field()))
+                            .collect::<Result<Vec<_>, _>>()?
+                    } else {
+                        vec![base]
+                    };
+                    bases
+                        .into_iter()
+                        .map(|base| {
+                            let placement = placement::placement(
+                                deployer(graph, service),
+                                role,
+                                &service.k8s_name,
+                                service.node_count,
+                            );
+                            let input =
+                                plugins::render_input(graph, service, placement, config, &base)?;
+                            Ok((role, base, input))
+                        })
+                        .collect::<Result<Vec<_>, RenderError>>()
                 })
-                .collect::<Result<Vec<_>, RenderError>>()?;
+                .collect::<Result<Vec<_>, RenderError>>()?
+                .into_iter()
+                .flatten()
+                .collect();
             Ok(Prepared { service, roles })
         })
         .collect()

@@ -43,6 +43,8 @@ pub struct GraphModel {
     /// Hash of the worker services' pod-affecting spec (first 8 hex digits of a sha256), when
     /// the graph has workers.
     pub worker_hash: Option<String>,
+    /// `spec.backendFramework` of the graph, as written (components inherit it).
+    pub backend_framework: Option<dynamo_api::BackendFramework>,
     /// Services, sorted by name.
     pub services: Vec<ServiceModel>,
 }
@@ -197,11 +199,10 @@ impl GraphModel {
         }
         let worker_hash = worker_hash(&services)?;
         for service in &mut services {
-            if service.role == ComponentRole::Worker {
+            // Grove updates its cliques in place: no generation of workers carries a hash there.
+            if service.role == ComponentRole::Worker && orchestrator != Orchestrator::Grove {
                 service.worker_hash = worker_hash.clone();
-                if orchestrator != Orchestrator::Grove
-                    && let Some(hash) = &worker_hash
-                {
+                if let Some(hash) = &worker_hash {
                     service.hashed = true;
                     service.dcd_name = format!("{}-{hash}", service.dcd_name);
                     // One Service per component on the DCD pathway, named after it: during a
@@ -224,6 +225,7 @@ impl GraphModel {
                 .as_ref()
                 .and_then(|t| t.pack_domain.clone()),
             worker_hash,
+            backend_framework: spec.backend_framework,
             services,
         })
     }
@@ -268,7 +270,8 @@ impl GraphModel {
         if let Some(hash) = &overrides.worker_hash {
             self.worker_hash = Some(hash.clone());
             for service in &mut self.services {
-                if service.role == ComponentRole::Worker {
+                if service.role == ComponentRole::Worker && self.orchestrator != Orchestrator::Grove
+                {
                     service.worker_hash = Some(hash.clone());
                     if service.hashed {
                         service.dcd_name = format!("{}-{}-{hash}", self.name, service.k8s_name);

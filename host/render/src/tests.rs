@@ -20,8 +20,8 @@ fn anchors() -> Vec<(String, DynamoGraphDeployment)> {
         }
     }
     assert!(
-        graphs.len() >= 8,
-        "expected the 8 anchor graphs, found {}",
+        graphs.len() >= 11,
+        "expected the 11 anchor graphs, found {}",
         graphs.len()
     );
     graphs

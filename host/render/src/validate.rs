@@ -506,6 +506,27 @@ fn check_service(
         check_epp(svc, field, out);
     }
     check_gms_and_failover(svc, role, field, out);
+    check_not_rendered(svc, field, out);
+}
+
+/// Features of Dynamo's API this operator does not render: refused by name rather than
+/// silently dropped, so a graph never runs without what it asked for.
+fn check_not_rendered(
+    svc: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if svc
+        .checkpoint
+        .as_ref()
+        .is_some_and(|c| c.enabled == Some(true))
+    {
+        out.push(Diagnostic::error(
+            format!("{field}.checkpoint.enabled"),
+            "restoring engines from checkpoints is not supported by this operator; remove \
+             `checkpoint` or set `enabled: false`",
+        ));
+    }
 }
 
 fn check_gpu_values(
@@ -599,6 +620,12 @@ fn check_gms_and_failover(
         }
     }
     if let Some(failover) = svc.failover.as_ref().filter(|f| f.enabled) {
+        if svc.multinode.is_some() {
+            out.push(Diagnostic::error(
+                format!("{field}.failover.enabled"),
+                "is not supported on multi-node services",
+            ));
+        }
         let mode = failover.mode.unwrap_or_default();
         if mode == GpuSharingMode::InterPod {
             out.push(Diagnostic::error(

@@ -142,6 +142,41 @@ pub struct Placement {
     pub needs_dns_wait: bool,
 }
 
+impl Placement {
+    /// True when the leader host or the node rank only resolve inside a shell: anything but
+    /// literal text and kubelet references `$(NAME)` (which Kubernetes expands in `command` and
+    /// `args` itself). A launch that uses only these two then needs no shell wrapper, even when
+    /// [`Placement::needs_shell`] is set for the worker host names.
+    pub fn rank_needs_shell(&self) -> bool {
+        !kubelet_expandable(&self.leader_host) || !kubelet_expandable(&self.node_rank)
+    }
+}
+
+/// True when `text` is literal apart from kubelet references `$(NAME)`.
+fn kubelet_expandable(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = &rest[at + 1..];
+        let Some(inner) = after.strip_prefix('(') else {
+            return false;
+        };
+        let Some(end) = inner.find(')') else {
+            return false;
+        };
+        let name = &inner[..end];
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return false;
+        }
+        rest = &inner[end + 1..];
+    }
+    true
+}
+
 impl Default for Placement {
     /// A single-node placement: no deployer, role `main`, one node, rank `0`.
     fn default() -> Self {

@@ -85,3 +85,32 @@ fn errors_display_their_field() {
         "warning: careful"
     );
 }
+
+#[test]
+fn only_shell_syntax_in_the_rank_or_leader_needs_a_shell() {
+    let lws = Placement {
+        role: Role::Worker,
+        node_count: 2,
+        leader_host: "$(LWS_LEADER_ADDRESS)".to_owned(),
+        node_rank: "$(LWS_WORKER_INDEX)".to_owned(),
+        worker_hosts: vec!["$(echo \"$LWS_LEADER_ADDRESS\" | sed 's/\\./-1./')".to_owned()],
+        needs_shell: true,
+        ..Placement::default()
+    };
+    assert!(!lws.rank_needs_shell());
+    let grove = Placement {
+        leader_host:
+            "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-decode-ldr-0.$(GROVE_HEADLESS_SERVICE)"
+                .to_owned(),
+        node_rank: "$((GROVE_PCLQ_POD_INDEX + 1))".to_owned(),
+        ..lws.clone()
+    };
+    assert!(grove.rank_needs_shell());
+    let leader_in_shell = Placement {
+        leader_host: "$LEADER".to_owned(),
+        node_rank: "1".to_owned(),
+        ..lws
+    };
+    assert!(leader_in_shell.rank_needs_shell());
+    assert!(!Placement::default().rank_needs_shell());
+}

@@ -10,7 +10,7 @@
 //!    arbitrary script would not reach the engine.
 //! 2. **Wrap in a shell** — the caller says a shell is needed (a flag uses shell arithmetic such as
 //!    `$((LWS_WORKER_INDEX + 1))`) and the argv is not a shell: the container becomes
-//!    `["/bin/sh", "-c"]` with args `["exec <quoted argv> <flags>"]`. `exec` keeps the engine as the
+//!    `["sh", "-c"]` with args `["exec <quoted argv> <flags>"]`. `exec` keeps the engine as the
 //!    container's main process, so it receives signals.
 //! 3. **Append** — otherwise (including the usual `python3 -m dynamo.vllm ...`): the flags are
 //!    appended to `args` unquoted; kubelet expands `$(VAR)` references there itself.
@@ -66,8 +66,9 @@ impl From<FlagError> for crate::PluginError {
     }
 }
 
-/// The shell a container is wrapped in when a shell is required.
-pub const SHELL: [&str; 2] = ["/bin/sh", "-c"];
+/// The shell a container is wrapped in when a shell is required (`sh` from the image's `PATH`,
+/// as Dynamo's operator writes it).
+pub const SHELL: [&str; 2] = ["sh", "-c"];
 
 /// Adds `flags` to `container`'s command line; see the module docs for the three strategies.
 ///
@@ -199,7 +200,7 @@ mod tests {
             inject_flags(&mut c, &ANY, &flags(), true),
             Ok(Injection::WrappedInShell)
         );
-        assert_eq!(c.command, Some(vec!["/bin/sh".into(), "-c".into()]));
+        assert_eq!(c.command, Some(vec!["sh".into(), "-c".into()]));
         assert_eq!(
             c.args,
             Some(vec![

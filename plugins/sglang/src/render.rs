@@ -39,7 +39,7 @@ pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
     }
     if is_multinode(&input.placement) {
         let worker = input.placement.role == Role::Worker;
-        let needs_shell = worker && input.placement.needs_shell;
+        let needs_shell = worker && input.placement.rank_needs_shell();
         let main = pod.main_container_mut()?;
         if needs_shell {
             check_wrappable(main)?;

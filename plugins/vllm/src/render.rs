@@ -6,6 +6,7 @@
 //! | `mp` executor (multi-node) | `VLLM_NIXL_SIDE_CHANNEL_HOST` = pod IP | same, probes removed |
 //! | distributed, `mp` | `--distributed-executor-backend mp --nnodes N --master-addr <leader> --master-port 29500 --node-rank 0` | same with `--node-rank <rank> --headless` (through a shell when placement says so), init container `wait-for-leader-mp`, script ConfigMap |
 //! | distributed, Ray | `sh -c 'ray start --head --port=6379 && exec <cmd> --distributed-executor-backend ray'` | `sh -c 'exec ray start --address=<leader>:6379 --block'` |
+//! | failover engine (`ENGINE_ID` = i) | `DYN_VLLM_GMS_SHADOW_MODE=true`, `VLLM_NIXL_SIDE_CHANNEL_PORT` 5600 + i, `DYN_VLLM_KV_EVENT_PORT` 20080 + i, `--master-port` 29500 + 100·i after the first engine | — |
 //! | data parallel | `--data-parallel-hybrid-lb [--data-parallel-size T] --data-parallel-size-local L --data-parallel-start-rank 0 --data-parallel-address <leader> --data-parallel-rpc-port 13445` | same with start rank `$(( L * <rank> ))` (always through a shell) |
 //!
 //! Multi-node workers lose their liveness, readiness and startup probes: they serve nothing
@@ -120,11 +121,63 @@ pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
         }
     }
 
+    shadow_engine(pod.main_container_mut()?)?;
+
     Ok(RenderOutput {
         pod_template: pod.to_json()?,
         extra_objects: Vec::new(),
         warnings,
     })
+}
+
+/// Variable the host sets on each failover engine's container (its index, `0` first).
+pub const ENGINE_ID_ENV: &str = "ENGINE_ID";
+/// First NIXL side-channel port of failover engines (engine `i` uses this + `i`).
+pub const FAILOVER_SIDE_CHANNEL_PORT: u32 = 5600;
+/// First KV-event port of failover engines (engine `i` uses this + `i`).
+pub const FAILOVER_KV_EVENT_PORT: u32 = 20080;
+/// Torch distributed master port step between failover engines.
+pub const FAILOVER_MASTER_PORT_STEP: u32 = 100;
+
+/// Sets up a failover engine (the host marks each with `ENGINE_ID`): engines share the pod and
+/// its GPUs, so each loads weights through the memory service in shadow mode and takes its own
+/// side-channel, KV-event and (after the first) torch master port.
+fn shadow_engine(main: &mut Container) -> Result<(), PluginError> {
+    let Some(id) = main
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == ENGINE_ID_ENV)
+        .and_then(|e| e.value.as_deref())
+    else {
+        return Ok(());
+    };
+    let index: u32 = id.parse().map_err(|_| {
+        PluginError::invalid_input(
+            format!("container {}: env {ENGINE_ID_ENV}", main.name),
+            format!("must be an engine index, got `{id}`"),
+        )
+    })?;
+    set_env(
+        main,
+        [
+            plain_env("DYN_VLLM_GMS_SHADOW_MODE", "true"),
+            plain_env(
+                "VLLM_NIXL_SIDE_CHANNEL_PORT",
+                &(FAILOVER_SIDE_CHANNEL_PORT + index).to_string(),
+            ),
+            plain_env(
+                "DYN_VLLM_KV_EVENT_PORT",
+                &(FAILOVER_KV_EVENT_PORT + index).to_string(),
+            ),
+        ],
+    );
+    if index > 0 {
+        let port = u32::from(MASTER_PORT) + FAILOVER_MASTER_PORT_STEP * index;
+        let flags: [ShellArg; 2] = ["--master-port".into(), port.to_string().into()];
+        inject_flags(main, &MODULES, &flags, false)?;
+    }
+    Ok(())
 }
 
 /// Adds the `mp` executor flags (see the module docs).
@@ -146,7 +199,7 @@ fn inject_mp(main: &mut Container, input: &RenderInput) -> Result<(), PluginErro
     if worker {
         flags.push("--headless".into());
     }
-    let needs_shell = worker && placement.needs_shell;
+    let needs_shell = worker && placement.rank_needs_shell();
     if needs_shell {
         check_wrappable(main)?;
     }
@@ -274,7 +327,7 @@ fn pod_ip_env(name: &str) -> EnvVar {
         value: None,
         value_from: Some(EnvVarSource {
             field_ref: Some(ObjectFieldSelector {
-                api_version: Some("v1".to_owned()),
+                api_version: None,
                 field_path: "status.podIP".to_owned(),
             }),
             ..EnvVarSource::default()

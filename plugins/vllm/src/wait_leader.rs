@@ -58,7 +58,7 @@ pub fn volume(config_map: &str) -> Volume {
 /// the ones this plugin sets.
 pub fn command(leader_host: &str) -> Result<String, QuoteError> {
     Ok(format!(
-        "export LEADER_HOST={} LEADER_PORT={MASTER_PORT} && exec python3 {}",
+        "export LEADER_HOST={} LEADER_PORT=\"{MASTER_PORT}\" && exec python3 {}",
         ShellArg::expr(to_shell_refs(leader_host)).to_shell_word()?,
         shell::quote(&format!("{MOUNT_PATH}/{SCRIPT_KEY}"))?,
     ))
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(
             command("$(LWS_LEADER_ADDRESS)").as_deref(),
             Ok(
-                "export LEADER_HOST=\"${LWS_LEADER_ADDRESS}\" LEADER_PORT=29500 && exec python3 /scripts/wait-for-leader.py"
+                "export LEADER_HOST=\"${LWS_LEADER_ADDRESS}\" LEADER_PORT=\"29500\" && exec python3 /scripts/wait-for-leader.py"
             )
         );
         let grove = "$(GROVE_PCSG_NAME)-$(GROVE_PCSG_INDEX)-decode-ldr-0.$(GROVE_HEADLESS_SERVICE)";
@@ -104,7 +104,7 @@ mod tests {
             command(grove).as_deref(),
             Ok(
                 "export LEADER_HOST=\"${GROVE_PCSG_NAME}-${GROVE_PCSG_INDEX}-decode-ldr-0.${GROVE_HEADLESS_SERVICE}\" \
-                LEADER_PORT=29500 && exec python3 /scripts/wait-for-leader.py"
+                LEADER_PORT=\"29500\" && exec python3 /scripts/wait-for-leader.py"
             )
         );
     }

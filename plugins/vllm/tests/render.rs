@@ -205,7 +205,7 @@ fn mp_worker_loses_probes_and_waits_for_the_leader() {
             "sh",
             "-c",
             "export LEADER_HOST=\"${GROVE_PCSG_NAME}-${GROVE_PCSG_INDEX}-decode-ldr-0.${GROVE_HEADLESS_SERVICE}\" \
-             LEADER_PORT=29500 && exec python3 /scripts/wait-for-leader.py",
+             LEADER_PORT=\"29500\" && exec python3 /scripts/wait-for-leader.py",
         ]))
     );
     let mount = &init.volume_mounts.as_ref().expect("mounts")[0];

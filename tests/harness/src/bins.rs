@@ -66,6 +66,33 @@ impl Bins {
         &self.dir
     }
 
+    /// The folder of the upstream CRDs `hack/build-tools.sh` fetched as `name` (e.g. `grove`):
+    /// `crds/<name>/` beside the bin dir, or [`HarnessError::BuildTools`] when it has no YAML.
+    pub fn crds_dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self
+            .dir
+            .parent()
+            .unwrap_or(&self.dir)
+            .join("crds")
+            .join(name);
+        let has_yaml = std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        });
+        if has_yaml {
+            Ok(dir)
+        } else {
+            Err(HarnessError::BuildTools {
+                command: BUILD_TOOLS_SCRIPT.to_owned(),
+                reason: format!(
+                    "no {name} CRDs in {}: run `{BUILD_TOOLS_SCRIPT}`, which fetches them",
+                    dir.display()
+                ),
+            })
+        }
+    }
+
     /// The path of binary `name`, or [`HarnessError::MissingBinary`] if it is not an executable file.
     pub fn path(&self, component: Component, name: &str) -> Result<PathBuf> {
         let path = self.dir.join(name);

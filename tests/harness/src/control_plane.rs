@@ -286,6 +286,13 @@ impl ControlPlane {
         crds::install_dir(&client, dir).await
     }
 
+    /// Installs the upstream CRDs `hack/build-tools.sh` fetched as `name` (e.g. `grove`, from
+    /// Grove's own API module), so objects of those kinds are checked against the real schema.
+    pub async fn install_upstream_crds(&self, name: &str) -> Result<Vec<String>> {
+        let dir = self.bins.crds_dir(name)?;
+        self.install_crds(&dir).await
+    }
+
     /// Creates more fake nodes (full mode only) and waits until kwok has made them Ready.
     pub async fn add_fake_nodes(&self, config: &FakeNodes) -> Result<Vec<String>> {
         let kwok = find(&self.processes, Component::Kwok)?;

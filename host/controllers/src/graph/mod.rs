@@ -18,6 +18,7 @@
 //! A render that fails (invalid spec, a plugin error) becomes the graph's `Ready=False`
 //! condition; nothing is applied, and other graphs are not affected.
 
+pub mod adopt;
 pub mod restart;
 pub mod rollout;
 pub mod status;
@@ -67,6 +68,14 @@ async fn reconcile_graph(
 ) -> Result<Action, Error> {
     let graph = Arc::clone(graph);
     let ctx = Arc::clone(ctx);
+    let namespace = graph.metadata.namespace.clone().unwrap_or_default();
+    if let Some(patch) = adopt::release_legacy_finalizer(&graph.metadata) {
+        let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
+        let name = graph.metadata.name.clone().unwrap_or_default();
+        ctx.applier
+            .merge_patch(&resource, &namespace, &name, patch)
+            .await?;
+    }
     if graph.metadata.deletion_timestamp.is_some() {
         // Children carry owner references; the garbage collector removes them.
         return Ok(Action::await_change());
@@ -74,7 +83,6 @@ async fn reconcile_graph(
     let Some(owner) = Owner::of(graph.as_ref()) else {
         return Ok(Action::await_change());
     };
-    let namespace = graph.metadata.namespace.clone().unwrap_or_default();
 
     // 1. Dereference.
     let live = Live::of(&graph, &owner.uid, &namespace, &ctx);
@@ -143,6 +151,8 @@ pub struct Live {
     pub others: BTreeMap<(String, String), Value>,
     /// The component (selector) of each pod of the graph, terminating ones included.
     pub pod_components: Vec<String>,
+    /// The worker hash the graph records, when it does ([`adopt`]).
+    pub recorded: Option<adopt::Recorded>,
 }
 
 impl Live {
@@ -161,11 +171,24 @@ impl Live {
             .labelled(label::GRAPH_NAME, namespace, &graph_name);
         let mut states = BTreeMap::new();
         let mut template_tokens = BTreeMap::new();
+        let mut worker_templates = Vec::new();
         for component in &components {
             let name = component.metadata.name.clone().unwrap_or_default();
             let deployment = caches
                 .deployments
                 .get(&ObjectRef::new(&name).within(namespace));
+            if let Some(d) = &deployment
+                && component
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(label::WORKER_HASH))
+            {
+                worker_templates.push((
+                    name.clone(),
+                    serde_json::to_value(&d.spec.template).unwrap_or_default(),
+                ));
+            }
             let facts: Vec<PodFacts> = pods
                 .iter()
                 .filter(|p| {
@@ -239,6 +262,7 @@ impl Live {
             })
             .collect();
         Self {
+            recorded: adopt::recorded(graph, worker_templates),
             components,
             states,
             template_tokens,
@@ -289,6 +313,7 @@ impl Live {
                     }
                 })
                 .collect(),
+            recorded: self.recorded.clone(),
         }
     }
 }
@@ -309,6 +334,7 @@ struct LiveComponent {
 #[derive(Debug, Clone)]
 struct PlanInputs {
     components: Vec<LiveComponent>,
+    recorded: Option<adopt::Recorded>,
 }
 
 /// What the planners decided.
@@ -326,6 +352,8 @@ pub struct Plans {
     pub adapted: BTreeSet<String>,
     /// The graph's replicas per service (as the spec asks, before rolling-update adjustments).
     pub desired: BTreeMap<String, i32>,
+    /// How the worker hash was chosen ([`adopt`]).
+    pub worker_hash: adopt::Choice,
 }
 
 // === plan and render (on the pool) ===
@@ -336,9 +364,26 @@ fn plan_and_render(
     registry: &dynamo_plugin_runtime::PluginRegistry,
     inputs: &PlanInputs,
 ) -> Result<(Rendered, Plans), RenderError> {
-    let model = GraphModel::build(dgd, config, registry)?;
+    let mut model = GraphModel::build(dgd, config, registry)?;
+    let choice = adopt::choose(
+        dgd,
+        config,
+        registry,
+        model.worker_hash.as_deref(),
+        inputs.recorded.as_ref(),
+    );
+    let adopted = choice.hash().map(str::to_owned);
+    if adopted.is_some() {
+        model.apply(&Overrides {
+            worker_hash: adopted.clone(),
+            ..Overrides::default()
+        });
+    }
     let hash = model.worker_hash.clone();
-    let mut plans = Plans::default();
+    let mut plans = Plans {
+        worker_hash: choice,
+        ..Plans::default()
+    };
     let mut workers = Vec::new();
     for service in &model.services {
         plans
@@ -429,6 +474,7 @@ fn plan_and_render(
             })
             .collect(),
         replicas: plans.rollout.new_replicas.clone(),
+        worker_hash: adopted,
         ..Overrides::default()
     };
     let rendered = dynamo_render::render_with(dgd, config, registry, &overrides)?;
@@ -436,6 +482,9 @@ fn plan_and_render(
 }
 
 // === apply ===
+
+/// Graph-owned kinds no cache watches; read before applying.
+const UNCACHED_KINDS: [&str; 1] = ["InferencePool"];
 
 async fn apply_children(
     graph: &DynamoGraphDeployment,
@@ -455,6 +504,16 @@ async fn apply_children(
     {
         wanted.insert((object.kind().to_owned(), object.name().to_owned()));
         let current = live.get(object.kind(), object.name());
+        if object.kind() == "ResourceClaimTemplate" {
+            // No cache watches them (only GPU-memory-service graphs have one), and their spec
+            // is immutable: read, and create when missing.
+            if applier.fetch(object.manifest()).await?.is_none() {
+                applier
+                    .create(object.manifest().clone(), Some(owner))
+                    .await?;
+            }
+            continue;
+        }
         if object.kind() == "PersistentVolumeClaim" {
             // A claim is made once and then left alone: its spec is mostly immutable and its
             // data is the user's.
@@ -465,9 +524,41 @@ async fn apply_children(
             }
             continue;
         }
+        let current = match current {
+            // No cache watches these (their CRDs are optional): read before applying.
+            None if UNCACHED_KINDS.contains(&object.kind()) => {
+                applier.fetch(object.manifest()).await?
+            }
+            cached => cached,
+        };
         applier
             .apply(object.manifest().clone(), owner, current.as_ref())
             .await?;
+    }
+
+    let dcd = api_resource(dynamo_api::API_VERSION, "DynamoComponentDeployment");
+    if let adopt::Choice::NewlyAdopted { hash, computed } = &plans.worker_hash {
+        tracing::info!(
+            namespace,
+            name = graph.metadata.name.as_deref().unwrap_or_default(),
+            hash,
+            "adopting the running workers' hash: their pods already match the spec"
+        );
+        let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
+        applier
+            .merge_patch(
+                &resource,
+                namespace,
+                graph.metadata.name.as_deref().unwrap_or_default(),
+                json!({"metadata": {"annotations": {adopt::ADOPTED_SPEC_HASH: computed}}}),
+            )
+            .await?;
+    }
+    for component in &live.components {
+        if let Some(patch) = adopt::release_legacy_finalizer(&component.metadata) {
+            let name = component.metadata.name.as_deref().unwrap_or_default();
+            applier.merge_patch(&dcd, namespace, name, patch).await?;
+        }
     }
 
     adapters(graph, owner, namespace, plans, live, ctx).await?;
@@ -475,7 +566,6 @@ async fn apply_children(
     ensure_shared_service_accounts(namespace, rendered, ctx).await?;
 
     // Rolling update: old worker components shrink as the new ones become ready, then go.
-    let dcd = api_resource(dynamo_api::API_VERSION, "DynamoComponentDeployment");
     for (name, replicas) in &plans.rollout.scale_old {
         applier
             .merge_patch(

@@ -7,3 +7,4 @@ mod resilience;
 mod rollout;
 mod scaling;
 mod status;
+mod takeover;

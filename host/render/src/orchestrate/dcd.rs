@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use dynamo_api::DynamoComponentDeploymentSpec;
 use dynamo_api::common::component_type;
-use dynamo_api::{BackendFramework, DynamoComponentDeploymentSpec};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
@@ -56,10 +56,14 @@ pub fn component_objects(
     Ok(objects)
 }
 
-/// Labels of a DCD and of the workload objects under it.
+/// Labels of a DCD and of the workload objects under it: the service's own labels (graph's
+/// folded in), then its identity (component, Dynamo namespace, graph, worker hash). The
+/// component and sub-component types are pod labels only, as in Dynamo's operator.
 pub fn dcd_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
     let mut labels = service.spec.labels.clone().unwrap_or_default();
     labels.extend(component_labels(graph, service));
+    labels.remove(label::COMPONENT_TYPE);
+    labels.remove(label::SUB_COMPONENT_TYPE);
     labels
 }
 
@@ -74,6 +78,15 @@ pub fn dcd(
     let mut shared = service.spec.clone();
     shared.replicas = Some(service.replicas);
     shared.annotations = non_empty(dcd_annotations(graph, service));
+    shared.labels = Some(dcd_labels(graph, service));
+    shared.service_name = Some(service.name.clone());
+    shared.dynamo_namespace = Some(service.dynamo_namespace.clone());
+    if let Some(envs) = &mut shared.envs {
+        envs.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    if let Some(config) = shared.epp_config.as_mut().and_then(|c| c.config.as_mut()) {
+        crate::orchestrate::default_epp_config(config);
+    }
     if service.component_type == component_type::PLANNER {
         let extra = shared.extra_pod_spec.get_or_insert_with(Box::default);
         if extra
@@ -88,12 +101,10 @@ pub fn dcd(
     if service.component_type == component_type::FRONTEND {
         shared.ingress = effective_ingress(graph, service, config);
     }
-    let backend_framework = service
-        .chain
-        .as_ref()
-        .and_then(|c| serde_json::from_value::<BackendFramework>(json!(c.framework)).ok());
+    // The graph's framework as written: a component without one is detected from its command
+    // when rendered, like its graph was.
     let spec = DynamoComponentDeploymentSpec {
-        backend_framework,
+        backend_framework: graph.backend_framework,
         shared,
     };
     let spec = serde_json::to_value(&spec)
@@ -142,11 +153,9 @@ pub fn deployment(
         .labels
         .get_or_insert_with(BTreeMap::new)
         .extend(selector.clone());
-    let mut labels = dcd_labels(graph, service);
-    labels.extend(selector.clone());
     let deployment = Deployment {
         metadata: ObjectMeta {
-            labels: Some(labels),
+            labels: Some(dcd_labels(graph, service)),
             annotations: non_empty(dcd_annotations(graph, service)),
             ..ObjectMeta::default()
         },
@@ -207,10 +216,14 @@ pub fn leader_worker_set(
     worker: &PodTemplateSpec,
 ) -> Object {
     let name = lws_name(service, index);
+    let mut instance_labels = dcd_labels(graph, service);
+    instance_labels.insert(label::LWS_INSTANCE_ID.to_owned(), index.to_string());
     let template = |pod: &PodTemplateSpec, role: &str| {
         let mut pod = pod.clone();
         let meta = pod.metadata.get_or_insert_with(ObjectMeta::default);
         let labels = meta.labels.get_or_insert_with(BTreeMap::new);
+        // LeaderWorkerSet selects its own pods; they carry no `nvidia.com/selector`.
+        labels.remove(label::SELECTOR);
         labels.insert(label::LWS_ROLE.to_owned(), role.to_owned());
         labels.insert(label::LWS_INSTANCE_ID.to_owned(), index.to_string());
         meta.annotations
@@ -227,10 +240,7 @@ pub fn leader_worker_set(
         &graph.namespace,
         &name,
         json!({
-            "metadata": {
-                "labels": dcd_labels(graph, service),
-                "annotations": non_empty(dcd_annotations(graph, service)),
-            },
+            "metadata": { "labels": instance_labels },
             "spec": {
                 "replicas": 1,
                 "startupPolicy": "LeaderCreated",
@@ -252,7 +262,7 @@ pub fn pod_group(graph: &GraphModel, service: &ServiceModel, index: u32) -> Obje
         &graph.namespace,
         lws_name(service, index),
         json!({
-            "metadata": { "labels": dcd_labels(graph, service) },
+            "metadata": { "labels": { label::LWS_INSTANCE_ID: index.to_string() } },
             "spec": { "minMember": service.node_count },
         }),
     )

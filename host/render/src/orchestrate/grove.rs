@@ -5,7 +5,7 @@
 //! `{svc}-wkr` (`nodeCount - 1` pods), each gang-complete (`minAvailable` = its replicas), tied
 //! into a PodCliqueScalingGroup `{svc}` whose replicas are the service replicas. When a
 //! component's leader must start after its workers (its chain ends in a launcher), the leader
-//! clique `startsAfter` the worker clique and the set's `startupType` is Explicit.
+//! clique `startsAfter` the worker clique and the set's `cliqueStartupType` is Explicit.
 
 use dynamo_plugin_contract::Role;
 use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys::{self, annotation, label};
-use crate::model::{GraphModel, ServiceModel};
+use crate::model::{ComponentRole, GraphModel, ServiceModel};
 use crate::object::Object;
 use crate::orchestrate::{Pods, RenderedComponent, non_empty};
 use crate::pod::clique_name;
@@ -35,7 +35,10 @@ pub fn pod_clique_set(
     let mut cliques = Vec::new();
     let mut groups = Vec::new();
     let mut explicit = false;
-    for component in components {
+    // Services by name, the endpoint picker's last, in the order Dynamo's operator lists them.
+    let mut ordered: Vec<&RenderedComponent<'_>> = components.iter().collect();
+    ordered.sort_by_key(|c| c.service.role == ComponentRole::Epp);
+    for component in ordered {
         let service = component.service;
         match &component.pods {
             Pods::Single(pod) => cliques.push(clique(
@@ -90,8 +93,8 @@ pub fn pod_clique_set(
     }
     let mut template = json!({
         "headlessServiceConfig": { "publishNotReadyAddresses": true },
-        "startupType": if explicit { STARTUP_EXPLICIT } else { STARTUP_ANY_ORDER },
-        "terminationDelay": config.operator.orchestrators.grove.termination_delay,
+        "cliqueStartupType": if explicit { STARTUP_EXPLICIT } else { STARTUP_ANY_ORDER },
+        "terminationDelay": go_duration(&config.operator.orchestrators.grove.termination_delay),
         "cliques": cliques,
     });
     if !groups.is_empty() {
@@ -163,14 +166,75 @@ fn clique(
     if let Some(after) = starts_after {
         spec["startsAfter"] = json!(after);
     }
+    // The clique carries its component's annotations (graph switches included) and, under
+    // Kubernetes discovery, the discovery backend, as Dynamo's operator writes them.
+    let mut annotations = crate::orchestrate::dcd::dcd_annotations(graph, service);
+    annotations.extend(meta.annotations.unwrap_or_default());
+    if graph.kube_discovery() {
+        annotations.insert(
+            annotation::DISCOVERY_BACKEND.to_owned(),
+            "kubernetes".to_owned(),
+        );
+    }
     let mut clique = json!({
         "name": name,
         "labels": labels,
-        "annotations": non_empty(meta.annotations.unwrap_or_default()),
+        "annotations": non_empty(annotations),
         "spec": spec,
     });
     if let Some(domain) = pack_domain {
         clique["topologyConstraint"] = json!({ "packDomain": domain });
     }
     Ok(clique)
+}
+
+/// `text` (a duration such as `15m` or `1h30m`) as Go's `time.Duration` prints it (`15m0s`,
+/// `1h30m0s`), the form Dynamo's operator writes; text that is not such a duration is kept.
+fn go_duration(text: &str) -> String {
+    let mut seconds = 0u64;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return text.to_owned(),
+        };
+        let Ok(n) = number.parse::<u64>() else {
+            return text.to_owned();
+        };
+        seconds += n * unit;
+        number.clear();
+    }
+    if !number.is_empty() || seconds == 0 {
+        return text.to_owned();
+    }
+    let (h, m, s) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration;
+
+    #[test]
+    fn durations_print_as_go_does() {
+        assert_eq!(go_duration("15m"), "15m0s");
+        assert_eq!(go_duration("1h30m"), "1h30m0s");
+        assert_eq!(go_duration("90s"), "1m30s");
+        assert_eq!(go_duration("2h"), "2h0m0s");
+        assert_eq!(go_duration("15m0s"), "15m0s");
+        assert_eq!(go_duration("soon"), "soon");
+        assert_eq!(go_duration("1.5h"), "1.5h");
+    }
 }

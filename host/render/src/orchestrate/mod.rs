@@ -78,15 +78,24 @@ pub fn objects(
         objects.extend(discovery_rbac(graph)?);
     }
     objects.extend(created_pvcs(dgd, graph)?);
+    for service in graph
+        .services
+        .iter()
+        .filter(|s| crate::pod::gms::enabled(s))
+    {
+        objects.push(crate::pod::gms::claim_template(graph, service));
+    }
     if graph.has_multinode() {
         objects.push(wait_leader::config_map(graph)?);
     }
     for service in &graph.services {
-        if service.role == ComponentRole::Epp
-            && let Some(config_map) = epp_config_map(graph, service)?
-        {
+        if service.role != ComponentRole::Epp {
+            continue;
+        }
+        if let Some(config_map) = epp_config_map(graph, service)? {
             objects.push(config_map);
         }
+        objects.push(inference_pool(graph, service));
     }
     Ok(objects)
 }
@@ -108,10 +117,19 @@ fn discovery_rbac(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
     let name = keys::discovery_service_account(&graph.name);
     let role_name = format!("{name}-role");
     let binding_name = format!("{name}-binding");
+    // Labelled as Dynamo's operator labels them; owner references tie them to the graph.
+    let labels = BTreeMap::from([
+        ("app.kubernetes.io/component".to_owned(), "rbac".to_owned()),
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "dynamo-operator".to_owned(),
+        ),
+        ("app.kubernetes.io/name".to_owned(), name.clone()),
+    ]);
     let meta = |n: &str| ObjectMeta {
         name: Some(n.to_owned()),
         namespace: Some(graph.namespace.clone()),
-        labels: Some(graph_labels(graph)),
+        labels: Some(labels.clone()),
         ..ObjectMeta::default()
     };
     let rule = |groups: &[&str], resources: &[&str], verbs: &[&str]| PolicyRule {
@@ -130,7 +148,7 @@ fn discovery_rbac(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
                 &["nvidia.com"],
                 &["dynamoworkermetadatas"],
                 &[
-                    "get", "list", "watch", "create", "update", "patch", "delete",
+                    "create", "get", "list", "watch", "update", "patch", "delete",
                 ],
             ),
         ]),
@@ -192,6 +210,63 @@ fn created_pvcs(
         .collect()
 }
 
+/// `apiVersion` of the Gateway API Inference Extension's InferencePool.
+pub const INFERENCE_POOL_API_VERSION: &str = "inference.networking.k8s.io/v1";
+/// Port of the frontend sidecar the pool's endpoints serve on.
+const INFERENCE_POOL_TARGET_PORT: i32 = 8000;
+
+/// The InferencePool `{dgd}-pool` an endpoint picker serves: the graph's worker pods, picked
+/// through the picker's gRPC Service.
+fn inference_pool(graph: &GraphModel, service: &ServiceModel) -> Object {
+    let mut labels = graph_labels(graph);
+    labels.insert(label::COMPONENT.to_owned(), service.name.clone());
+    labels.insert(
+        label::COMPONENT_TYPE.to_owned(),
+        service.component_type.clone(),
+    );
+    let workers_namespace = graph
+        .services
+        .iter()
+        .find(|s| s.role == ComponentRole::Worker)
+        .map_or_else(
+            || service.dynamo_namespace.clone(),
+            |s| s.dynamo_namespace.clone(),
+        );
+    Object::new(
+        INFERENCE_POOL_API_VERSION,
+        "InferencePool",
+        &graph.namespace,
+        crate::pod::defaults::inference_pool_name(&graph.name),
+        serde_json::json!({
+            "metadata": { "labels": labels },
+            "spec": {
+                "selector": {
+                    "matchLabels": {
+                        label::COMPONENT_TYPE: dynamo_api::common::component_type::WORKER,
+                        label::DYNAMO_NAMESPACE: workers_namespace,
+                    },
+                },
+                "targetPorts": [{ "number": INFERENCE_POOL_TARGET_PORT }],
+                "endpointPickerRef": {
+                    "kind": "Service",
+                    "name": service.service_name,
+                    "port": { "number": crate::pod::defaults::EPP_GRPC_PORT },
+                },
+            },
+        }),
+    )
+}
+
+/// Fills the type of an inline endpoint-picker configuration when the user left it out.
+pub(crate) fn default_epp_config(config: &mut dynamo_api::shared::EndpointPickerConfig) {
+    config
+        .api_version
+        .get_or_insert_with(|| "inference.networking.x-k8s.io/v1alpha1".to_owned());
+    config
+        .kind
+        .get_or_insert_with(|| "EndpointPickerConfig".to_owned());
+}
+
 /// The ConfigMap generated from an endpoint picker's inline `eppConfig.config`.
 fn epp_config_map(
     graph: &GraphModel,
@@ -206,12 +281,7 @@ fn epp_config_map(
         return Ok(None);
     };
     let mut config = config.clone();
-    config
-        .api_version
-        .get_or_insert_with(|| "inference.networking.x-k8s.io/v1alpha1".to_owned());
-    config
-        .kind
-        .get_or_insert_with(|| "EndpointPickerConfig".to_owned());
+    default_epp_config(&mut config);
     let field = format!("{}.eppConfig.config", service.field());
     let value = serde_json::to_value(&config)
         .map_err(|e| RenderError::field(&field, format!("cannot serialize: {e}")))?;

@@ -19,6 +19,7 @@ use crate::error::RenderError;
 use crate::keys::{annotation, label};
 use crate::model::{ComponentRole, GraphModel, ServiceModel, short_hash};
 use crate::object::Object;
+use crate::orchestrate::dcd::{dcd_annotations, dcd_labels};
 use crate::orchestrate::non_empty;
 use crate::pod::defaults::{EPP_GRPC_PORT, FRONTEND_PORT, SYSTEM_PORT};
 use crate::pod::{component_labels, discovery_labels};
@@ -68,16 +69,23 @@ pub fn component_service(
     if service.is_multinode() && graph.orchestrator == Orchestrator::Lws {
         selector.insert(label::LWS_ROLE.to_owned(), "leader".to_owned());
     }
-    let mut labels = service.spec.labels.clone().unwrap_or_default();
-    labels.extend(component_labels(graph, service));
-    labels.remove(label::WORKER_HASH);
+    // On the DCD pathway the Service belongs to the component and carries its labels and
+    // annotations; under Grove it belongs to the graph and carries only the discovery labels.
+    let (mut labels, annotations) = if graph.orchestrator == Orchestrator::Grove {
+        (BTreeMap::new(), None)
+    } else {
+        (
+            dcd_labels(graph, service),
+            non_empty(dcd_annotations(graph, service)),
+        )
+    };
     if graph.kube_discovery() {
         labels.extend(discovery_labels());
     }
     let object = Service {
         metadata: ObjectMeta {
-            labels: Some(labels),
-            annotations: non_empty(crate::orchestrate::dcd::dcd_annotations(graph, service)),
+            labels: non_empty(labels),
+            annotations,
             ..ObjectMeta::default()
         },
         spec: Some(ServiceSpec {
@@ -85,7 +93,12 @@ pub fn component_service(
             ports: Some(vec![ServicePort {
                 name: Some(port_name.to_owned()),
                 port,
-                target_port: Some(IntOrString::String(port_name.to_owned())),
+                // The endpoint picker's Service targets its gRPC port by number, as Dynamo's does.
+                target_port: Some(if service.role == ComponentRole::Epp {
+                    IntOrString::Int(port)
+                } else {
+                    IntOrString::String(port_name.to_owned())
+                }),
                 protocol: Some("TCP".to_owned()),
                 app_protocol,
                 ..ServicePort::default()
@@ -283,7 +296,11 @@ pub fn effective_ingress(
     let configured = class.is_some() || gateway.is_some();
     let user = service.spec.ingress.clone();
     if !configured {
-        return user;
+        // Without an ingress controller or gateway in the config, the frontend still records
+        // the host its routes would use, as Dynamo's operator does.
+        let mut spec = user.unwrap_or_default();
+        spec.host.get_or_insert_with(|| graph.name.clone());
+        return Some(spec);
     }
     let mut spec = IngressSpec {
         enabled: Some(true),

@@ -121,9 +121,9 @@ pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Default
                 value_env("DYN_ENFORCE_DISAGG", "false"),
                 value_env("DYN_NAMESPACE_PREFIX", &service.dynamo_namespace),
             ]);
-            c.liveness_probe = Some(grpc_probe(5, 10, 3));
-            c.readiness_probe = Some(grpc_probe(5, 10, 3));
-            c.startup_probe = Some(grpc_probe(0, 10, 180));
+            c.liveness_probe = Some(grpc_probe(5, 10, None));
+            c.readiness_probe = Some(grpc_probe(5, 10, None));
+            c.startup_probe = Some(grpc_probe(0, 10, Some(180)));
             defaults.service_account = Some(keys::EPP_SERVICE_ACCOUNT.to_owned());
             defaults.termination_grace_period_seconds = EPP_TERMINATION_GRACE_PERIOD_SECONDS;
             let (config_map, key) = epp_config_source(graph, service);
@@ -148,7 +148,10 @@ pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Default
                 },
             ];
             defaults.volume_mounts = vec![
-                mount("epp-config", EPP_CONFIG_DIR),
+                VolumeMount {
+                    read_only: Some(true),
+                    ..mount("epp-config", EPP_CONFIG_DIR)
+                },
                 mount("hf-cache", "/home/nonroot/.cache"),
             ];
         }
@@ -211,7 +214,7 @@ fn frontend_env(dynamo_namespace: &str) -> [EnvVar; 3] {
 fn epp_args(graph: &GraphModel) -> Vec<String> {
     [
         "-pool-name",
-        &format!("{}-pool", graph.name),
+        &inference_pool_name(&graph.name),
         "-pool-namespace",
         &graph.namespace,
         "-pool-group",
@@ -319,7 +322,9 @@ fn http_probe(
     }
 }
 
-fn grpc_probe(delay: i32, period: i32, failure: i32) -> Probe {
+/// A gRPC health probe of the endpoint picker; `failure` unset leaves Kubernetes' default (3),
+/// as Dynamo's operator does.
+fn grpc_probe(delay: i32, period: i32, failure: Option<i32>) -> Probe {
     Probe {
         grpc: Some(GRPCAction {
             port: EPP_GRPC_HEALTH_PORT,
@@ -328,7 +333,12 @@ fn grpc_probe(delay: i32, period: i32, failure: i32) -> Probe {
         }),
         initial_delay_seconds: (delay > 0).then_some(delay),
         period_seconds: Some(period),
-        failure_threshold: Some(failure),
+        failure_threshold: failure,
         ..Probe::default()
     }
+}
+
+/// Name of the InferencePool an endpoint picker of graph `graph` serves: `{graph}-pool`.
+pub fn inference_pool_name(graph: &str) -> String {
+    format!("{graph}-pool")
 }

@@ -23,9 +23,11 @@
 //!     discovery, worker hash, model hash, user labels, `extraPodMetadata`).
 
 pub mod defaults;
+pub mod failover;
+pub mod gms;
 pub mod merge;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_api::shared::{ResourceItem, Resources};
 use dynamo_plugin_contract::Role;
@@ -227,6 +229,42 @@ pub fn base_template(
     })
 }
 
+/// Puts the volume mounts a plugin chain added to the main container of `rendered` before the
+/// shared-memory mount, where Dynamo's operator has them (its backends run before shared
+/// memory is set up); `base` is the chain's input.
+pub fn order_plugin_mounts(base: &PodTemplateSpec, rendered: &mut PodTemplateSpec) {
+    let main_of = |pod: &PodTemplateSpec| {
+        pod.spec
+            .as_ref()
+            .and_then(|s| s.containers.iter().find(|c| c.name == keys::MAIN_CONTAINER))
+            .and_then(|c| c.volume_mounts.clone())
+            .unwrap_or_default()
+    };
+    let before: BTreeSet<String> = main_of(base).into_iter().map(|m| m.name).collect();
+    if !before.contains(SHARED_MEMORY_VOLUME) {
+        return;
+    }
+    let Some(main) = rendered.spec.as_mut().and_then(|s| {
+        s.containers
+            .iter_mut()
+            .find(|c| c.name == keys::MAIN_CONTAINER)
+    }) else {
+        return;
+    };
+    let Some(mounts) = main.volume_mounts.take() else {
+        return;
+    };
+    let (added, kept): (Vec<VolumeMount>, Vec<VolumeMount>) =
+        mounts.into_iter().partition(|m| !before.contains(&m.name));
+    let at = kept
+        .iter()
+        .position(|m| m.name == SHARED_MEMORY_VOLUME)
+        .unwrap_or(kept.len());
+    let mut ordered = kept;
+    ordered.splice(at..at, added);
+    main.volume_mounts = Some(ordered);
+}
+
 /// Labels of a component's pods for `role`.
 pub fn pod_labels(
     graph: &GraphModel,
@@ -293,11 +331,11 @@ pub fn discovery_labels() -> [(String, String); 2] {
     ]
 }
 
-/// Value of the `nvidia.com/selector` label: `{dgd}-{clique}` under Grove, the DCD name
-/// otherwise.
-pub fn selector(graph: &GraphModel, service: &ServiceModel, role: Role) -> String {
+/// Value of the `nvidia.com/selector` label: `{dgd}-{svc}` under Grove (the leader and worker
+/// cliques of a multi-node service share it), the DCD name otherwise.
+pub fn selector(graph: &GraphModel, service: &ServiceModel, _role: Role) -> String {
     if graph.orchestrator == crate::config::Orchestrator::Grove {
-        format!("{}-{}", graph.name, clique_name(service, role))
+        format!("{}-{}", graph.name, service.k8s_name)
     } else {
         service.dcd_name.clone()
     }

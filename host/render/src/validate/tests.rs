@@ -490,3 +490,17 @@ fn backend_framework_annotation_rules() {
     assert_eq!(frontend[0].field_path, path);
     assert_eq!(frontend[0].severity, Severity::Warning);
 }
+
+#[test]
+fn checkpoint_restore_is_refused_by_name() {
+    let found = check(&dgd(
+        "",
+        "  services:\n    Worker:\n      componentType: worker\n      checkpoint:\n        enabled: true\n        checkpointRef: ckpt\n      extraPodSpec:\n        mainContainer:\n          image: i\n          command: [python3, -m, dynamo.vllm]\n",
+    ));
+    assert!(
+        found.iter().any(|d| d.severity == Severity::Error
+            && d.field_path == "spec.services.Worker.checkpoint.enabled"
+            && d.message.contains("not supported")),
+        "{found:?}"
+    );
+}

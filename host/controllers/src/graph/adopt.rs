@@ -1,0 +1,165 @@
+//! Taking over a graph another operator deployed, without restarting its pods.
+//!
+//! Worker components carry a worker hash in their names (`{dgd}-{svc}-{hash}`) and pod labels.
+//! Dynamo's operator hashes Go's JSON encoding of the worker specs and we hash our own canonical
+//! encoding, so for the same spec the two differ; taking the computed hash as the truth would
+//! roll out every worker of a graph on takeover. Instead the hash the graph records
+//! (`nvidia.com/current-worker-hash`) is *adopted* when the worker Deployments running under it
+//! already hold exactly what we would render with it: nothing about the pods changes, so no pod
+//! is replaced. The check is a render with that hash compared against the live pod templates.
+//!
+//! Once verified, the graph is annotated with our hash of the spec it was verified for
+//! (`nvidia.com/adopted-worker-spec-hash`) so later reconciles skip the check; a changed spec no
+//! longer matches that hash nor the running pods, and rolls out under our own hash as usual.
+
+use std::collections::BTreeMap;
+
+use dynamo_api::DynamoGraphDeployment;
+use dynamo_render::RenderConfig;
+use dynamo_render::keys::label;
+use dynamo_render::model::Overrides;
+use dynamo_render::plugins::PluginSet;
+use serde_json::Value;
+
+use crate::compare;
+
+/// Our worker hash of the spec an adopted hash was verified for.
+pub const ADOPTED_SPEC_HASH: &str = "nvidia.com/adopted-worker-spec-hash";
+
+/// What the graph records about the hash its workers run under, and their live pod templates.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// `nvidia.com/current-worker-hash` of the graph.
+    pub hash: String,
+    /// [`ADOPTED_SPEC_HASH`] of the graph, if any.
+    pub verified_for: Option<String>,
+    /// Pod templates of the live worker Deployments labelled with `hash`, by name.
+    pub templates: BTreeMap<String, Value>,
+}
+
+/// The outcome of [`choose`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Choice {
+    /// Render with the computed hash.
+    #[default]
+    Computed,
+    /// Render with the recorded hash, verified earlier for this spec.
+    Adopted(String),
+    /// Render with the recorded hash, verified now: record our hash of the spec on the graph.
+    NewlyAdopted {
+        /// The recorded hash.
+        hash: String,
+        /// Our hash of the spec.
+        computed: String,
+    },
+}
+
+impl Choice {
+    /// The hash to render with instead of the computed one, if any.
+    pub fn hash(&self) -> Option<&str> {
+        match self {
+            Self::Computed => None,
+            Self::Adopted(hash) | Self::NewlyAdopted { hash, .. } => Some(hash),
+        }
+    }
+}
+
+/// Chooses the worker hash of `dgd` (see the module docs). `computed` is our hash of its spec.
+pub fn choose(
+    dgd: &DynamoGraphDeployment,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+    computed: Option<&str>,
+    recorded: Option<&Recorded>,
+) -> Choice {
+    let (Some(computed), Some(recorded)) = (computed, recorded) else {
+        return Choice::Computed;
+    };
+    if recorded.hash.is_empty() || recorded.hash == computed {
+        return Choice::Computed;
+    }
+    if recorded.verified_for.as_deref() == Some(computed) {
+        return Choice::Adopted(recorded.hash.clone());
+    }
+    if recorded.templates.is_empty() {
+        return Choice::Computed;
+    }
+    let overrides = Overrides {
+        worker_hash: Some(recorded.hash.clone()),
+        ..Overrides::default()
+    };
+    let Ok(rendered) = dynamo_render::render_with(dgd, config, plugins, &overrides) else {
+        return Choice::Computed;
+    };
+    let mut matched = 0;
+    for object in rendered.objects.iter().filter(|o| o.kind() == "Deployment") {
+        let manifest = object.manifest();
+        let template = &manifest["spec"]["template"];
+        if template["metadata"]["labels"][label::WORKER_HASH].as_str() != Some(&recorded.hash) {
+            continue;
+        }
+        match recorded.templates.get(object.name()) {
+            Some(live) if compare::contains(live, template) => matched += 1,
+            _ => return Choice::Computed,
+        }
+    }
+    if matched == 0 {
+        return Choice::Computed;
+    }
+    Choice::NewlyAdopted {
+        hash: recorded.hash.clone(),
+        computed: computed.to_owned(),
+    }
+}
+
+/// What `graph` records about its worker hash, with the live pod templates of the worker
+/// `deployments` (name, template) running under it; `None` when it records no hash.
+pub fn recorded(
+    graph: &DynamoGraphDeployment,
+    deployments: impl IntoIterator<Item = (String, Value)>,
+) -> Option<Recorded> {
+    let annotations = graph.metadata.annotations.as_ref()?;
+    let hash = annotations
+        .get(dynamo_render::keys::annotation::CURRENT_WORKER_HASH)?
+        .clone();
+    let templates = deployments
+        .into_iter()
+        .filter(|(_, template)| {
+            template["metadata"]["labels"][label::WORKER_HASH].as_str() == Some(hash.as_str())
+        })
+        .collect();
+    Some(Recorded {
+        verified_for: annotations.get(ADOPTED_SPEC_HASH).cloned(),
+        hash,
+        templates,
+    })
+}
+
+/// The finalizer Dynamo's operator puts on graphs and components. Nothing of ours acts on it,
+/// so on objects we now control it would block deletion forever: it is removed.
+pub const LEGACY_FINALIZER: &str = "nvidia.com/finalizer";
+
+/// A merge patch removing [`LEGACY_FINALIZER`] from an object with `meta`, if it has it. The
+/// patch carries the object's `resourceVersion`, so it fails (and is retried on the next
+/// reconcile) rather than dropping a finalizer someone added meanwhile.
+pub fn release_legacy_finalizer(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> Option<Value> {
+    let finalizers = meta.finalizers.as_ref()?;
+    if !finalizers.iter().any(|f| f == LEGACY_FINALIZER) {
+        return None;
+    }
+    let kept: Vec<&String> = finalizers
+        .iter()
+        .filter(|f| *f != LEGACY_FINALIZER)
+        .collect();
+    Some(serde_json::json!({
+        "metadata": {
+            "resourceVersion": meta.resource_version,
+            "finalizers": kept,
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests;

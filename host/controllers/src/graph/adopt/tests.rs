@@ -1,0 +1,112 @@
+use std::collections::BTreeMap;
+
+use dynamo_render::testing::{FakePlugins, graph};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::json;
+
+use super::*;
+
+const GRAPH: &str = "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: g, namespace: ns }\nspec:\n  services:\n    Worker:\n      componentType: worker\n      extraPodSpec:\n        mainContainer: { image: i, command: [python3, -m, dynamo.vllm] }\n";
+
+fn render_with_hash(hash: &str) -> BTreeMap<String, Value> {
+    let rendered = dynamo_render::render_with(
+        &graph(GRAPH),
+        &RenderConfig::default(),
+        &FakePlugins::new(),
+        &Overrides {
+            worker_hash: Some(hash.to_owned()),
+            ..Overrides::default()
+        },
+    )
+    .expect("render");
+    rendered
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "Deployment")
+        .map(|o| {
+            (
+                o.name().to_owned(),
+                o.manifest()["spec"]["template"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn choose_with(recorded: &Recorded) -> Choice {
+    choose(
+        &graph(GRAPH),
+        &RenderConfig::default(),
+        &FakePlugins::new(),
+        Some("ours0000"),
+        Some(recorded),
+    )
+}
+
+#[test]
+fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
+    let templates = render_with_hash("go123456");
+    assert_eq!(templates.len(), 1, "{templates:?}");
+    let recorded = Recorded {
+        hash: "go123456".to_owned(),
+        verified_for: None,
+        templates: templates.clone(),
+    };
+    assert_eq!(
+        choose_with(&recorded),
+        Choice::NewlyAdopted {
+            hash: "go123456".to_owned(),
+            computed: "ours0000".to_owned()
+        }
+    );
+
+    // Fields the API server adds to the live template do not matter; a changed one does.
+    let mut defaulted = recorded.clone();
+    for template in defaulted.templates.values_mut() {
+        template["spec"]["dnsPolicy"] = json!("ClusterFirst");
+    }
+    assert!(matches!(
+        choose_with(&defaulted),
+        Choice::NewlyAdopted { .. }
+    ));
+    let mut changed = recorded.clone();
+    for template in changed.templates.values_mut() {
+        template["spec"]["containers"][0]["image"] = json!("other");
+    }
+    assert_eq!(choose_with(&changed), Choice::Computed);
+
+    // Verified before for this spec: no render needed, even without live templates.
+    let verified = Recorded {
+        verified_for: Some("ours0000".to_owned()),
+        templates: BTreeMap::new(),
+        ..recorded.clone()
+    };
+    assert_eq!(
+        choose_with(&verified),
+        Choice::Adopted("go123456".to_owned())
+    );
+    // Nothing runs under the recorded hash any more: our own hash.
+    let gone = Recorded {
+        templates: BTreeMap::new(),
+        ..recorded
+    };
+    assert_eq!(choose_with(&gone), Choice::Computed);
+}
+
+#[test]
+fn the_legacy_finalizer_is_released_with_a_precondition() {
+    let meta = ObjectMeta {
+        resource_version: Some("42".to_owned()),
+        finalizers: Some(vec![LEGACY_FINALIZER.to_owned(), "other/keep".to_owned()]),
+        ..ObjectMeta::default()
+    };
+    assert_eq!(
+        release_legacy_finalizer(&meta),
+        Some(json!({"metadata": {"resourceVersion": "42", "finalizers": ["other/keep"]}}))
+    );
+    let clean = ObjectMeta {
+        finalizers: Some(vec!["other/keep".to_owned()]),
+        ..ObjectMeta::default()
+    };
+    assert_eq!(release_legacy_finalizer(&clean), None);
+    assert_eq!(release_legacy_finalizer(&ObjectMeta::default()), None);
+}
