@@ -169,8 +169,16 @@ impl Comparison<'_> {
                 let keys: std::collections::BTreeSet<&String> = g.keys().chain(o.keys()).collect();
                 for key in keys {
                     let p = format!("{path}.{key}");
+                    let empty = Value::Object(serde_json::Map::new());
                     match (g.get(key), o.get(key)) {
                         (Some(gv), Some(ov)) => self.compare(&p, gv, ov),
+                        // A map only one side has: its entries are the differences, one by one.
+                        (Some(gv @ Value::Object(m)), None) if !m.is_empty() => {
+                            self.compare(&p, gv, &empty)
+                        }
+                        (None, Some(ov @ Value::Object(m))) if !m.is_empty() => {
+                            self.compare(&p, &empty, ov)
+                        }
                         (Some(gv), None) => self.push(&p, Side::GoOnly, Some(gv), None),
                         (None, Some(ov)) => self.push(&p, Side::OursOnly, None, Some(ov)),
                         (None, None) => {}

@@ -124,10 +124,16 @@ fn check_structure(
         orchestrator == Orchestrator::Lws && is_multinode(dgd),
         "{ctx}"
     );
-    assert!(
+    // A graph behind the Inference Extension has no frontend of its own (its workers run one as
+    // a sidecar); every other anchor has one, with its Service.
+    let has_frontend = services
+        .values()
+        .any(|s| s.component_type.as_deref() == Some("frontend"));
+    assert_eq!(
         out.objects
             .iter()
             .any(|o| o.kind() == "Service" && o.name() == format!("{graph_name}-frontend")),
+        has_frontend,
         "{ctx}: frontend Service"
     );
     let pods = pod_templates(&out.objects);
@@ -147,8 +153,11 @@ fn check_structure(
     );
     for (id, pod) in &pods {
         let containers = pod["spec"]["containers"].as_array().expect("containers");
+        // Failover pods run their engines as `engine-0`, `engine-1` instead of `main`.
         assert!(
-            containers.iter().any(|c| c["name"] == "main"),
+            containers
+                .iter()
+                .any(|c| c["name"] == "main" || c["name"] == "engine-0"),
             "{ctx} {id}: main container"
         );
         let labels = &pod["metadata"]["labels"];
@@ -157,8 +166,10 @@ fn check_structure(
             graph_name.as_str(),
             "{ctx} {id}"
         );
-        assert!(
+        // LeaderWorkerSet selects its own pods: only the others carry `nvidia.com/selector`.
+        assert_eq!(
             labels["nvidia.com/selector"].is_string(),
+            !id.starts_with("LeaderWorkerSet/"),
             "{ctx} {id}: selector label"
         );
         if labels["nvidia.com/dynamo-component-type"] == "worker" {

@@ -102,8 +102,7 @@ async fn deployments(client: &Client, ns: &str) -> Result<BTreeMap<String, (i64,
         .items
         .into_iter()
         .map(|d| {
-            let template =
-                serde_json::to_value(&d.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
+            let template = serde_json::to_value(&d.spec.template).unwrap_or_default();
             (
                 d.name_any(),
                 (d.metadata.generation.unwrap_or_default(), template),

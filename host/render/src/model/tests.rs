@@ -250,9 +250,8 @@ fn worker_dcd_names_carry_the_hash_except_on_grove() {
     assert_eq!(w.dcd_name, "my.graph-vllm-worker");
     assert!(!w.hashed);
     assert_eq!(
-        w.worker_hash.as_deref(),
-        Some(hash.as_str()),
-        "label still carried"
+        w.worker_hash, None,
+        "Grove updates cliques in place: no worker hash, as in Dynamo's operator"
     );
 }
 

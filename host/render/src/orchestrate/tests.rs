@@ -148,7 +148,14 @@ fn dcd_shape() {
     );
     assert_eq!(dcd["metadata"]["annotations"]["owner"], "team");
     let spec = &dcd["spec"];
-    assert_eq!(spec["backendFramework"], "vllm");
+    assert_eq!(
+        spec.get("backendFramework"),
+        None,
+        "the graph names no framework, so neither does its component (it is detected)"
+    );
+    assert_eq!(spec["serviceName"], "decode");
+    assert_eq!(spec["dynamoNamespace"], "ns-g");
+    assert_eq!(spec["labels"], *labels);
     assert_eq!(spec["replicas"], 2);
     assert_eq!(spec["envs"][0]["name"], "HF_HOME", "graph envs merged");
     assert_eq!(
@@ -421,10 +428,10 @@ fn pod_clique_set_shape() {
     assert_eq!(pcs["spec"]["replicas"], 1);
     let t = &pcs["spec"]["template"];
     assert_eq!(t["headlessServiceConfig"]["publishNotReadyAddresses"], true);
-    assert_eq!(t["terminationDelay"], "1h");
+    assert_eq!(t["terminationDelay"], "1h0m0s", "as Go prints durations");
     assert_eq!(t["topologyConstraint"]["packDomain"], "zone");
     assert_eq!(
-        t["startupType"], "CliqueStartupTypeExplicit",
+        t["cliqueStartupType"], "CliqueStartupTypeExplicit",
         "the mpi launcher orders startup"
     );
     let cliques = t["cliques"].as_array().expect("cliques");
@@ -439,7 +446,10 @@ fn pod_clique_set_shape() {
     assert_eq!(ldr["spec"]["replicas"], 1);
     assert_eq!(ldr["spec"]["minAvailable"], 1);
     assert_eq!(ldr["spec"]["startsAfter"][0], "decode-wkr");
-    assert_eq!(ldr["labels"]["nvidia.com/selector"], "g-decode-ldr");
+    assert_eq!(
+        ldr["labels"]["nvidia.com/selector"], "g-decode",
+        "leader and workers share the service selector"
+    );
     assert_eq!(wkr["spec"]["replicas"], 2);
     assert_eq!(wkr["spec"]["minAvailable"], 2);
     assert!(wkr["spec"].get("startsAfter").is_none());
@@ -471,7 +481,7 @@ fn pod_clique_set_any_order_without_launchers_and_kai() {
     config.operator.orchestrators.kai_scheduler.enabled = Some(true);
     let r = render_with(&vllm, &config);
     let t = &find(&r, "PodCliqueSet", "g")["spec"]["template"];
-    assert_eq!(t["startupType"], "CliqueStartupTypeAnyOrder");
+    assert_eq!(t["cliqueStartupType"], "CliqueStartupTypeAnyOrder");
     for clique in t["cliques"].as_array().expect("cliques") {
         assert!(clique["spec"].get("startsAfter").is_none());
         assert_eq!(clique["spec"]["podSpec"]["schedulerName"], "kai-scheduler");

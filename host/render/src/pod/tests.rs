@@ -751,14 +751,11 @@ fn template_labels_and_annotations() {
 }
 
 #[test]
-fn grove_selector_names_the_clique() {
+fn grove_selector_names_the_service() {
     let yaml =
         dgd("  services:\n    Decode: { componentType: worker, multinode: { nodeCount: 2 } }\n");
     let config = RenderConfig::default().with_orchestrator(Orchestrator::Grove);
-    for (role, selector) in [
-        (Role::Leader, "g-decode-ldr"),
-        (Role::Worker, "g-decode-wkr"),
-    ] {
+    for (role, selector) in [(Role::Leader, "g-decode"), (Role::Worker, "g-decode")] {
         let p = pod_with(&yaml, "Decode", role, &config);
         let labels = p.metadata.and_then(|m| m.labels).unwrap_or_default();
         assert_eq!(
