@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
 use dynamo_test_harness::ControlPlane;
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt as _};
@@ -93,20 +92,23 @@ async fn create(
     Ok(created.uid().unwrap_or_default())
 }
 
-/// Name → (generation, pod template) of the namespace's Deployments.
-async fn deployments(client: &Client, ns: &str) -> Result<BTreeMap<String, (i64, Value)>> {
-    let list = Api::<Deployment>::namespaced(client.clone(), ns)
+/// Name → (rollout revision, spec) of the namespace's Deployments, every field of the spec
+/// included. (Not the generation: Deployments bump it on annotation changes too, which replace
+/// no pod; a new pod template is a new revision.)
+async fn deployments(client: &Client, ns: &str) -> Result<BTreeMap<String, (String, Value)>> {
+    let list = common::dynamic_api(client, ns, "apps/v1", "Deployment")
         .list(&ListParams::default())
         .await?;
     Ok(list
         .items
         .into_iter()
         .map(|d| {
-            let template = serde_json::to_value(&d.spec.template).unwrap_or_default();
-            (
-                d.name_any(),
-                (d.metadata.generation.unwrap_or_default(), template),
-            )
+            let revision = d
+                .annotations()
+                .get("deployment.kubernetes.io/revision")
+                .cloned()
+                .unwrap_or_default();
+            (d.name_any(), (revision, d.data["spec"].clone()))
         })
         .collect())
 }
@@ -227,12 +229,12 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
         before.keys().collect::<Vec<_>>(),
         after.keys().collect::<Vec<_>>()
     );
-    for (name, (generation, template)) in &before {
-        let (now_generation, now_template) = &after[name];
+    for (name, (revision, spec)) in &before {
+        let (now_revision, now_spec) = &after[name];
         ensure!(
-            template == now_template && generation == now_generation,
-            "Deployment {name}: the pod template changed on takeover (generation {generation} → \
-             {now_generation}):\nbefore {template}\nafter  {now_template}"
+            spec == now_spec && revision == now_revision,
+            "Deployment {name}: the spec changed on takeover (revision {revision} → \
+             {now_revision}):\nbefore {spec}\nafter  {now_spec}"
         );
     }
     ensure!(
