@@ -36,7 +36,7 @@ use tokio::task::JoinHandle;
 
 use crate::index::{self, Index};
 
-/// Label every object the operator renders for a graph carries.
+/// Label of a graph's components, workloads, component Services, ConfigMaps, PVCs and pods.
 pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
 /// Label of the shared model Services.
 pub const MODEL_LABEL: &str = "nvidia.com/dynamo-base-model-hash";
@@ -369,6 +369,8 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
 
     let mut tasks = Vec::new();
     let graph = Some(GRAPH_LABEL);
+    let managed_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
+    let managed = Some(managed_selector.as_str());
     let caches = Caches {
         graphs: graphs.start(client, namespace, None, keep, no_keys, &mut tasks),
         components: components.start(client, namespace, None, keep, owners, &mut tasks),
@@ -386,19 +388,14 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
         // All of them: the planner's and endpoint picker's ServiceAccounts are shared by the
         // graphs of a namespace and carry no graph label. ServiceAccounts are small.
         service_accounts: service_accounts.start(client, namespace, None, keep, owners, &mut tasks),
-        roles: roles.start(client, namespace, graph, keep, owners, &mut tasks),
-        role_bindings: role_bindings.start(client, namespace, graph, keep, owners, &mut tasks),
+        // The discovery Role and RoleBinding are labelled as Dynamo's operator labels them (no
+        // graph label), so these two watch what the operator manages.
+        roles: roles.start(client, namespace, managed, keep, owners, &mut tasks),
+        role_bindings: role_bindings.start(client, namespace, managed, keep, owners, &mut tasks),
         config_maps: config_maps.start(client, namespace, graph, keep, owners, &mut tasks),
         pvcs: pvcs.start(client, namespace, graph, keep, owners, &mut tasks),
         ingresses: ingresses.start(client, namespace, graph, keep, owners, &mut tasks),
-        secrets: secrets.start(
-            client,
-            namespace,
-            Some(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}")),
-            keep,
-            owners,
-            &mut tasks,
-        ),
+        secrets: secrets.start(client, namespace, managed, keep, owners, &mut tasks),
         pods: pods.start(client, namespace, graph, strip_pod, pod_keys, &mut tasks),
     };
     Started {

@@ -187,6 +187,17 @@ fn lws_worker_gets_its_rank_from_the_kubelet() {
             "$(LWS_WORKER_INDEX)"
         ])[..]
     );
+    // What the kubelet expands them to.
+    let expanded: Vec<String> = args[args.len() - 6..]
+        .iter()
+        .map(|a| {
+            LWS_ENV.iter().fold(a.clone(), |text, (name, value)| {
+                text.replace(&format!("$({name})"), value)
+            })
+        })
+        .collect();
+    assert_eq!(expanded[1], "decode-0.decode.dynamo:29500");
+    assert_eq!(expanded[5], "1");
 }
 
 #[test]

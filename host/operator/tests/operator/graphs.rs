@@ -206,9 +206,16 @@ async fn an_unchanged_graph_costs_no_writes_even_after_a_restart() -> Result<()>
     let _operator = Operator::start(cp, &ns, common::registry(None)).await?;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let after_restart = writes(cp)?;
+    let written: Vec<String> = cp
+        .audited_writes("dynamo-operator/")?
+        .into_iter()
+        .filter(|w| w.namespace == ns)
+        .skip(converged)
+        .map(|w| format!("{} {}/{} {}", w.verb, w.resource, w.name, w.subresource))
+        .collect();
     ensure!(
         after_restart == converged,
-        "a restart over an unchanged graph wrote {} times",
+        "a restart over an unchanged graph wrote {} times: {written:?}",
         after_restart - converged
     );
     eprintln!(
