@@ -354,6 +354,8 @@ pub struct Plans {
     pub desired: BTreeMap<String, i32>,
     /// How the worker hash was chosen ([`adopt`]).
     pub worker_hash: adopt::Choice,
+    /// The worker hash the render used.
+    pub hash: Option<String>,
 }
 
 // === plan and render (on the pool) ===
@@ -382,6 +384,7 @@ fn plan_and_render(
     let hash = model.worker_hash.clone();
     let mut plans = Plans {
         worker_hash: choice,
+        hash: hash.clone(),
         ..Plans::default()
     };
     let mut workers = Vec::new();
@@ -592,6 +595,31 @@ async fn apply_children(
         }
     }
     if !plans.rollout.delete_old.is_empty() {
+        // A graph that records its worker hash (one taken over from Dynamo's operator) records
+        // the new one once the rollout is done, as Dynamo's operator would.
+        let recorded = graph
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(annotation::CURRENT_WORKER_HASH));
+        if let Some(hash) = plans
+            .hash
+            .as_ref()
+            .filter(|h| recorded.is_some_and(|r| r != *h))
+        {
+            let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
+            applier
+                .merge_patch(
+                    &resource,
+                    namespace,
+                    graph.metadata.name.as_deref().unwrap_or_default(),
+                    json!({"metadata": {"annotations": {
+                        annotation::CURRENT_WORKER_HASH: hash,
+                        adopt::ADOPTED_SPEC_HASH: null,
+                    }}}),
+                )
+                .await?;
+        }
         ctx.event(
             graph,
             false,

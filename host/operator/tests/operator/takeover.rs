@@ -289,6 +289,30 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
             .any(|c| c.name_any() == old),
         "the old component {old} is still there"
     );
+    // The graph records the hash it runs now, as Dynamo's operator would after a rollout.
+    let recorded = common::wait_for(
+        "the new worker hash to be recorded",
+        Duration::from_secs(30),
+        || {
+            let graphs = graphs.clone();
+            let hash = hash.clone();
+            async move {
+                let graph = graphs.get(GRAPH).await?;
+                let now = graph
+                    .annotations()
+                    .get("nvidia.com/current-worker-hash")
+                    .cloned();
+                Ok(now.filter(|h| *h != hash))
+            }
+        },
+    )
+    .await?;
+    ensure!(
+        deployments(&client, &ns)
+            .await?
+            .contains_key(&format!("{GRAPH}-vllmdecodeworker-{recorded}")),
+        "the recorded hash {recorded} names no worker Deployment"
+    );
 
     // Deleting the graph is not blocked by Dynamo's finalizer.
     graphs.delete(GRAPH, &Default::default()).await?;
