@@ -236,9 +236,9 @@ fn prepare<'a>(
                 .iter()
                 .map(|&role| {
                     let mut base = pod::base_template(graph, service, role, config)?;
-                    // The GPU memory service and failover engines are in place before the
-                    // chain, so backends see (and keep) them, as in Dynamo's operator where
-                    // they follow the generic pod assembly.
+                    // The GPU memory service and failover engines are set up before the chain:
+                    // the backend then renders each failover engine as its own `main`, and the
+                    // pod keeps Dynamo's order of variables, mounts and init containers.
                     if pod::gms::enabled(service) {
                         pod::gms::apply(graph, service, &mut base)?;
                     }
