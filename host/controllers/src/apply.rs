@@ -236,9 +236,9 @@ impl Applier {
 
     /// The live object `manifest` names, read from the API server, as JSON; `None` when absent.
     ///
-    /// For the few kinds the operator writes without watching (an Istio VirtualService: its CRD
-    /// may not exist, so no cache can wait on it). One read per reconcile keeps an unchanged
-    /// object from being rewritten.
+    /// For the few kinds the operator writes without watching ([`UNCACHED_KINDS`], and the
+    /// create-once ResourceClaimTemplates). One read per reconcile keeps an unchanged object from
+    /// being rewritten.
     pub async fn fetch(&self, manifest: &Value) -> Result<Option<Value>, kube::Error> {
         let (api, name) = self.api(manifest);
         let object = api.get_opt(&name).await?;
@@ -246,6 +246,21 @@ impl Applier {
             o.metadata.managed_fields = None;
             serde_json::to_value(o).ok()
         }))
+    }
+
+    /// The live object `manifest` names: `cached` when a cache had it, else, for a kind in
+    /// [`UNCACHED_KINDS`], read from the API server.
+    pub async fn live(
+        &self,
+        manifest: &Value,
+        cached: Option<Value>,
+    ) -> Result<Option<Value>, kube::Error> {
+        match cached {
+            None if UNCACHED_KINDS.contains(&manifest["kind"].as_str().unwrap_or_default()) => {
+                self.fetch(manifest).await
+            }
+            cached => Ok(cached),
+        }
     }
 
     /// Applies `desired` with `owner` as its controller, unless `live` already holds it.
@@ -430,6 +445,10 @@ impl Applier {
         Ok(())
     }
 }
+
+/// Kinds the operator applies that no cache watches (their CRDs are optional, so no cache could
+/// wait on them): [`Applier::live`] reads them before applying.
+pub const UNCACHED_KINDS: [&str; 2] = ["VirtualService", "InferencePool"];
 
 /// Identity of an object (and the manager writing it) for the recent-writes memory.
 fn key(manifest: &Value, manager: &str) -> String {

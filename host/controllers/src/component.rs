@@ -116,9 +116,6 @@ pub fn components_of_shared<K: Resource>(object: &K) -> Vec<ObjectRef<DynamoComp
         .collect()
 }
 
-/// Kinds a component owns that no cache watches (their CRDs are optional); read before applying.
-const UNCACHED_KINDS: [&str; 1] = ["VirtualService"];
-
 /// True for a model Service (shared between components).
 fn is_model_service(kind: &str, name: &str) -> bool {
     kind == "Service" && name.starts_with("dynamo-model-")
@@ -156,10 +153,10 @@ async fn apply(
             continue;
         }
         wanted.insert((kind.to_owned(), object.name().to_owned()));
-        let live = match get(kind, object.name()) {
-            None if UNCACHED_KINDS.contains(&kind) => ctx.applier.fetch(object.manifest()).await?,
-            cached => cached,
-        };
+        let live = ctx
+            .applier
+            .live(object.manifest(), get(kind, object.name()))
+            .await?;
         if is_model_service(kind, object.name()) {
             ctx.applier
                 .apply_shared(object.manifest().clone(), owner, live.as_ref())

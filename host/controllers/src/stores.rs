@@ -40,10 +40,10 @@ use crate::index::{self, Index};
 pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
 /// Label of the shared model Services.
 pub const MODEL_LABEL: &str = "nvidia.com/dynamo-base-model-hash";
-/// Label of the SSH key Secrets the operator generates.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Label of what the operator manages (generated Secrets, shared ServiceAccounts, discovery RBAC).
+pub const MANAGED_BY_LABEL: &str = label::MANAGED_BY;
 /// Value of [`MANAGED_BY_LABEL`].
-pub const MANAGED_BY: &str = "dynamo-operator";
+pub const MANAGED_BY: &str = label::MANAGED_BY_OPERATOR;
 
 /// Buffer of each shared stream: how far a slow subscriber may lag before the reflector waits.
 const SHARED_BUFFER: usize = 1024;

@@ -36,6 +36,11 @@ pub mod label {
     pub const KAI_QUEUE: &str = "kai.scheduler/queue";
     /// Value `"true"`.
     pub const TRUE: &str = "true";
+    /// Label naming who manages an object: the discovery RBAC, generated Secrets and shared
+    /// ServiceAccounts carry it (Dynamo's operator labels its RBAC the same way).
+    pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+    /// Value of [`MANAGED_BY`] on what this operator manages.
+    pub const MANAGED_BY_OPERATOR: &str = "dynamo-operator";
     /// Value `"false"`.
     pub const FALSE: &str = "false";
 }

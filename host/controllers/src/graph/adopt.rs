@@ -13,12 +13,14 @@
 //! longer matches that hash nor the running pods, and rolls out under our own hash as usual.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_render::RenderConfig;
 use dynamo_render::keys::label;
 use dynamo_render::model::Overrides;
 use dynamo_render::plugins::PluginSet;
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::Value;
 
 use crate::compare;
@@ -26,15 +28,16 @@ use crate::compare;
 /// Our worker hash of the spec an adopted hash was verified for.
 pub const ADOPTED_SPEC_HASH: &str = "nvidia.com/adopted-worker-spec-hash";
 
-/// What the graph records about the hash its workers run under, and their live pod templates.
+/// What the graph records about the hash its workers run under, and their live Deployments.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
     /// `nvidia.com/current-worker-hash` of the graph.
     pub hash: String,
     /// [`ADOPTED_SPEC_HASH`] of the graph, if any.
     pub verified_for: Option<String>,
-    /// Pod templates of the live worker Deployments labelled with `hash`, by name.
-    pub templates: BTreeMap<String, Value>,
+    /// The live worker Deployments of the components labelled with `hash`, by name (shared
+    /// with the cache; read only when the hash has to be verified).
+    pub deployments: BTreeMap<String, Arc<Deployment>>,
 }
 
 /// The outcome of [`choose`].
@@ -81,7 +84,7 @@ pub fn choose(
     if recorded.verified_for.as_deref() == Some(computed) {
         return Choice::Adopted(recorded.hash.clone());
     }
-    if recorded.templates.is_empty() {
+    if recorded.deployments.is_empty() {
         return Choice::Computed;
     }
     let overrides = Overrides {
@@ -98,8 +101,12 @@ pub fn choose(
         if template["metadata"]["labels"][label::WORKER_HASH].as_str() != Some(&recorded.hash) {
             continue;
         }
-        match recorded.templates.get(object.name()) {
-            Some(live) if compare::contains(live, template) => matched += 1,
+        let live = recorded
+            .deployments
+            .get(object.name())
+            .and_then(|d| serde_json::to_value(&d.spec.template).ok());
+        match live {
+            Some(live) if compare::contains(&live, template) => matched += 1,
             _ => return Choice::Computed,
         }
     }
@@ -112,26 +119,33 @@ pub fn choose(
     }
 }
 
-/// What `graph` records about its worker hash, with the live pod templates of the worker
-/// `deployments` (name, template) running under it; `None` when it records no hash.
+/// The worker hash `graph` records (`nvidia.com/current-worker-hash`), if any.
+pub fn recorded_hash(graph: &DynamoGraphDeployment) -> Option<&str> {
+    graph
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(dynamo_render::keys::annotation::CURRENT_WORKER_HASH)
+        .map(String::as_str)
+}
+
+/// What `graph` records about its worker hash, with the live worker `deployments` of the
+/// components labelled with that hash; `None` when it records no hash.
 pub fn recorded(
     graph: &DynamoGraphDeployment,
-    deployments: impl IntoIterator<Item = (String, Value)>,
+    deployments: BTreeMap<String, Arc<Deployment>>,
 ) -> Option<Recorded> {
-    let annotations = graph.metadata.annotations.as_ref()?;
-    let hash = annotations
-        .get(dynamo_render::keys::annotation::CURRENT_WORKER_HASH)?
-        .clone();
-    let templates = deployments
-        .into_iter()
-        .filter(|(_, template)| {
-            template["metadata"]["labels"][label::WORKER_HASH].as_str() == Some(hash.as_str())
-        })
-        .collect();
+    let hash = recorded_hash(graph)?.to_owned();
+    let verified_for = graph
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ADOPTED_SPEC_HASH))
+        .cloned();
     Some(Recorded {
-        verified_for: annotations.get(ADOPTED_SPEC_HASH).cloned(),
         hash,
-        templates,
+        verified_for,
+        deployments,
     })
 }
 

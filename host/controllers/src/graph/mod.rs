@@ -70,11 +70,7 @@ async fn reconcile_graph(
     let ctx = Arc::clone(ctx);
     let namespace = graph.metadata.namespace.clone().unwrap_or_default();
     if let Some(patch) = adopt::release_legacy_finalizer(&graph.metadata) {
-        let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
-        let name = graph.metadata.name.clone().unwrap_or_default();
-        ctx.applier
-            .merge_patch(&resource, &namespace, &name, patch)
-            .await?;
+        patch_graph(&graph, patch, &ctx).await?;
     }
     if graph.metadata.deletion_timestamp.is_some() {
         // Children carry owner references; the garbage collector removes them.
@@ -171,23 +167,25 @@ impl Live {
             .labelled(label::GRAPH_NAME, namespace, &graph_name);
         let mut states = BTreeMap::new();
         let mut template_tokens = BTreeMap::new();
-        let mut worker_templates = Vec::new();
+        // Only the workers running under the hash the graph records matter for adoption.
+        let recorded_hash = adopt::recorded_hash(graph);
+        let mut recorded_workers = BTreeMap::new();
         for component in &components {
             let name = component.metadata.name.clone().unwrap_or_default();
             let deployment = caches
                 .deployments
                 .get(&ObjectRef::new(&name).within(namespace));
             if let Some(d) = &deployment
+                && recorded_hash.is_some()
                 && component
                     .metadata
                     .labels
                     .as_ref()
-                    .is_some_and(|l| l.contains_key(label::WORKER_HASH))
+                    .and_then(|l| l.get(label::WORKER_HASH))
+                    .map(String::as_str)
+                    == recorded_hash
             {
-                worker_templates.push((
-                    name.clone(),
-                    serde_json::to_value(&d.spec.template).unwrap_or_default(),
-                ));
+                recorded_workers.insert(name.clone(), Arc::clone(d));
             }
             let facts: Vec<PodFacts> = pods
                 .iter()
@@ -262,7 +260,7 @@ impl Live {
             })
             .collect();
         Self {
-            recorded: adopt::recorded(graph, worker_templates),
+            recorded: adopt::recorded(graph, recorded_workers),
             components,
             states,
             template_tokens,
@@ -486,8 +484,23 @@ fn plan_and_render(
 
 // === apply ===
 
-/// Graph-owned kinds no cache watches; read before applying.
-const UNCACHED_KINDS: [&str; 1] = ["InferencePool"];
+/// Merge-patches the graph object itself (its finalizers or annotations, never its spec).
+async fn patch_graph(
+    graph: &DynamoGraphDeployment,
+    patch: Value,
+    ctx: &Context,
+) -> Result<(), Error> {
+    let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
+    ctx.applier
+        .merge_patch(
+            &resource,
+            graph.metadata.namespace.as_deref().unwrap_or_default(),
+            graph.metadata.name.as_deref().unwrap_or_default(),
+            patch,
+        )
+        .await?;
+    Ok(())
+}
 
 async fn apply_children(
     graph: &DynamoGraphDeployment,
@@ -527,13 +540,7 @@ async fn apply_children(
             }
             continue;
         }
-        let current = match current {
-            // No cache watches these (their CRDs are optional): read before applying.
-            None if UNCACHED_KINDS.contains(&object.kind()) => {
-                applier.fetch(object.manifest()).await?
-            }
-            cached => cached,
-        };
+        let current = applier.live(object.manifest(), current).await?;
         applier
             .apply(object.manifest().clone(), owner, current.as_ref())
             .await?;
@@ -547,15 +554,8 @@ async fn apply_children(
             hash,
             "adopting the running workers' hash: their pods already match the spec"
         );
-        let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
-        applier
-            .merge_patch(
-                &resource,
-                namespace,
-                graph.metadata.name.as_deref().unwrap_or_default(),
-                json!({"metadata": {"annotations": {adopt::ADOPTED_SPEC_HASH: computed}}}),
-            )
-            .await?;
+        let patch = json!({"metadata": {"annotations": {adopt::ADOPTED_SPEC_HASH: computed}}});
+        patch_graph(graph, patch, ctx).await?;
     }
     for component in &live.components {
         if let Some(patch) = adopt::release_legacy_finalizer(&component.metadata) {
@@ -607,18 +607,11 @@ async fn apply_children(
             .as_ref()
             .filter(|h| recorded.is_some_and(|r| r != *h))
         {
-            let resource = api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment");
-            applier
-                .merge_patch(
-                    &resource,
-                    namespace,
-                    graph.metadata.name.as_deref().unwrap_or_default(),
-                    json!({"metadata": {"annotations": {
-                        annotation::CURRENT_WORKER_HASH: hash,
-                        adopt::ADOPTED_SPEC_HASH: null,
-                    }}}),
-                )
-                .await?;
+            let patch = json!({"metadata": {"annotations": {
+                annotation::CURRENT_WORKER_HASH: hash,
+                adopt::ADOPTED_SPEC_HASH: null,
+            }}});
+            patch_graph(graph, patch, ctx).await?;
         }
         ctx.event(
             graph,

@@ -121,8 +121,8 @@ fn discovery_rbac(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
     let labels = BTreeMap::from([
         ("app.kubernetes.io/component".to_owned(), "rbac".to_owned()),
         (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "dynamo-operator".to_owned(),
+            label::MANAGED_BY.to_owned(),
+            label::MANAGED_BY_OPERATOR.to_owned(),
         ),
         ("app.kubernetes.io/name".to_owned(), name.clone()),
     ]);

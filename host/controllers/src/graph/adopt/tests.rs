@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use dynamo_render::testing::{FakePlugins, graph};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::json;
 
@@ -8,7 +10,8 @@ use super::*;
 
 const GRAPH: &str = "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: g, namespace: ns }\nspec:\n  services:\n    Worker:\n      componentType: worker\n      extraPodSpec:\n        mainContainer: { image: i, command: [python3, -m, dynamo.vllm] }\n";
 
-fn render_with_hash(hash: &str) -> BTreeMap<String, Value> {
+/// The worker Deployments the graph renders with `hash`, as they would run.
+fn render_with_hash(hash: &str) -> BTreeMap<String, Arc<Deployment>> {
     let rendered = dynamo_render::render_with(
         &graph(GRAPH),
         &RenderConfig::default(),
@@ -24,10 +27,9 @@ fn render_with_hash(hash: &str) -> BTreeMap<String, Value> {
         .iter()
         .filter(|o| o.kind() == "Deployment")
         .map(|o| {
-            (
-                o.name().to_owned(),
-                o.manifest()["spec"]["template"].clone(),
-            )
+            let deployment: Deployment =
+                serde_json::from_value(o.manifest().clone()).expect("a Deployment");
+            (o.name().to_owned(), Arc::new(deployment))
         })
         .collect()
 }
@@ -44,12 +46,12 @@ fn choose_with(recorded: &Recorded) -> Choice {
 
 #[test]
 fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
-    let templates = render_with_hash("go123456");
-    assert_eq!(templates.len(), 1, "{templates:?}");
+    let deployments = render_with_hash("go123456");
+    assert_eq!(deployments.len(), 1, "{deployments:?}");
     let recorded = Recorded {
         hash: "go123456".to_owned(),
         verified_for: None,
-        templates: templates.clone(),
+        deployments: deployments.clone(),
     };
     assert_eq!(
         choose_with(&recorded),
@@ -60,24 +62,37 @@ fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
     );
 
     // Fields the API server adds to the live template do not matter; a changed one does.
-    let mut defaulted = recorded.clone();
-    for template in defaulted.templates.values_mut() {
-        template["spec"]["dnsPolicy"] = json!("ClusterFirst");
-    }
+    let edited = |edit: fn(&mut Deployment)| Recorded {
+        deployments: deployments
+            .iter()
+            .map(|(name, d)| {
+                let mut d = d.as_ref().clone();
+                edit(&mut d);
+                (name.clone(), Arc::new(d))
+            })
+            .collect(),
+        ..recorded.clone()
+    };
+    let defaulted = edited(|d| {
+        if let Some(spec) = &mut d.spec.template.spec {
+            spec.dns_policy = Some("ClusterFirst".to_owned());
+        }
+    });
     assert!(matches!(
         choose_with(&defaulted),
         Choice::NewlyAdopted { .. }
     ));
-    let mut changed = recorded.clone();
-    for template in changed.templates.values_mut() {
-        template["spec"]["containers"][0]["image"] = json!("other");
-    }
+    let changed = edited(|d| {
+        if let Some(spec) = &mut d.spec.template.spec {
+            spec.containers[0].image = Some("other".to_owned());
+        }
+    });
     assert_eq!(choose_with(&changed), Choice::Computed);
 
     // Verified before for this spec: no render needed, even without live templates.
     let verified = Recorded {
         verified_for: Some("ours0000".to_owned()),
-        templates: BTreeMap::new(),
+        deployments: BTreeMap::new(),
         ..recorded.clone()
     };
     assert_eq!(
@@ -86,7 +101,7 @@ fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
     );
     // Nothing runs under the recorded hash any more: our own hash.
     let gone = Recorded {
-        templates: BTreeMap::new(),
+        deployments: BTreeMap::new(),
         ..recorded
     };
     assert_eq!(choose_with(&gone), Choice::Computed);
