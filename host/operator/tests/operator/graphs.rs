@@ -340,3 +340,61 @@ async fn a_graph_gets_its_volume_and_ingress_and_rewrites_neither() -> Result<()
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_gpu_memory_service_graph_gets_its_claim_template_once() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("gms").await?;
+    let _operator = Operator::start(cp, &ns, common::registry(None)).await?;
+    common::apply_yaml(&client, &ns, &common::anchor("vllm-agg_gms")).await?;
+    let templates =
+        common::dynamic_api(&client, &ns, "resource.k8s.io/v1", "ResourceClaimTemplate");
+    let template = common::wait_for("the worker's ResourceClaimTemplate", READY_TIMEOUT, || {
+        let templates = templates.clone();
+        async move { Ok(templates.get_opt("vllm-agg-gms-vllmworker-gpu").await?) }
+    })
+    .await?;
+    let request = &template.data["spec"]["spec"]["devices"]["requests"][0];
+    ensure!(
+        request["exactly"]["count"] == 1
+            && request["exactly"]["deviceClassName"] == "gpu.nvidia.com",
+        "claim template request: {request}"
+    );
+    let owners = template
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap_or_default();
+    ensure!(
+        owners
+            .iter()
+            .any(|o| o.kind == "DynamoGraphDeployment" && o.name == "vllm-agg-gms"),
+        "owned by the graph: {owners:?}"
+    );
+
+    // Its spec is immutable: created once, never written again.
+    let writes = |cp: &ControlPlane| -> Result<usize> {
+        Ok(cp
+            .audited_writes("dynamo-operator/")?
+            .into_iter()
+            .filter(|w| w.namespace == ns && w.resource == "resourceclaimtemplates")
+            .count())
+    };
+    let graphs: Api<DynamoGraphDeployment> = Api::namespaced(client.clone(), &ns);
+    graphs
+        .patch(
+            "vllm-agg-gms",
+            &PatchParams::default(),
+            &Patch::Merge(
+                serde_json::json!({"metadata": {"annotations": {"example.com/touched": "1"}}}),
+            ),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ensure!(
+        writes(cp)? == 1,
+        "{} writes to the claim template",
+        writes(cp)?
+    );
+    Ok(())
+}
