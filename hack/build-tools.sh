@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the upstream control plane used by the tests (kube-apiserver, etcd, kube-controller-manager,
-# kube-scheduler, kubectl, kwok, helm, nats-server) from the Go modules pinned under hack/tools/.
+# kube-scheduler, kubectl, kwok, helm, nats-server, the LeaderWorkerSet controller) from the Go modules pinned under hack/tools/.
 #
 # Binaries land in a cache outside the repository, each keyed by its pinned go.mod/go.sum and the Go
-# version, so a warm run only hashes a few files; the CRDs of pinned modules (Grove) land in
+# version, so a warm run only hashes a few files; the CRDs of pinned modules (Grove, LeaderWorkerSet) land in
 # `crds/<name>/` beside the bin directory. Prints the bin directory on stdout (last line).
 #
 #   hack/build-tools.sh            # build what is missing, print the bin dir
@@ -75,6 +75,8 @@ build helm helm.sh/helm/v3/cmd/helm helm "-s -w -X helm.sh/helm/v3/internal/vers
 build kube k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "$kube_ldflags"
 build kube k8s.io/kubernetes/cmd/kube-scheduler kube-scheduler "$kube_ldflags"
 build kwok sigs.k8s.io/kwok/cmd/kwok kwok
+build lws sigs.k8s.io/lws/cmd lws-controller
 crds crds github.com/ai-dynamo/grove/operator/api core/v1alpha1/crds grove
+crds lws sigs.k8s.io/lws config/crd/bases lws
 
 echo "$bin"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A local simulated cluster for trying the operator: the test harness's full control plane
 # (etcd, kube-apiserver, controller-manager, scheduler, kwok fake GPU nodes, the nvidia.com CRDs)
-# running in the background.
+# running in the background, with what multi-node graphs need: the LeaderWorkerSet controller and
+# its webhooks, Grove's CRDs, and stand-in Volcano and KAI CRDs. The scheduler places pods that
+# name the volcano or kai-scheduler scheduler, but does not gang-schedule them.
 #
 #   hack/dev-cluster.sh up [--gpu-nodes N] [--gpus-per-node M]   # start (or find) it; prints export KUBECONFIG=...
 #   hack/dev-cluster.sh down                                       # stop it and remove its files
@@ -22,7 +24,7 @@ running() {
 }
 
 usage() {
-  sed -n '5,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  grep '^#   hack/dev-cluster.sh ' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -56,7 +58,7 @@ up() {
   echo "dev-cluster: starting (log: $log) ..." >&2
   for _ in $(seq 1 300); do
     if [ -f "$kubeconfig" ]; then
-      echo "dev-cluster: ready with $nodes fake node(s) of $gpus GPU(s)" >&2
+      echo "dev-cluster: ready with $nodes fake node(s) of $gpus GPU(s), the LeaderWorkerSet controller and the Grove, Volcano and KAI CRDs" >&2
       echo "export KUBECONFIG=$kubeconfig"
       return 0
     fi

@@ -274,6 +274,32 @@ impl Applier {
         self.apply_as(desired, live, FIELD_MANAGER).await
     }
 
+    /// True when `live` was applied from exactly `desired` (with `owner` as its controller):
+    /// the hash the operator stamps on what it applies matches, and nothing since removed a
+    /// field of it. Lets a controller tell an up-to-date child from one it has yet to update
+    /// (LeaderWorkerSet groups updated one at a time).
+    pub fn is_current(&self, desired: &Value, owner: &Owner, live: &Value) -> bool {
+        let mut desired = desired.clone();
+        set_owner(&mut desired, owner.reference(true));
+        let hash = hash(&desired);
+        live["metadata"]["annotations"][APPLIED_HASH].as_str() == Some(hash.as_str())
+    }
+
+    /// True when this operator applied `desired` (with `owner` as its controller) less than
+    /// `within` ago: the object's own controller may not have reacted yet.
+    pub fn applied_within(&self, desired: &Value, owner: &Owner, within: Duration) -> bool {
+        let mut desired = desired.clone();
+        set_owner(&mut desired, owner.reference(true));
+        let hash = hash(&desired);
+        let Ok(recent) = self.recent.lock() else {
+            return false;
+        };
+        recent
+            .writes
+            .get(&key(&desired, FIELD_MANAGER))
+            .is_some_and(|(h, at)| *h == hash && at.elapsed() < within)
+    }
+
     /// Applies shared object `desired` (a model Service) under `owner`'s own field manager with a
     /// non-controller reference, unless `live` already holds it with that reference.
     pub async fn apply_shared(

@@ -49,7 +49,7 @@ pub async fn reconcile(
         .flatten()
         .any(|r| r.kind == "DynamoGraphDeployment" && r.controller == Some(true));
 
-    let config = ctx.config.clone();
+    let config = ctx.render_config();
     let dcd = Arc::clone(&component);
     let rendered = ctx
         .pool
@@ -77,10 +77,22 @@ pub async fn reconcile(
         return Err(error);
     }
 
-    let state = state(&component, &name, &namespace, &ctx);
+    let state = state(&component, &name, &namespace, &rendered, &owner, &ctx);
     write_status(&component, from_state(&component, &state), &ctx).await?;
     ctx.succeeded(&key(component.as_ref()));
-    Ok(Action::requeue(RESYNC))
+    // A group given a new spec moments ago reads as updating until LWS_REACTION has passed;
+    // nothing else may trigger a look once it has.
+    let reacting = rendered.objects.iter().any(|o| {
+        o.kind() == "LeaderWorkerSet"
+            && ctx
+                .applier
+                .applied_within(o.manifest(), &owner, LWS_REACTION)
+    });
+    Ok(Action::requeue(if reacting {
+        LWS_REACTION
+    } else {
+        RESYNC
+    }))
 }
 
 /// Retries a failed reconcile with per-component backoff.
@@ -141,9 +153,15 @@ async fn apply(
             "Role" => cached(&caches.roles, namespace, name),
             "RoleBinding" => cached(&caches.role_bindings, namespace, name),
             "ConfigMap" => cached(&caches.config_maps, namespace, name),
+            "LeaderWorkerSet" => cached(&caches.leader_worker_sets, namespace, name),
+            "PodGroup" => cached(&caches.pod_groups, namespace, name),
             _ => None,
         }
     };
+    // LeaderWorkerSet groups take a new spec one at a time: while one group that already has it
+    // is not settled, the others keep running the previous one.
+    let groups = groups(rendered, owner, namespace, ctx);
+    let mut group_in_flight = groups.iter().any(|g| g.exists && g.current && !g.settled);
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
     for object in &rendered.objects {
         let kind = object.kind();
@@ -153,6 +171,16 @@ async fn apply(
             continue;
         }
         wanted.insert((kind.to_owned(), object.name().to_owned()));
+        if kind == "LeaderWorkerSet"
+            && let Some(group) = groups.iter().find(|g| g.name == object.name())
+            && group.exists
+            && !group.current
+        {
+            if group_in_flight {
+                continue;
+            }
+            group_in_flight = true;
+        }
         let live = ctx
             .applier
             .live(object.manifest(), get(kind, object.name()))
@@ -190,6 +218,8 @@ async fn apply(
     prune!(caches.deployments);
     prune!(caches.services);
     prune!(caches.ingresses);
+    prune!(caches.leader_worker_sets);
+    prune!(caches.pod_groups);
     if standalone {
         prune!(caches.service_accounts);
         prune!(caches.roles);
@@ -224,13 +254,86 @@ where
         .map(|o| to_value(o.as_ref()))
 }
 
-/// The component's readiness from its Deployment and pods.
+/// How long after the operator gave a LeaderWorkerSet a new spec the group counts as updating
+/// even if its status still reads settled: LeaderWorkerSet reports no observed generation, so
+/// this covers the moment before its controller reacts.
+const LWS_REACTION: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The LeaderWorkerSet groups `rendered` wants, as they stand.
+fn groups(
+    rendered: &Rendered,
+    owner: &Owner,
+    namespace: &str,
+    ctx: &Context,
+) -> Vec<status::GroupFacts> {
+    rendered
+        .objects
+        .iter()
+        .filter(|o| o.kind() == "LeaderWorkerSet")
+        .map(|object| {
+            let name = object.name().to_owned();
+            let live = ctx
+                .caches
+                .leader_worker_sets
+                .get(&ObjectRef::new(&name).within(namespace));
+            let Some(live) = live else {
+                return status::GroupFacts {
+                    name,
+                    ..status::GroupFacts::default()
+                };
+            };
+            let current =
+                ctx.applier
+                    .is_current(object.manifest(), owner, &to_value(live.as_ref()));
+            let settled = status::lws_settled(&live.spec, &live.status)
+                && !ctx
+                    .applier
+                    .applied_within(object.manifest(), owner, LWS_REACTION);
+            status::GroupFacts {
+                name,
+                exists: true,
+                current,
+                settled,
+            }
+        })
+        .collect()
+}
+
+/// The component's readiness from its Deployment (or LeaderWorkerSets) and pods.
 fn state(
     component: &DynamoComponentDeployment,
     name: &str,
     namespace: &str,
+    rendered: &Rendered,
+    owner: &Owner,
     ctx: &Context,
 ) -> ComponentState {
+    let desired = component.spec.shared.replicas.unwrap_or(1);
+    let groups = groups(rendered, owner, namespace, ctx);
+    if !groups.is_empty() || component_is_multinode(component) {
+        let wanted: BTreeSet<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        let mut pods = Vec::new();
+        let mut surplus = 0;
+        for lws in ctx.caches.leader_worker_sets.owned_by(&owner.uid) {
+            let lws_name = lws.metadata.name.clone().unwrap_or_default();
+            if lws.metadata.namespace.as_deref() != Some(namespace)
+                || !controlled_by(lws.as_ref(), &owner.uid)
+            {
+                continue;
+            }
+            if !wanted.contains(lws_name.as_str()) {
+                surplus += 1;
+            }
+            pods.extend(
+                ctx.caches
+                    .pods
+                    .labelled(crate::stores::LWS_NAME_LABEL, namespace, &lws_name)
+                    .iter()
+                    .map(|p| PodFacts::of(p)),
+            );
+        }
+        return status::lws_state(name, desired, &groups, surplus, &pods);
+    }
     let deployment = ctx
         .caches
         .deployments
@@ -242,12 +345,65 @@ fn state(
         .iter()
         .map(|p| PodFacts::of(p))
         .collect();
-    deployment_state(
-        name,
-        component.spec.shared.replicas.unwrap_or(1),
-        deployment.as_deref(),
-        &pods,
-    )
+    deployment_state(name, desired, deployment.as_deref(), &pods)
+}
+
+/// True for a component that runs on several nodes.
+pub fn component_is_multinode(component: &DynamoComponentDeployment) -> bool {
+    component
+        .spec
+        .shared
+        .multinode
+        .as_ref()
+        .is_some_and(|m| m.node_count > 1)
+}
+
+/// The state of a multi-node component as its own controller reported it (the graph reads it
+/// from there rather than rendering the component again).
+pub fn reported_state(component: &DynamoComponentDeployment) -> ComponentState {
+    let name = component.metadata.name.clone().unwrap_or_default();
+    let status = component.status.clone().unwrap_or_default();
+    let replicas =
+        status
+            .service
+            .clone()
+            .unwrap_or_else(|| dynamo_api::common::ServiceReplicaStatus {
+                component_kind: dynamo_api::ComponentKind::LeaderWorkerSet,
+                component_name: name.clone(),
+                component_names: Some(vec![name.clone()]),
+                replicas: 0,
+                updated_replicas: 0,
+                ready_replicas: Some(0),
+                available_replicas: Some(0),
+            });
+    let observed = status.observed_generation >= component.metadata.generation
+        && component.metadata.generation.is_some();
+    let available = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == condition::AVAILABLE);
+    let (phase, message) = match available {
+        Some(c) if observed && c.status == "True" => (Phase::Ready, c.message.clone()),
+        Some(c) if observed => {
+            let (reason, rest) = c.message.split_once(": ").unwrap_or(("", &c.message));
+            let phase = Phase::from_reason(reason).unwrap_or(Phase::PodsNotReady);
+            let rest = if Phase::from_reason(reason).is_some() {
+                rest.to_owned()
+            } else {
+                c.message.clone()
+            };
+            (phase, rest)
+        }
+        _ => (
+            Phase::PodsNotReady,
+            format!("{name}: waiting for its controller to report"),
+        ),
+    };
+    ComponentState {
+        phase,
+        replicas,
+        message,
+    }
 }
 
 fn previous(
@@ -268,10 +424,12 @@ fn from_state(
     state: &ComponentState,
 ) -> DynamoComponentDeploymentStatus {
     let ready = state.phase == Phase::Ready;
-    let reason = if ready {
-        "DeploymentReady"
-    } else {
-        "DeploymentNotReady"
+    let groups = state.replicas.component_kind == dynamo_api::ComponentKind::LeaderWorkerSet;
+    let reason = match (groups, ready) {
+        (false, true) => "DeploymentReady",
+        (false, false) => "DeploymentNotReady",
+        (true, true) => "AllLeaderWorkerSetsReady",
+        (true, false) => "SomeLeaderWorkerSetsNotReady",
     };
     let now = status::now();
     let generation = component.metadata.generation;
@@ -396,7 +554,9 @@ async fn write_status(
     {
         ctx.event(
             component,
-            after.status != "True" && after.reason != "DeploymentNotReady",
+            after.status != "True"
+                && after.reason != "DeploymentNotReady"
+                && after.reason != "SomeLeaderWorkerSetsNotReady",
             &after.reason,
             after.message.clone(),
         )

@@ -10,7 +10,10 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::{Client, Resource};
 
+use tokio::sync::watch;
+
 use crate::apply::{Applier, WriteCounters};
+use crate::discovery::Capabilities;
 use crate::pool::RenderPool;
 use crate::stores::Caches;
 
@@ -29,8 +32,11 @@ pub struct Context {
     pub applier: Applier,
     /// Where renders run.
     pub pool: Arc<RenderPool>,
-    /// The render configuration (operator configuration, orchestrator, version).
+    /// The render configuration as configured (orchestrator switches possibly unset); see
+    /// [`Context::render_config`] for the one in effect.
     pub config: RenderConfig,
+    /// What the cluster serves, kept current by [`crate::discovery`].
+    pub capabilities: watch::Receiver<Capabilities>,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -43,6 +49,7 @@ impl Context {
         pool: Arc<RenderPool>,
         config: RenderConfig,
         counters: Arc<WriteCounters>,
+        capabilities: watch::Receiver<Capabilities>,
     ) -> Self {
         let reporter = Reporter {
             controller: "dynamo-operator".into(),
@@ -53,9 +60,21 @@ impl Context {
             applier: Applier::new(client.clone(), counters),
             pool,
             config,
+            capabilities,
             recorder: Recorder::new(client, reporter),
             failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What the cluster serves now.
+    pub fn capabilities(&self) -> Capabilities {
+        *self.capabilities.borrow()
+    }
+
+    /// The render configuration in effect now: unset orchestrator switches decided by what the
+    /// cluster serves ([`Capabilities::render_config`]).
+    pub fn render_config(&self) -> RenderConfig {
+        self.capabilities().render_config(&self.config)
     }
 
     /// Publishes an event about `object`; a failure to publish is logged, never fatal.

@@ -12,7 +12,9 @@
 //! - [`compare`]: the semantic subset check behind "nothing would change";
 //! - [`status`]: component readiness from Deployments and pods; conditions;
 //! - [`graph`], [`component`], [`scaling`]: the three controllers;
-//! - [`ssh`]: the SSH key Secrets of MPI launches.
+//! - [`ssh`]: the SSH key Secrets of MPI launches;
+//! - [`discovery`]: which optional APIs (LeaderWorkerSet, Volcano, Grove, KAI) the cluster serves,
+//!   and the orchestrator that makes; [`kinds`]: typed handles for those APIs' objects.
 //!
 //! [`run`] wires them together; `dynamo-operator run` and the tests call it.
 #![forbid(unsafe_code)]
@@ -21,8 +23,10 @@ pub mod apply;
 pub mod compare;
 pub mod component;
 pub mod context;
+pub mod discovery;
 pub mod graph;
 pub mod index;
+pub mod kinds;
 pub mod pool;
 pub mod scaling;
 pub mod ssh;
@@ -99,19 +103,48 @@ pub async fn run(
     );
     let started = stores::start(&client, options.namespace.as_deref());
     let counters = counters.unwrap_or_default();
+
+    // What the cluster serves decides the orchestrator; learn it before the first reconcile.
+    let tasks = Arc::new(std::sync::Mutex::new(started.tasks));
+    let (crd_tx, mut crd_rx) = tokio::sync::watch::channel(None);
+    spawn_into(&tasks, discovery::watch_crds(client.clone(), crd_tx));
+    let first = crd_rx
+        .wait_for(Option::is_some)
+        .await
+        .map_err(|_| Error::Internal("the CustomResourceDefinition watch stopped".into()))?
+        .unwrap_or_default();
+    let mut optional = started.optional;
+    start_optional_caches(&client, &mut optional, &first, &tasks).await;
+    let (capabilities_tx, capabilities) = tokio::sync::watch::channel(first);
+    let follow = {
+        let client = client.clone();
+        let tasks = Arc::clone(&tasks);
+        async move {
+            while crd_rx.changed().await.is_ok() {
+                let Some(now) = *crd_rx.borrow_and_update() else {
+                    continue;
+                };
+                start_optional_caches(&client, &mut optional, &now, &tasks).await;
+                capabilities_tx.send_replace(now);
+            }
+        }
+    };
+    spawn_into(&tasks, follow);
+
     let ctx = Arc::new(Context::new(
         client,
         started.caches.clone(),
         Arc::clone(&pool),
         options.config.clone(),
         counters,
+        capabilities.clone(),
     ));
     started
         .caches
         .wait_ready()
         .await
         .map_err(|e| Error::Internal(format!("a watch cache stopped: {e}")))?;
-    tracing::info!("caches synced; reconciling");
+    tracing::info!(capabilities = %first, "caches synced; reconciling");
 
     let triggers = started.triggers;
     let caches = started.caches;
@@ -126,6 +159,7 @@ pub async fn run(
         }
     };
 
+    let queue_ctx = Arc::clone(&ctx);
     let graphs = Controller::for_shared_stream(triggers.graphs, caches.graphs.store())
         .owns_shared_stream(triggers.components_for_graphs)
         .owns_shared_stream(triggers.adapters_for_graphs)
@@ -138,6 +172,19 @@ pub async fn run(
             graph::graph_of(d.as_ref())
         })
         .watches_shared_stream(triggers.pods_for_graphs, |p| graph::graph_of(p.as_ref()))
+        .owns_shared_stream(triggers.discovery_services)
+        .owns_shared_stream(triggers.clique_sets)
+        .watches_shared_stream(triggers.leader_worker_sets_for_graphs, |l| {
+            graph::graph_of(l.as_ref())
+        })
+        .watches_shared_stream(triggers.cliques, |c| graph::graph_of(c.as_ref()))
+        .watches_shared_stream(triggers.scaling_groups, |g| {
+            graph::graph_of_scaling_group(g.as_ref())
+        })
+        .watches_shared_stream(triggers.queues, move |q| {
+            graph::graphs_in_queue(q.as_ref(), &queue_ctx)
+        })
+        .reconcile_all_on(changes(capabilities.clone()))
         .with_config(config.clone())
         .graceful_shutdown_on(stopped())
         .run(graph::reconcile, graph::error_policy, Arc::clone(&ctx))
@@ -151,6 +198,9 @@ pub async fn run(
             component::components_of_shared(s.as_ref())
         })
         .watches_shared_stream(triggers.pods, |p| component::component_of_pod(p.as_ref()))
+        .owns_shared_stream(triggers.leader_worker_sets)
+        .owns_shared_stream(triggers.pod_groups)
+        .reconcile_all_on(changes(capabilities))
         .with_config(config.clone())
         .graceful_shutdown_on(stopped())
         .run(
@@ -176,9 +226,58 @@ pub async fn run(
         let _ = stop_tx.send(true);
     };
     tokio::join!(graphs, components, adapters, signal);
-    for task in started.tasks {
-        task.abort();
+    if let Ok(mut tasks) = tasks.lock() {
+        for task in tasks.drain(..) {
+            task.abort();
+        }
     }
     pool.shutdown();
     Ok(())
+}
+
+/// Spawns `task` and keeps its handle in `tasks` (aborted when the operator stops).
+fn spawn_into(
+    tasks: &Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    task: impl Future<Output = ()> + Send + 'static,
+) {
+    let handle = tokio::spawn(task);
+    if let Ok(mut tasks) = tasks.lock() {
+        tasks.push(handle);
+    }
+}
+
+/// How long a newly served kind's cache may take to list before the operator goes on without
+/// it (a reconcile then sees it empty, and the next change or resync catches up).
+const OPTIONAL_CACHE_SYNC: Duration = Duration::from_secs(60);
+
+/// Starts the caches of the optional kinds `capabilities` serves and waits until they listed.
+async fn start_optional_caches(
+    client: &Client,
+    optional: &mut stores::Optional,
+    capabilities: &discovery::Capabilities,
+    tasks: &Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+) {
+    let mut spawned = Vec::new();
+    let started = optional.start_served(client, capabilities, &mut spawned);
+    if let Ok(mut tasks) = tasks.lock() {
+        tasks.extend(spawned);
+    }
+    for cache in started {
+        if tokio::time::timeout(OPTIONAL_CACHE_SYNC, cache.ready())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a cache of a newly served kind has not listed yet; going on");
+        }
+    }
+}
+
+/// A stream that yields once per change of `receiver` (not for its current value).
+fn changes<T: Send + Sync + 'static>(
+    receiver: tokio::sync::watch::Receiver<T>,
+) -> impl futures::Stream<Item = ()> + Send {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.changed().await.ok()?;
+        Some(((), receiver))
+    })
 }

@@ -66,14 +66,24 @@ pub async fn reconcile(
         )
         .await;
     }
+    let mut selector = format!(
+        "{}={},{}={service}",
+        label::GRAPH_NAME,
+        reference.name,
+        label::COMPONENT
+    );
+    // A multi-node replica is one LeaderWorkerSet group: an HPA must count one pod per group,
+    // so the selector matches leaders only.
+    let multinode = spec.multinode.as_ref().is_some_and(|m| m.node_count > 1);
+    let annotations = graph.metadata.annotations.clone().unwrap_or_default();
+    let orchestrator =
+        dynamo_render::model::effective_orchestrator(&annotations, &ctx.render_config());
+    if multinode && orchestrator == dynamo_render::Orchestrator::Lws {
+        selector.push_str(&format!(",{}=leader", label::LWS_ROLE));
+    }
     let status = DynamoGraphDeploymentScalingAdapterStatus {
         replicas: Some(wanted),
-        selector: Some(format!(
-            "{}={},{}={service}",
-            label::GRAPH_NAME,
-            reference.name,
-            label::COMPONENT
-        )),
+        selector: Some(selector),
         last_scale_time,
     };
     if adapter.status.as_ref() != Some(&status) {

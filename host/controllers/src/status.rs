@@ -231,6 +231,217 @@ pub fn now() -> Time {
     Time(k8s_openapi::jiff::Timestamp::now())
 }
 
+// === multi-node components ===
+
+/// What status needs of one LeaderWorkerSet group (one replica of a multi-node component).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupFacts {
+    /// Name of the LeaderWorkerSet.
+    pub name: String,
+    /// It exists.
+    pub exists: bool,
+    /// It holds the current render (the operator has applied the latest spec to it).
+    pub current: bool,
+    /// Its controller reports it updated, ready and available, with no update in progress.
+    pub settled: bool,
+}
+
+impl Phase {
+    /// The phase a reason written by [`Phase::reason`] names (`None` for other reasons).
+    pub fn from_reason(reason: &str) -> Option<Self> {
+        Some(match reason {
+            "all_resources_are_ready" => Self::Ready,
+            "updating" => Self::Updating,
+            "pods_not_ready" => Self::PodsNotReady,
+            "insufficient_capacity" => Self::InsufficientCapacity(None),
+            _ => return None,
+        })
+    }
+}
+
+/// True when LeaderWorkerSet `status` (with `spec`) reports every group updated and ready, the
+/// `Available` condition true and no `UpdateInProgress`.
+pub fn lws_settled(spec: &serde_json::Value, status: &serde_json::Value) -> bool {
+    use crate::kinds::{condition_status, int_at};
+    let replicas = spec
+        .get("replicas")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(1);
+    int_at(status, "/readyReplicas") >= replicas
+        && int_at(status, "/updatedReplicas") >= replicas
+        && condition_status(status, "Available") == Some("True")
+        && condition_status(status, "UpdateInProgress") != Some("True")
+}
+
+/// The state of a multi-node component run as `desired` LeaderWorkerSet groups, given each
+/// wanted group, the number of groups past `desired` that still exist (being removed), and the
+/// pods of all of them.
+///
+/// Replica counts count groups (one leader and its workers), as an HPA scaling the component
+/// sees them. The component is ready only when every wanted group exists, holds the current
+/// spec and is settled, and no surplus group remains.
+pub fn lws_state(
+    name: &str,
+    desired: i32,
+    groups: &[GroupFacts],
+    surplus: usize,
+    pods: &[PodFacts],
+) -> ComponentState {
+    let count = |f: fn(&GroupFacts) -> bool| {
+        i32::try_from(groups.iter().filter(|g| f(g)).count()).unwrap_or(i32::MAX)
+    };
+    let existing = count(|g| g.exists);
+    let updated = count(|g| g.exists && g.current);
+    let ready = count(|g| g.exists && g.current && g.settled);
+    let surplus_groups = i32::try_from(surplus).unwrap_or(i32::MAX);
+    let replicas = ServiceReplicaStatus {
+        component_kind: ComponentKind::LeaderWorkerSet,
+        component_name: name.to_owned(),
+        component_names: Some(groups.iter().map(|g| g.name.clone()).collect()),
+        replicas: existing.saturating_add(surplus_groups),
+        updated_replicas: updated,
+        ready_replicas: Some(ready),
+        available_replicas: Some(ready),
+    };
+    let state = |phase, message: String| ComponentState {
+        phase,
+        replicas: replicas.clone(),
+        message,
+    };
+    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
+        let resource = insufficient_resource(&message);
+        let what = resource
+            .as_deref()
+            .map_or_else(|| "capacity".to_owned(), str::to_owned);
+        let count = pods.iter().filter(|p| p.unschedulable.is_some()).count();
+        return state(
+            Phase::InsufficientCapacity(resource),
+            format!("{count} pod(s) of {name} cannot be scheduled: not enough {what} ({message})"),
+        );
+    }
+    let outdated: Vec<&str> = groups
+        .iter()
+        .filter(|g| g.exists && !g.current)
+        .map(|g| g.name.as_str())
+        .collect();
+    if !outdated.is_empty() || surplus > 0 {
+        let mut parts = Vec::new();
+        if !outdated.is_empty() {
+            parts.push(format!(
+                "group(s) {} still run the previous spec",
+                outdated.join(", ")
+            ));
+        }
+        if surplus > 0 {
+            parts.push(format!("{surplus} surplus group(s) are being removed"));
+        }
+        return state(
+            Phase::Updating,
+            format!(
+                "{name}: {updated} of {desired} groups updated; {}",
+                parts.join("; ")
+            ),
+        );
+    }
+    if ready < desired {
+        return state(
+            Phase::PodsNotReady,
+            format!("{name}: {ready} of {desired} groups ready"),
+        );
+    }
+    state(
+        Phase::Ready,
+        format!("{name}: {ready} of {desired} groups ready"),
+    )
+}
+
+/// The state of a Grove-run service from its PodClique (single-node) or PodCliqueScalingGroup
+/// (multi-node) `object` named `name`, absent until Grove creates it, which should run `desired`
+/// replicas; `observed` is false while Grove has not seen the latest PodCliqueSet.
+///
+/// A clique is ready when its spec, status, ready and updated replica counts all equal `desired`
+/// and Grove observed its generation; a scaling group when its available and updated replicas
+/// reach `desired`.
+pub fn grove_state(
+    name: &str,
+    kind: ComponentKind,
+    desired: i32,
+    object: Option<(&serde_json::Value, &serde_json::Value, i64)>,
+    observed: bool,
+    pods: &[PodFacts],
+) -> ComponentState {
+    use crate::kinds::int_at;
+    let (spec, status, generation) = match object {
+        Some((spec, status, generation)) => (spec.clone(), status.clone(), generation),
+        None => (serde_json::Value::Null, serde_json::Value::Null, 0),
+    };
+    let clamp = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
+    let total = clamp(int_at(&status, "/replicas"));
+    let updated = clamp(int_at(&status, "/updatedReplicas"));
+    let ready = if kind == ComponentKind::PodCliqueScalingGroup {
+        clamp(int_at(&status, "/availableReplicas"))
+    } else {
+        clamp(int_at(&status, "/readyReplicas"))
+    };
+    let replicas = ServiceReplicaStatus {
+        component_kind: kind,
+        component_name: name.to_owned(),
+        component_names: Some(vec![name.to_owned()]),
+        replicas: total,
+        updated_replicas: updated,
+        ready_replicas: Some(ready),
+        available_replicas: Some(ready),
+    };
+    let state = |phase, message: String| ComponentState {
+        phase,
+        replicas: replicas.clone(),
+        message,
+    };
+    if object.is_none() {
+        return state(
+            Phase::PodsNotReady,
+            format!("{name}: Grove has not created it yet"),
+        );
+    }
+    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
+        let resource = insufficient_resource(&message);
+        let what = resource
+            .as_deref()
+            .map_or_else(|| "capacity".to_owned(), str::to_owned);
+        return state(
+            Phase::InsufficientCapacity(resource),
+            format!("pods of {name} cannot be scheduled: not enough {what} ({message})"),
+        );
+    }
+    let spec_replicas = clamp(
+        spec.get("replicas")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(i64::from(desired)),
+    );
+    let status_observed = int_at(&status, "/observedGeneration") >= generation;
+    if !observed || !status_observed || updated < total || spec_replicas != desired {
+        return state(
+            Phase::Updating,
+            format!("{name}: {updated} of {desired} replicas updated"),
+        );
+    }
+    let settled = if kind == ComponentKind::PodCliqueScalingGroup {
+        ready >= desired && updated >= desired
+    } else {
+        total == desired && ready == desired && updated == desired
+    };
+    if !settled {
+        return state(
+            Phase::PodsNotReady,
+            format!("{name}: {ready} of {desired} replicas ready"),
+        );
+    }
+    state(
+        Phase::Ready,
+        format!("{name}: {ready} of {desired} replicas ready"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use k8s_openapi::api::apps::v1::DeploymentStatus;

@@ -34,10 +34,19 @@ use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
+use crate::discovery::Capabilities;
 use crate::index::{self, Index};
+use crate::kinds::{
+    LeaderWorkerSet, PodClique, PodCliqueScalingGroup, PodCliqueSet, PodGroup, Queue,
+};
 
 /// Label of a graph's components, workloads, component Services, ConfigMaps, PVCs and pods.
 pub const GRAPH_LABEL: &str = "nvidia.com/dynamo-graph-deployment-name";
+/// Label every Service of a graph under Kubernetes discovery carries (the only one of the
+/// Grove pathway's Services).
+pub const DISCOVERY_SERVICE_LABEL: &str = "nvidia.com/dynamo-discovery-backend";
+/// Label LeaderWorkerSet puts on the pods of a LeaderWorkerSet (its name).
+pub const LWS_NAME_LABEL: &str = "leaderworkerset.sigs.k8s.io/name";
 /// Label of the shared model Services.
 pub const MODEL_LABEL: &str = "nvidia.com/dynamo-base-model-hash";
 /// Label of what the operator manages (generated Secrets, shared ServiceAccounts, discovery RBAC).
@@ -61,6 +70,8 @@ pub struct Caches {
     pub deployments: Cache<Deployment>,
     /// Component Services.
     pub services: Cache<Service>,
+    /// Services with the discovery labels (the Grove pathway's per-service Services).
+    pub discovery_services: Cache<Service>,
     /// Shared model Services.
     pub model_services: Cache<Service>,
     /// ServiceAccounts (discovery ones, and the shared planner and endpoint-picker ones).
@@ -79,6 +90,18 @@ pub struct Caches {
     pub secrets: Cache<Secret>,
     /// Pods of graphs, cut down to metadata and conditions.
     pub pods: Cache<Pod>,
+    /// LeaderWorkerSets of multi-node components (empty until the cluster serves them).
+    pub leader_worker_sets: Cache<LeaderWorkerSet>,
+    /// Volcano PodGroups of multi-node components (empty until served).
+    pub pod_groups: Cache<PodGroup>,
+    /// Grove PodCliqueSets (empty until served).
+    pub clique_sets: Cache<PodCliqueSet>,
+    /// Grove PodCliques of graphs, without their pod spec (empty until served).
+    pub cliques: Cache<PodClique>,
+    /// Grove PodCliqueScalingGroups (empty until served).
+    pub scaling_groups: Cache<PodCliqueScalingGroup>,
+    /// KAI scheduler Queues (empty until served).
+    pub queues: Cache<Queue>,
 }
 
 /// Change streams, one per controller input (a kind read by two controllers has two).
@@ -101,6 +124,8 @@ pub struct Triggers {
     pub deployments_for_graphs: ReflectHandle<Deployment>,
     /// Services, for the component controller (owned).
     pub services: ReflectHandle<Service>,
+    /// Discovery-labelled Services, for the graph controller (owned on the Grove pathway).
+    pub discovery_services: ReflectHandle<Service>,
     /// Model Services, for the component controller.
     pub model_services: ReflectHandle<Service>,
     /// Ingresses, for the component controller (owned).
@@ -119,6 +144,20 @@ pub struct Triggers {
     pub pods: ReflectHandle<Pod>,
     /// Pods, for the graph controller.
     pub pods_for_graphs: ReflectHandle<Pod>,
+    /// LeaderWorkerSets, for the component controller (owned).
+    pub leader_worker_sets: ReflectHandle<LeaderWorkerSet>,
+    /// LeaderWorkerSets, for the graph controller (status).
+    pub leader_worker_sets_for_graphs: ReflectHandle<LeaderWorkerSet>,
+    /// PodGroups, for the component controller (owned).
+    pub pod_groups: ReflectHandle<PodGroup>,
+    /// PodCliqueSets, for the graph controller (owned).
+    pub clique_sets: ReflectHandle<PodCliqueSet>,
+    /// PodCliques, for the graph controller (status).
+    pub cliques: ReflectHandle<PodClique>,
+    /// PodCliqueScalingGroups, for the graph controller (status).
+    pub scaling_groups: ReflectHandle<PodCliqueScalingGroup>,
+    /// Queues, for the graph controller (the queue condition).
+    pub queues: ReflectHandle<Queue>,
 }
 
 /// The caches, their triggers, and the tasks that keep them filled.
@@ -129,6 +168,8 @@ pub struct Started {
     pub triggers: Triggers,
     /// The watch tasks (abort them to stop watching).
     pub tasks: Vec<JoinHandle<()>>,
+    /// The caches of optional kinds, started once the cluster serves them.
+    pub optional: Optional,
 }
 
 /// A store and its writer before the watch starts.
@@ -138,22 +179,22 @@ where
 {
     store: Store<K>,
     writer: Writer<K>,
+    index: Index<K>,
 }
 
 impl<K> Pending<K>
 where
-    K: Resource<Scope = kube::core::NamespaceResourceScope>
-        + Clone
-        + Debug
-        + DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
+    K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Eq + Hash + Clone + Default,
 {
-    fn new() -> Self {
+    /// A cache whose objects are indexed under `keys`; empty until [`Pending::start`].
+    fn new(keys: fn(&K) -> Vec<String>) -> Self {
         let (store, writer) = reflector::store_shared(SHARED_BUFFER);
-        Self { store, writer }
+        Self {
+            store,
+            writer,
+            index: Index::new(keys),
+        }
     }
 
     fn subscribe(&self) -> ReflectHandle<K> {
@@ -163,29 +204,30 @@ where
             .unwrap_or_else(|| unreachable!("a shared store's writer subscribes"))
     }
 
-    /// Starts the watch that fills the cache (all namespaces, or one), keeping only objects
-    /// matching `labels`, passing each through `strip` before it is stored and indexing it under
-    /// `keys`.
+    /// The cache this fills (usable before the watch starts: it is empty until then).
+    fn cache(&self) -> Cache<K> {
+        Cache {
+            store: self.store.clone(),
+            index: self.index.clone(),
+        }
+    }
+
+    /// Starts the watch that fills the cache from `api`, keeping only objects matching `labels`
+    /// and passing each through `strip` before it is stored.
     fn start(
         self,
-        client: &Client,
-        namespace: Option<&str>,
+        api: Api<K>,
         labels: Option<&str>,
         strip: fn(&mut K),
-        keys: fn(&K) -> Vec<String>,
         tasks: &mut Vec<JoinHandle<()>>,
     ) -> Cache<K> {
-        let api: Api<K> = match namespace {
-            Some(ns) => Api::namespaced(client.clone(), ns),
-            None => Api::all(client.clone()),
-        };
+        let cache = self.cache();
         let mut config = watcher::Config::default();
         if let Some(labels) = labels {
             config = config.labels(labels);
         }
         let kind = K::kind(&Default::default()).into_owned();
-        let index = Index::new(keys);
-        let indexer = index.clone();
+        let indexer = self.index.clone();
         let stream = watcher(api, config)
             .default_backoff()
             .modify(move |object: &mut K| {
@@ -208,10 +250,19 @@ where
                 std::future::ready(())
             });
         tasks.push(tokio::spawn(stream));
-        Cache {
-            store: self.store,
-            index,
-        }
+        cache
+    }
+}
+
+/// The API of namespaced kind `K` in `namespace`, or in all namespaces.
+fn namespaced<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = kube::core::NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
     }
 }
 
@@ -299,9 +350,10 @@ fn owners<K: Resource>(object: &K) -> Vec<String> {
     index::owner_keys(object)
 }
 
-/// Pods are found by graph and by component (selector label); their owners are ReplicaSets.
+/// Pods are found by graph, by component (selector label) and by LeaderWorkerSet; their owners
+/// are ReplicaSets or StatefulSets.
 fn pod_keys(pod: &Pod) -> Vec<String> {
-    index::label_keys(pod, &[label::GRAPH_NAME, label::SELECTOR])
+    index::label_keys(pod, &[label::GRAPH_NAME, label::SELECTOR, LWS_NAME_LABEL])
 }
 
 /// Adapters are found by owner (to prune) and by the graph they scale (`spec.dgdRef.name`).
@@ -329,22 +381,31 @@ fn strip_pod(pod: &mut Pod) {
     pod.metadata.annotations = None;
 }
 
-/// Starts every cache, in all namespaces or in `namespace` only.
+/// Starts every cache of the operator's own and built-in kinds, in all namespaces or in
+/// `namespace` only. The caches of optional kinds ([`Optional`]) start later, once the cluster
+/// serves them.
 pub fn start(client: &Client, namespace: Option<&str>) -> Started {
-    let graphs = Pending::<DynamoGraphDeployment>::new();
-    let components = Pending::<DynamoComponentDeployment>::new();
-    let adapters = Pending::<DynamoGraphDeploymentScalingAdapter>::new();
-    let deployments = Pending::<Deployment>::new();
-    let services = Pending::<Service>::new();
-    let model_services = Pending::<Service>::new();
-    let service_accounts = Pending::<ServiceAccount>::new();
-    let roles = Pending::<Role>::new();
-    let role_bindings = Pending::<RoleBinding>::new();
-    let config_maps = Pending::<ConfigMap>::new();
-    let pvcs = Pending::<PersistentVolumeClaim>::new();
-    let ingresses = Pending::<Ingress>::new();
-    let secrets = Pending::<Secret>::new();
-    let pods = Pending::<Pod>::new();
+    let graphs = Pending::<DynamoGraphDeployment>::new(no_keys);
+    let components = Pending::<DynamoComponentDeployment>::new(owners);
+    let adapters = Pending::<DynamoGraphDeploymentScalingAdapter>::new(adapter_keys);
+    let deployments = Pending::<Deployment>::new(owners);
+    let services = Pending::<Service>::new(owners);
+    let discovery_services = Pending::<Service>::new(owners);
+    let model_services = Pending::<Service>::new(owners);
+    let service_accounts = Pending::<ServiceAccount>::new(owners);
+    let roles = Pending::<Role>::new(owners);
+    let role_bindings = Pending::<RoleBinding>::new(owners);
+    let config_maps = Pending::<ConfigMap>::new(owners);
+    let pvcs = Pending::<PersistentVolumeClaim>::new(owners);
+    let ingresses = Pending::<Ingress>::new(owners);
+    let secrets = Pending::<Secret>::new(owners);
+    let pods = Pending::<Pod>::new(pod_keys);
+    let leader_worker_sets = Pending::<LeaderWorkerSet>::new(owners);
+    let pod_groups = Pending::<PodGroup>::new(owners);
+    let clique_sets = Pending::<PodCliqueSet>::new(owners);
+    let cliques = Pending::<PodClique>::new(no_keys);
+    let scaling_groups = Pending::<PodCliqueScalingGroup>::new(no_keys);
+    let queues = Pending::<Queue>::new(no_keys);
 
     let triggers = Triggers {
         graphs: graphs.subscribe(),
@@ -356,6 +417,7 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
         deployments: deployments.subscribe(),
         deployments_for_graphs: deployments.subscribe(),
         services: services.subscribe(),
+        discovery_services: discovery_services.subscribe(),
         model_services: model_services.subscribe(),
         ingresses: ingresses.subscribe(),
         service_accounts: service_accounts.subscribe(),
@@ -365,43 +427,199 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
         pvcs: pvcs.subscribe(),
         pods: pods.subscribe(),
         pods_for_graphs: pods.subscribe(),
+        leader_worker_sets: leader_worker_sets.subscribe(),
+        leader_worker_sets_for_graphs: leader_worker_sets.subscribe(),
+        pod_groups: pod_groups.subscribe(),
+        clique_sets: clique_sets.subscribe(),
+        cliques: cliques.subscribe(),
+        scaling_groups: scaling_groups.subscribe(),
+        queues: queues.subscribe(),
     };
 
     let mut tasks = Vec::new();
     let graph = Some(GRAPH_LABEL);
     let managed_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
     let managed = Some(managed_selector.as_str());
+    macro_rules! ns {
+        () => {
+            namespaced(client, namespace)
+        };
+    }
+    let optional = Optional {
+        namespace: namespace.map(str::to_owned),
+        leader_worker_sets: Some(leader_worker_sets),
+        pod_groups: Some(pod_groups),
+        clique_sets: Some(clique_sets),
+        cliques: Some(cliques),
+        scaling_groups: Some(scaling_groups),
+        queues: Some(queues),
+    };
     let caches = Caches {
-        graphs: graphs.start(client, namespace, None, keep, no_keys, &mut tasks),
-        components: components.start(client, namespace, None, keep, owners, &mut tasks),
-        adapters: adapters.start(client, namespace, None, keep, adapter_keys, &mut tasks),
-        deployments: deployments.start(client, namespace, graph, keep, owners, &mut tasks),
-        services: services.start(client, namespace, graph, keep, owners, &mut tasks),
-        model_services: model_services.start(
-            client,
-            namespace,
-            Some(MODEL_LABEL),
+        graphs: graphs.start(ns!(), None, keep, &mut tasks),
+        components: components.start(ns!(), None, keep, &mut tasks),
+        adapters: adapters.start(ns!(), None, keep, &mut tasks),
+        deployments: deployments.start(ns!(), graph, keep, &mut tasks),
+        services: services.start(ns!(), graph, keep, &mut tasks),
+        // Grove-pathway Services carry only the discovery labels, as Dynamo's operator writes
+        // them, so the graph-label cache above cannot see them.
+        discovery_services: discovery_services.start(
+            ns!(),
+            Some(DISCOVERY_SERVICE_LABEL),
             keep,
-            owners,
             &mut tasks,
         ),
+        model_services: model_services.start(ns!(), Some(MODEL_LABEL), keep, &mut tasks),
         // All of them: the planner's and endpoint picker's ServiceAccounts are shared by the
         // graphs of a namespace and carry no graph label. ServiceAccounts are small.
-        service_accounts: service_accounts.start(client, namespace, None, keep, owners, &mut tasks),
+        service_accounts: service_accounts.start(ns!(), None, keep, &mut tasks),
         // The discovery Role and RoleBinding are labelled as Dynamo's operator labels them (no
         // graph label), so these two watch what the operator manages.
-        roles: roles.start(client, namespace, managed, keep, owners, &mut tasks),
-        role_bindings: role_bindings.start(client, namespace, managed, keep, owners, &mut tasks),
-        config_maps: config_maps.start(client, namespace, graph, keep, owners, &mut tasks),
-        pvcs: pvcs.start(client, namespace, graph, keep, owners, &mut tasks),
-        ingresses: ingresses.start(client, namespace, graph, keep, owners, &mut tasks),
-        secrets: secrets.start(client, namespace, managed, keep, owners, &mut tasks),
-        pods: pods.start(client, namespace, graph, strip_pod, pod_keys, &mut tasks),
+        roles: roles.start(ns!(), managed, keep, &mut tasks),
+        role_bindings: role_bindings.start(ns!(), managed, keep, &mut tasks),
+        config_maps: config_maps.start(ns!(), graph, keep, &mut tasks),
+        pvcs: pvcs.start(ns!(), graph, keep, &mut tasks),
+        ingresses: ingresses.start(ns!(), graph, keep, &mut tasks),
+        secrets: secrets.start(ns!(), managed, keep, &mut tasks),
+        pods: pods.start(ns!(), graph, strip_pod, &mut tasks),
+        leader_worker_sets: optional.cache(|o| &o.leader_worker_sets),
+        pod_groups: optional.cache(|o| &o.pod_groups),
+        clique_sets: optional.cache(|o| &o.clique_sets),
+        cliques: optional.cache(|o| &o.cliques),
+        scaling_groups: optional.cache(|o| &o.scaling_groups),
+        queues: optional.cache(|o| &o.queues),
     };
     Started {
         caches,
         triggers,
         tasks,
+        optional,
+    }
+}
+
+/// The caches of kinds the cluster may not serve (LeaderWorkerSet, Volcano, Grove, KAI), held
+/// until it does: a watch on a kind that does not exist would only fail and retry.
+pub struct Optional {
+    namespace: Option<String>,
+    leader_worker_sets: Option<Pending<LeaderWorkerSet>>,
+    pod_groups: Option<Pending<PodGroup>>,
+    clique_sets: Option<Pending<PodCliqueSet>>,
+    cliques: Option<Pending<PodClique>>,
+    scaling_groups: Option<Pending<PodCliqueScalingGroup>>,
+    queues: Option<Pending<Queue>>,
+}
+
+// === impl Optional ===
+
+impl Optional {
+    fn cache<K>(&self, field: impl Fn(&Self) -> &Option<Pending<K>>) -> Cache<K>
+    where
+        K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
+        K::DynamicType: Eq + Hash + Clone + Default,
+    {
+        match field(self) {
+            Some(pending) => pending.cache(),
+            None => unreachable!("optional caches are handed out before any starts"),
+        }
+    }
+
+    /// Starts the watches of every kind `capabilities` says the cluster now serves and that
+    /// is not watched yet; returns the caches started, to wait on.
+    pub fn start_served(
+        &mut self,
+        client: &Client,
+        capabilities: &Capabilities,
+        tasks: &mut Vec<JoinHandle<()>>,
+    ) -> Vec<Box<dyn ReadyWait>> {
+        let namespace = self.namespace.clone();
+        let ns = namespace.as_deref();
+        let mut started: Vec<Box<dyn ReadyWait>> = Vec::new();
+        let graph = Some(GRAPH_LABEL);
+        if capabilities.lws
+            && let Some(pending) = self.leader_worker_sets.take()
+        {
+            started.push(Box::new(pending.start(
+                namespaced(client, ns),
+                graph,
+                keep,
+                tasks,
+            )));
+        }
+        if capabilities.volcano
+            && let Some(pending) = self.pod_groups.take()
+        {
+            // PodGroups carry only the instance-id label, as Dynamo's operator writes them.
+            started.push(Box::new(pending.start(
+                namespaced(client, ns),
+                Some(label::LWS_INSTANCE_ID),
+                keep,
+                tasks,
+            )));
+        }
+        if capabilities.grove {
+            if let Some(pending) = self.clique_sets.take() {
+                // A PodCliqueSet carries only the graph's `spec.labels`: all are watched, and
+                // the graph finds its own by owner.
+                started.push(Box::new(pending.start(
+                    namespaced(client, ns),
+                    None,
+                    keep,
+                    tasks,
+                )));
+            }
+            if let Some(pending) = self.cliques.take() {
+                started.push(Box::new(pending.start(
+                    namespaced(client, ns),
+                    graph,
+                    strip_clique,
+                    tasks,
+                )));
+            }
+            if let Some(pending) = self.scaling_groups.take() {
+                started.push(Box::new(pending.start(
+                    namespaced(client, ns),
+                    None,
+                    keep,
+                    tasks,
+                )));
+            }
+        }
+        if capabilities.kai
+            && let Some(pending) = self.queues.take()
+        {
+            started.push(Box::new(pending.start(
+                Api::all(client.clone()),
+                None,
+                keep,
+                tasks,
+            )));
+        }
+        started
+    }
+}
+
+/// A cache that can be waited on until it has listed once.
+pub trait ReadyWait: Send + Sync {
+    /// Resolves once the cache has listed its objects once.
+    fn ready(&self) -> futures::future::BoxFuture<'static, ()>;
+}
+
+impl<K> ReadyWait for Cache<K>
+where
+    K: Resource + Clone + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone + Send + Sync,
+{
+    fn ready(&self) -> futures::future::BoxFuture<'static, ()> {
+        let store = self.store.clone();
+        Box::pin(async move {
+            let _ = store.wait_until_ready().await;
+        })
+    }
+}
+
+/// A PodClique keeps its metadata, replicas and status; its pod spec is Grove's business.
+fn strip_clique(clique: &mut PodClique) {
+    if let Some(spec) = clique.spec.as_object_mut() {
+        spec.remove("podSpec");
     }
 }
 
@@ -414,6 +632,7 @@ impl Caches {
         self.adapters.wait_until_ready().await?;
         self.deployments.wait_until_ready().await?;
         self.services.wait_until_ready().await?;
+        self.discovery_services.wait_until_ready().await?;
         self.model_services.wait_until_ready().await?;
         self.service_accounts.wait_until_ready().await?;
         self.roles.wait_until_ready().await?;

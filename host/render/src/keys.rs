@@ -32,7 +32,7 @@ pub mod label {
     pub const LWS_ROLE: &str = "role";
     /// LeaderWorkerSet replica index of the pod's group.
     pub const LWS_INSTANCE_ID: &str = "instance-id";
-    /// KAI scheduler queue of a Grove pod.
+    /// KAI scheduler queue of a pod (when the KAI scheduler is on).
     pub const KAI_QUEUE: &str = "kai.scheduler/queue";
     /// Value `"true"`.
     pub const TRUE: &str = "true";
@@ -62,7 +62,7 @@ pub mod annotation {
     pub const BACKEND_FRAMEWORK: &str = "nvidia.com/backend-framework";
     /// vLLM multi-node executor: `mp` or `ray`.
     pub const VLLM_EXECUTOR_BACKEND: &str = "nvidia.com/vllm-distributed-executor-backend";
-    /// KAI scheduler queue of a Grove graph (default [`super::KAI_DEFAULT_QUEUE`]).
+    /// KAI scheduler queue of a graph's pods (default [`super::KAI_DEFAULT_QUEUE`]).
     pub const KAI_QUEUE: &str = "nvidia.com/kai-scheduler-queue";
     /// `"true"` disables automatic imagePullSecrets (a controller concern).
     pub const DISABLE_IMAGE_PULL_SECRET_DISCOVERY: &str =
@@ -85,12 +85,13 @@ pub mod annotation {
     pub const VOLCANO_GROUP_NAME: &str = "scheduling.k8s.io/group-name";
 
     /// Graph annotations copied onto every DynamoComponentDeployment's `spec.annotations`.
-    pub const PROPAGATED_TO_COMPONENTS: [&str; 5] = [
+    pub const PROPAGATED_TO_COMPONENTS: [&str; 6] = [
         ENABLE_METRICS,
         DISCOVERY_BACKEND,
         KUBE_DISCOVERY_MODE,
         ORIGIN_VERSION,
         VLLM_EXECUTOR_BACKEND,
+        KAI_QUEUE,
     ];
 }
 

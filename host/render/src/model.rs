@@ -45,6 +45,9 @@ pub struct GraphModel {
     pub worker_hash: Option<String>,
     /// `spec.backendFramework` of the graph, as written (components inherit it).
     pub backend_framework: Option<dynamo_api::BackendFramework>,
+    /// The KAI scheduler queue of the graph's pods when the KAI scheduler is on
+    /// (`nvidia.com/kai-scheduler-queue`, default `dynamo`); `None` when it is off.
+    pub kai_queue: Option<String>,
     /// Services, sorted by name.
     pub services: Vec<ServiceModel>,
 }
@@ -198,6 +201,14 @@ impl GraphModel {
             });
         }
         let worker_hash = worker_hash(&services)?;
+        let kai_queue =
+            (config.operator.orchestrators.kai_scheduler.enabled == Some(true)).then(|| {
+                annotations
+                    .get(annotation::KAI_QUEUE)
+                    .filter(|q| !q.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| keys::KAI_DEFAULT_QUEUE.to_owned())
+            });
         for service in &mut services {
             // Grove updates its cliques in place: no generation of workers carries a hash there.
             if service.role == ComponentRole::Worker && orchestrator != Orchestrator::Grove {
@@ -226,6 +237,7 @@ impl GraphModel {
                 .and_then(|t| t.pack_domain.clone()),
             worker_hash,
             backend_framework: spec.backend_framework,
+            kai_queue,
             services,
         })
     }

@@ -1,7 +1,9 @@
 //! The control plane's PKI: a CA, the API server's serving certificate, the `admin` client
-//! certificate (group `system:masters`) and the service-account signing key.
+//! certificate (group `system:masters`) and the service-account signing key; more serving
+//! certificates signed by the same CA on demand (e.g. for webhook servers).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType,
@@ -22,9 +24,11 @@ const SERVING_NAMES: &[&str] = &[
     "10.0.0.1",
 ];
 
-/// Paths of the generated PEM files.
+/// Paths of the generated PEM files, and the CA that signed them.
 #[derive(Clone, Debug)]
 pub(crate) struct Pki {
+    /// The CA with its key, kept in memory to sign more certificates later.
+    ca: Arc<CertifiedIssuer<'static, KeyPair>>,
     /// The CA certificate, trusted for both serving and client certificates.
     pub(crate) ca_cert: PathBuf,
     /// The API server's serving certificate.
@@ -92,7 +96,39 @@ impl Pki {
             admin_key: workdir.write("pki/admin.key", admin_key.serialize_pem())?,
             sa_key: workdir.write("pki/sa.key", sa_key.serialize_pem())?,
             sa_pub: workdir.write("pki/sa.pub", sa_key.public_key_pem())?,
+            ca: Arc::new(ca),
         })
+    }
+
+    /// The CA certificate in PEM, e.g. for a webhook's `caBundle`.
+    pub(crate) fn ca_pem(&self) -> String {
+        self.ca.pem()
+    }
+
+    /// Issues a serving certificate signed by the CA for `names` (DNS names or IP addresses) and
+    /// writes it as `<dir>/tls.crt` and `<dir>/tls.key` under the workdir (the file names
+    /// controller-runtime's webhook server expects). Returns the directory.
+    pub(crate) fn issue_serving_cert(
+        &self,
+        workdir: &WorkDir,
+        dir: &str,
+        common_name: &str,
+        names: &[&str],
+    ) -> Result<PathBuf> {
+        let key = KeyPair::generate().map_err(cert_err("a serving key"))?;
+        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut params =
+            CertificateParams::new(names).map_err(cert_err("a serving certificate"))?;
+        params.distinguished_name = dn(common_name, None);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.use_authority_key_identifier_extension = true;
+        let cert = params
+            .signed_by(&key, &self.ca)
+            .map_err(cert_err("a serving certificate"))?;
+        workdir.write(&format!("{dir}/tls.crt"), cert.pem())?;
+        workdir.write(&format!("{dir}/tls.key"), key.serialize_pem())?;
+        Ok(workdir.path(dir))
     }
 }
 

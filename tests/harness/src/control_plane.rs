@@ -5,17 +5,19 @@ use std::hash::{BuildHasher as _, Hasher as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
 use kube::{Api, Client, Config};
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::bins::{Bins, workspace_root};
 use crate::certs::Pki;
 use crate::error::{Component, HarnessError, Result};
+use crate::lws::{self, LeaderWorkerSetController};
 use crate::nodes::FakeNodes;
 use crate::process::{Process, ProcessGroup};
 use crate::workdir::WorkDir;
@@ -69,6 +71,9 @@ pub struct ControlPlane {
     pki: Pki,
     etcd_url: String,
     api_port: u16,
+    /// The LeaderWorkerSet controller while any handle to it lives; the lock also serializes
+    /// starting it.
+    lws: Mutex<Weak<lws::Running>>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -213,6 +218,7 @@ impl ControlPlane {
             pki,
             etcd_url,
             api_port,
+            lws: Mutex::new(Weak::new()),
         })
     }
 
@@ -291,6 +297,51 @@ impl ControlPlane {
     pub async fn install_upstream_crds(&self, name: &str) -> Result<Vec<String>> {
         let dir = self.bins.crds_dir(name)?;
         self.install_crds(&dir).await
+    }
+
+    /// Installs the workspace's structural stand-ins for CRDs of projects that cannot be built
+    /// here, `tests/fixtures/crds/<name>/` (e.g. `volcano`, `kai`; see that folder's README).
+    pub async fn install_test_crds(&self, name: &str) -> Result<Vec<String>> {
+        let dir = crds::test_crds_dir(name)?;
+        self.install_crds(&dir).await
+    }
+
+    /// Starts the LeaderWorkerSet controller (`lws-controller` from `hack/build-tools.sh`) with
+    /// its CRD and admission webhooks, and waits until it is healthy and its webhooks serve.
+    ///
+    /// Idempotent: while a handle to a running controller exists, further calls return another
+    /// handle to that same controller (concurrent calls wait for one start). It stops when the
+    /// last handle is dropped or [`LeaderWorkerSetController::stop`]ped; a later call starts a
+    /// new one. Works on the shared planes (`&'static`) and private ones; in basic mode the
+    /// webhooks and the LeaderWorkerSet controller run, but its StatefulSets get no pods.
+    ///
+    /// The webhook server listens on `127.0.0.1:<free port>` with a certificate from the
+    /// harness CA; the pod webhooks only see pods labelled [`crate::LWS_NAME_LABEL`], so pods of
+    /// other tests never depend on this controller.
+    pub async fn start_leader_worker_set_controller(
+        &self,
+    ) -> Result<LeaderWorkerSetController<'_>> {
+        let mut slot = self.lws.lock().await;
+        if let Some(running) = slot.upgrade()
+            && running.is_alive()
+        {
+            return Ok(LeaderWorkerSetController::new(running));
+        }
+        // Fail on a missing binary before installing anything.
+        self.bins
+            .path(Component::LeaderWorkerSet, "lws-controller")?;
+        self.install_upstream_crds("lws").await?;
+        let running = lws::start(lws::Plane {
+            bins: &self.bins,
+            workdir: &self.workdir,
+            pki: &self.pki,
+            kubeconfig: &self.kubeconfig,
+            config: self.config.clone(),
+        })
+        .await?;
+        let running = Arc::new(running);
+        *slot = Arc::downgrade(&running);
+        Ok(LeaderWorkerSetController::new(running))
     }
 
     /// Creates more fake nodes (full mode only) and waits until kwok has made them Ready.

@@ -8,10 +8,14 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::wait::{await_condition, conditions};
 use kube::{Client, ResourceExt as _};
 
+use crate::bins::workspace_root;
 use crate::error::{Component, HarnessError, Result};
 
 /// The field manager of the harness's server-side applies.
 pub(crate) const FIELD_MANAGER: &str = "dynamo-test-harness";
+
+/// The workspace-relative folder of the test stand-in CRDs, one subfolder per project.
+pub const TEST_CRDS_DIR: &str = "tests/fixtures/crds";
 
 /// How long one CRD may take to become `Established`.
 const ESTABLISHED_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,6 +30,32 @@ pub(crate) async fn install_dir(client: &Client, dir: &Path) -> Result<Vec<Strin
         crds.extend(parse_file(&file)?);
     }
     install(client, crds).await
+}
+
+/// `<workspace>/tests/fixtures/crds/<name>`, or an error when `name` is not a plain folder name
+/// or the folder holds no YAML file.
+pub(crate) fn test_crds_dir(name: &str) -> Result<PathBuf> {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !plain {
+        return Err(HarnessError::invalid(
+            Component::Crds,
+            format!("test CRD set {name:?} is not a plain folder name"),
+        ));
+    }
+    let dir = workspace_root().join(TEST_CRDS_DIR).join(name);
+    if yaml_files(&dir)?.is_empty() {
+        return Err(HarnessError::invalid(
+            Component::Crds,
+            format!(
+                "no test CRDs named {name:?}: {} has no YAML file",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(dir)
 }
 
 /// Applies `crds` and waits until each is `Established`.

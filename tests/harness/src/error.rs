@@ -26,6 +26,8 @@ pub enum Component {
     Kwok,
     /// The fake nodes that kwok manages (full mode).
     FakeNodes,
+    /// The LeaderWorkerSet controller (`lws-controller`) and its admission webhooks.
+    LeaderWorkerSet,
     /// Per-test resources such as namespaces and clients.
     Test,
 }
@@ -43,6 +45,7 @@ impl Component {
             Component::Scheduler => "kube-scheduler",
             Component::Kwok => "kwok",
             Component::FakeNodes => "fake-nodes",
+            Component::LeaderWorkerSet => "lws-controller",
             Component::Test => "test",
         }
     }

@@ -2,9 +2,6 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
-
 use crate::bins::Bins;
 use crate::error::{Component, Result};
 use crate::process::Process;
@@ -56,27 +53,12 @@ pub(crate) async fn start(
     Ok(Etcd { process, url })
 }
 
-/// One `GET /health` over plain HTTP/1.0.
+/// One `GET /health` over plain HTTP.
 async fn health(port: u16) -> std::result::Result<(), String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .map_err(|e| format!("connecting to 127.0.0.1:{port}: {e}"))?;
-    stream
-        .write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .await
-        .map_err(|e| format!("sending GET /health: {e}"))?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .map_err(|e| format!("reading GET /health: {e}"))?;
-    let response = String::from_utf8_lossy(&response);
-    if response.contains("\"health\":\"true\"") {
+    let (_, body) = wait::http_get(port, "/health").await?;
+    if body.contains("\"health\":\"true\"") {
         Ok(())
     } else {
-        Err(format!(
-            "GET /health answered: {}",
-            response.lines().last().unwrap_or_default()
-        ))
+        Err(format!("GET /health answered: {}", body.trim()))
     }
 }

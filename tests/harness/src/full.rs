@@ -2,6 +2,13 @@
 //!
 //! Both use the admin kubeconfig, run without leader election and serve their health endpoints
 //! on loopback with a self-signed certificate.
+//!
+//! kube-scheduler runs one profile per name in [`SCHEDULER_NAMES`], so pods that name the
+//! Volcano or KAI scheduler in `spec.schedulerName` (as the operator renders them for gang
+//! scheduling) are placed on the fake nodes too. Every profile is the default plugin set: pods are
+//! placed one at a time, so this does **not** gang-schedule (no all-or-nothing placement, no
+//! PodGroup or Queue semantics). Neither Volcano nor KAI can be built here; tests that need gang
+//! semantics must not rely on this stand-in.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +18,7 @@ use kube::{Api, Client};
 
 use crate::bins::Bins;
 use crate::certs::Pki;
-use crate::error::{Component, Result};
+use crate::error::{Component, HarnessError, Result};
 use crate::kubeconfig;
 use crate::process::Process;
 use crate::wait;
@@ -35,6 +42,9 @@ pub const CONTROLLERS: &[&str] = &[
     "endpointslice-controller",
     "disruption-controller",
     "ttl-after-finished-controller",
+    // Binds PersistentVolumeClaims to the PersistentVolumes tests create (graphs that mount
+    // model storage); there is no provisioner, so a claim binds only to a volume made for it.
+    "persistentvolume-binder-controller",
 ];
 
 /// Starts kube-controller-manager with [`CONTROLLERS`] on `port`.
@@ -80,7 +90,34 @@ pub(crate) async fn start_controller_manager(
     Ok(process)
 }
 
-/// Starts kube-scheduler on `port`; ready when `/readyz` is ok (informers synced).
+/// The scheduler names kube-scheduler answers to in full mode: its own default, Volcano's and the
+/// KAI scheduler's (each a profile with the default plugins; see the module docs).
+pub const SCHEDULER_NAMES: &[&str] = &["default-scheduler", "volcano", "kai-scheduler"];
+
+/// The KubeSchedulerConfiguration: the admin kubeconfig, no leader election, one profile per
+/// name in [`SCHEDULER_NAMES`].
+fn scheduler_config(kubeconfig_path: &Path) -> Result<String> {
+    let profiles: Vec<serde_json::Value> = SCHEDULER_NAMES
+        .iter()
+        .map(|name| serde_json::json!({ "schedulerName": name }))
+        .collect();
+    let config = serde_json::json!({
+        "apiVersion": "kubescheduler.config.k8s.io/v1",
+        "kind": "KubeSchedulerConfiguration",
+        "clientConnection": { "kubeconfig": kubeconfig_path },
+        "leaderElection": { "leaderElect": false },
+        "profiles": profiles,
+    });
+    serde_yaml_ng::to_string(&config).map_err(|e| {
+        HarnessError::invalid(
+            Component::Scheduler,
+            format!("serializing the scheduler configuration: {e}"),
+        )
+    })
+}
+
+/// Starts kube-scheduler on `port` with the profiles of [`SCHEDULER_NAMES`]; ready when
+/// `/readyz` is ok (informers synced).
 pub(crate) async fn start_scheduler(
     bins: &Bins,
     workdir: &WorkDir,
@@ -90,9 +127,12 @@ pub(crate) async fn start_scheduler(
     let component = Component::Scheduler;
     let program = bins.path(component, "kube-scheduler")?;
     let cert_dir = workdir.path("pki/scheduler");
+    let config = workdir.write(
+        "kube-scheduler/config.yaml",
+        scheduler_config(kubeconfig_path)?,
+    )?;
     let args = vec![
-        format!("--kubeconfig={}", kubeconfig_path.display()),
-        "--leader-elect=false".to_owned(),
+        format!("--config={}", config.display()),
         "--bind-address=127.0.0.1".to_owned(),
         format!("--secure-port={port}"),
         format!("--cert-dir={}", cert_dir.display()),

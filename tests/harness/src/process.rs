@@ -81,8 +81,27 @@ impl Process {
         stop_after: &[Component],
         workdir: &WorkDir,
     ) -> Result<Self> {
+        Self::spawn_as(
+            component,
+            component.name(),
+            program,
+            args,
+            stop_after,
+            workdir,
+        )
+    }
+
+    /// Like [`Process::spawn`], but names the log, pid and exit-status files after `name`, so two
+    /// instances of one component (one stopping while the next starts) keep their files apart.
+    pub(crate) fn spawn_as(
+        component: Component,
+        name: &str,
+        program: &Path,
+        args: &[String],
+        stop_after: &[Component],
+        workdir: &WorkDir,
+    ) -> Result<Self> {
         let after: Vec<&str> = stop_after.iter().map(|c| c.name()).collect();
-        let name = component.name();
         let log = workdir.log(name);
         let run = workdir.run_dir();
         let exit_file = run.join(format!("{name}.exit"));

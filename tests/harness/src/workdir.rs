@@ -119,9 +119,13 @@ impl WorkDir {
         self.root.join("run")
     }
 
-    /// Writes `contents` to `relative`.
+    /// Writes `contents` to `relative`, creating its parent directories.
     pub(crate) fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> Result<PathBuf> {
         let path = self.path(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| HarnessError::io(Component::Setup, "creating", parent, e))?;
+        }
         let mut file = std::fs::File::create(&path)
             .map_err(|e| HarnessError::io(Component::Setup, "creating", &path, e))?;
         file.write_all(contents.as_ref())

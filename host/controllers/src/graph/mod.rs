@@ -19,6 +19,8 @@
 //! condition; nothing is applied, and other graphs are not affected.
 
 pub mod adopt;
+pub mod gate;
+pub mod grove;
 pub mod restart;
 pub mod rollout;
 pub mod status;
@@ -81,10 +83,19 @@ async fn reconcile_graph(
     };
 
     // 1. Dereference.
-    let live = Live::of(&graph, &owner.uid, &namespace, &ctx);
+    let mut live = Live::of(&graph, &owner.uid, &namespace, &ctx);
+
+    // What the cluster must offer first (an orchestrator, a KAI queue).
+    let capabilities = ctx.capabilities();
+    let config = capabilities.render_config(&ctx.config);
+    let queues = &ctx.caches.queues;
+    let queue_exists = |queue: &str| queues.get(&ObjectRef::new(queue)).is_some();
+    if let Some(blocked) = gate::before_render(&graph, &config, &capabilities, queue_exists) {
+        status::write_blocked(&graph, &blocked, &live, &ctx).await?;
+        return Ok(Action::await_change());
+    }
 
     // 2–3. Plan and render, on the pool.
-    let config = ctx.config.clone();
     let inputs = live.plan_inputs();
     let dgd = Arc::clone(&graph);
     let outcome = ctx
@@ -102,11 +113,21 @@ async fn reconcile_graph(
         }
     };
 
+    if let Some(blocked) = gate::after_render(&rendered, &capabilities) {
+        status::write_blocked(&graph, &blocked, &live, &ctx).await?;
+        return Ok(Action::await_change());
+    }
+
     // 4. Apply.
     let applied = apply_children(&graph, &owner, &namespace, &rendered, &plans, &live, &ctx).await;
     if let Err(error) = applied {
         status::write_apply_failure(&graph, &error, &live, &plans, &ctx).await?;
         return Err(error);
+    }
+
+    if plans.orchestrator == dynamo_render::Orchestrator::Grove {
+        grove::scale(&graph, &plans, &ctx).await?;
+        live.states = grove::states(&graph, &plans, &ctx);
     }
 
     // 5. Status.
@@ -125,6 +146,37 @@ pub fn error_policy(graph: Arc<DynamoGraphDeployment>, error: &Error, ctx: Arc<C
     ctx.backoff(key(graph.as_ref()))
 }
 
+/// The graph of a Grove PodCliqueScalingGroup: its PodCliqueSet's, which is named after it.
+pub fn graph_of_scaling_group(
+    group: &crate::kinds::PodCliqueScalingGroup,
+) -> Option<ObjectRef<DynamoGraphDeployment>> {
+    let owner = group
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.kind == "PodCliqueSet")?;
+    Some(ObjectRef::new(&owner.name).within(group.metadata.namespace.as_deref()?))
+}
+
+/// The graphs whose pods go to KAI scheduler queue `queue` (their queue annotation, or the
+/// default queue).
+pub fn graphs_in_queue(
+    queue: &crate::kinds::Queue,
+    ctx: &Context,
+) -> Vec<ObjectRef<DynamoGraphDeployment>> {
+    let Some(name) = queue.metadata.name.as_deref() else {
+        return Vec::new();
+    };
+    ctx.caches
+        .graphs
+        .state()
+        .iter()
+        .filter(|g| gate::queue_of(g) == name)
+        .map(|g| ObjectRef::from_obj(g.as_ref()))
+        .collect()
+}
+
 /// The graph that a child with the graph label belongs to.
 pub fn graph_of<K: Resource>(child: &K) -> Option<ObjectRef<DynamoGraphDeployment>> {
     let name = child.meta().labels.as_ref()?.get(label::GRAPH_NAME)?;
@@ -132,6 +184,22 @@ pub fn graph_of<K: Resource>(child: &K) -> Option<ObjectRef<DynamoGraphDeploymen
 }
 
 // === dereference ===
+
+/// The component a pod of the graph belongs to: its selector label, or for a LeaderWorkerSet
+/// pod the LeaderWorkerSet's name without its group index (`{component}-{index}`).
+fn pod_component(pod: &Pod) -> Option<String> {
+    let labels = pod.metadata.labels.as_ref()?;
+    if let Some(selector) = labels.get(label::SELECTOR) {
+        return Some(selector.clone());
+    }
+    let group = labels.get(crate::stores::LWS_NAME_LABEL)?;
+    Some(
+        group
+            .rsplit_once('-')
+            .map_or(group.as_str(), |(c, _)| c)
+            .to_owned(),
+    )
+}
 
 /// What runs for a graph now, from the caches.
 pub struct Live {
@@ -199,10 +267,12 @@ impl Live {
                 .map(|p| PodFacts::of(p))
                 .collect();
             let desired = component.spec.shared.replicas.unwrap_or(1);
-            states.insert(
-                name.clone(),
-                deployment_state(&name, desired, deployment.as_deref(), &facts),
-            );
+            let state = if crate::component::component_is_multinode(component) {
+                crate::component::reported_state(component)
+            } else {
+                deployment_state(&name, desired, deployment.as_deref(), &facts)
+            };
+            states.insert(name.clone(), state);
             template_tokens.insert(
                 name,
                 deployment.and_then(|d| {
@@ -248,17 +318,13 @@ impl Live {
         collect!(caches.role_bindings);
         collect!(caches.config_maps);
         collect!(caches.pvcs);
-        let pod_components = pods
-            .iter()
-            .map(|p| {
-                p.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(label::SELECTOR))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect();
+        // On the Grove pathway the graph controls its Services, Ingress and PodCliqueSet itself
+        // (no components in between).
+        collect!(caches.services);
+        collect!(caches.discovery_services);
+        collect!(caches.ingresses);
+        collect!(caches.clique_sets);
+        let pod_components = pods.iter().filter_map(|p| pod_component(p)).collect();
         Self {
             recorded: adopt::recorded(graph, recorded_workers),
             components,
@@ -354,6 +420,12 @@ pub struct Plans {
     pub worker_hash: adopt::Choice,
     /// The worker hash the render used.
     pub hash: Option<String>,
+    /// The orchestrator the graph runs on.
+    pub orchestrator: dynamo_render::Orchestrator,
+    /// Services that run on several nodes.
+    pub multinode: BTreeSet<String>,
+    /// The Kubernetes name of each service (lowercase, `.` as `-`).
+    pub k8s_names: BTreeMap<String, String>,
 }
 
 // === plan and render (on the pool) ===
@@ -383,10 +455,17 @@ fn plan_and_render(
     let mut plans = Plans {
         worker_hash: choice,
         hash: hash.clone(),
+        orchestrator: model.orchestrator,
         ..Plans::default()
     };
     let mut workers = Vec::new();
     for service in &model.services {
+        plans
+            .k8s_names
+            .insert(service.name.clone(), service.k8s_name.clone());
+        if service.node_count > 1 {
+            plans.multinode.insert(service.name.clone());
+        }
         plans
             .current
             .insert(service.name.clone(), service.dcd_name.clone());
@@ -513,10 +592,12 @@ async fn apply_children(
 ) -> Result<(), Error> {
     let applier = &ctx.applier;
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
+    // Without components (Grove), the graph applies its Services and Ingress itself.
+    let grove = plans.orchestrator == dynamo_render::Orchestrator::Grove;
     for object in rendered
         .objects
         .iter()
-        .filter(|o| !COMPONENT_KINDS.contains(&o.kind()))
+        .filter(|o| grove || !COMPONENT_KINDS.contains(&o.kind()))
     {
         wanted.insert((object.kind().to_owned(), object.name().to_owned()));
         let current = live.get(object.kind(), object.name());

@@ -153,7 +153,37 @@ pub async fn write_failure(
         _ => INVALID_SPEC,
     };
     let message = one_line(&error.to_string(), 2048);
-    failed(graph, reason, &message, live, None, ctx).await
+    failed(
+        graph,
+        reason,
+        &message,
+        live,
+        None,
+        DeploymentState::Failed,
+        ctx,
+    )
+    .await
+}
+
+/// Writes the status of a graph that waits for something outside it (an orchestrator or API to
+/// be installed, a KAI queue to be created): not ready, state `pending`, nothing applied.
+pub async fn write_blocked(
+    graph: &DynamoGraphDeployment,
+    blocked: &super::gate::Blocked,
+    live: &Live,
+    ctx: &Context,
+) -> Result<(), Error> {
+    let message = one_line(&blocked.message, 2048);
+    failed(
+        graph,
+        blocked.reason,
+        &message,
+        live,
+        None,
+        DeploymentState::Pending,
+        ctx,
+    )
+    .await
 }
 
 /// Writes the status of a graph whose children could not be written.
@@ -165,7 +195,16 @@ pub async fn write_apply_failure(
     ctx: &Context,
 ) -> Result<(), Error> {
     let message = one_line(&error.to_string(), 2048);
-    failed(graph, FAILED_TO_RECONCILE, &message, live, Some(plans), ctx).await
+    failed(
+        graph,
+        FAILED_TO_RECONCILE,
+        &message,
+        live,
+        Some(plans),
+        DeploymentState::Failed,
+        ctx,
+    )
+    .await
 }
 
 async fn failed(
@@ -174,6 +213,7 @@ async fn failed(
     message: &str,
     live: &Live,
     plans: Option<&Plans>,
+    state: DeploymentState,
     ctx: &Context,
 ) -> Result<(), Error> {
     let previous = graph.status.clone().unwrap_or_default();
@@ -201,7 +241,7 @@ async fn failed(
     let status = DynamoGraphDeploymentStatus {
         // A spec that could not be reconciled is not observed.
         observed_generation: previous.observed_generation,
-        state: DeploymentState::Failed,
+        state,
         conditions: Some(vec![ready_condition(graph, false, reason, message)]),
         services,
         restart: plans

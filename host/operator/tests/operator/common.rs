@@ -33,9 +33,19 @@ pub fn registry(dir: Option<&std::path::Path>) -> PluginRegistry {
     PluginRegistry::load(&runtime, dir).expect("plugin registry")
 }
 
-/// The render configuration the operator runs with in the tests (and `render` predicts with).
+/// The render configuration the operator runs with in the tests (and `render` predicts with):
+/// the Deployment pathway, whatever optional APIs other tests installed.
 pub fn render_config() -> RenderConfig {
-    RenderConfig::default().with_operator_version(VERSION)
+    orchestrators(Some(false), Some(false), Some(false))
+}
+
+/// A render configuration with these orchestrator switches (`None`: follow the cluster).
+pub fn orchestrators(grove: Option<bool>, lws: Option<bool>, kai: Option<bool>) -> RenderConfig {
+    let mut operator = dynamo_render::OperatorConfiguration::default();
+    operator.orchestrators.grove.enabled = grove;
+    operator.orchestrators.lws.enabled = lws;
+    operator.orchestrators.kai_scheduler.enabled = kai;
+    RenderConfig::new(operator).with_operator_version(VERSION)
 }
 
 /// An operator running in this process, watching one namespace.
@@ -257,4 +267,43 @@ pub fn graph_in(yaml: &str) -> Result<DynamoGraphDeployment> {
         }
     }
     bail!("no DynamoGraphDeployment in the YAML")
+}
+
+/// A few lines on the workloads of `namespace` (LeaderWorkerSets, StatefulSets, pods), for a
+/// failing test's message.
+pub async fn describe_workloads(client: &Client, namespace: &str) -> String {
+    let mut out = Vec::new();
+    let kinds = [
+        ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet"),
+        ("apps/v1", "StatefulSet"),
+        ("apps/v1", "Deployment"),
+        ("v1", "Pod"),
+    ];
+    for (api_version, kind) in kinds {
+        let Ok(list) = dynamic_api(client, namespace, api_version, kind)
+            .list(&Default::default())
+            .await
+        else {
+            continue;
+        };
+        for item in list.items {
+            let name = item.metadata.name.clone().unwrap_or_default();
+            let status = &item.data["status"];
+            let summary = match kind {
+                "Pod" => format!(
+                    "phase={} node={} scheduler={} conditions={}",
+                    status["phase"],
+                    item.data["spec"]["nodeName"],
+                    item.data["spec"]["schedulerName"],
+                    status["conditions"]
+                ),
+                _ => format!(
+                    "spec.replicas={} status={status}",
+                    item.data["spec"]["replicas"]
+                ),
+            };
+            out.push(format!("{kind} {name}: {summary}"));
+        }
+    }
+    out.join("\n")
 }

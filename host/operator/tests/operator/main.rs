@@ -3,6 +3,7 @@
 mod common;
 mod components;
 mod graphs;
+mod multinode;
 mod resilience;
 mod rollout;
 mod scaling;

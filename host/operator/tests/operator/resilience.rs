@@ -26,9 +26,19 @@ impl Drop for OperatorProcess {
 
 /// The operator binary, started against `cp` and watching `ns`, logging to the test's stderr.
 fn spawn(cp: &ControlPlane, ns: &str) -> Result<OperatorProcess> {
+    // The Deployment pathway, whatever optional APIs other tests installed.
+    let config = std::env::temp_dir().join(format!("dynamo-operator-{ns}.yaml"));
+    std::fs::write(
+        &config,
+        "apiVersion: operator.config.dynamo.nvidia.com/v1alpha1\nkind: OperatorConfiguration\n\
+         orchestrators:\n  grove: {enabled: false}\n  lws: {enabled: false}\n  \
+         kaiScheduler: {enabled: false}\n",
+    )?;
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
         .args(["run", "--kubeconfig"])
         .arg(cp.kubeconfig_path())
+        .arg("--config")
+        .arg(&config)
         .args(["--watch-namespace", ns])
         .env("XDG_CACHE_HOME", common::cache_dir())
         .env("RUST_LOG", "info")

@@ -153,6 +153,14 @@ pub fn deployment(
         .labels
         .get_or_insert_with(BTreeMap::new)
         .extend(selector.clone());
+    if let Some(spec) = &mut template.spec {
+        let labels = template
+            .metadata
+            .get_or_insert_with(ObjectMeta::default)
+            .labels
+            .get_or_insert_with(BTreeMap::new);
+        crate::orchestrate::kai_scheduler(graph, spec, labels);
+    }
     let deployment = Deployment {
         metadata: ObjectMeta {
             labels: Some(dcd_labels(graph, service)),
@@ -230,7 +238,14 @@ pub fn leader_worker_set(
             .get_or_insert_with(BTreeMap::new)
             .insert(annotation::VOLCANO_GROUP_NAME.to_owned(), name.clone());
         if let Some(spec) = &mut pod.spec {
+            // The group's gang is a Volcano PodGroup; with the KAI scheduler on, KAI places
+            // the pods instead (it groups a LeaderWorkerSet's pods by their owner itself).
             spec.scheduler_name = Some(keys::VOLCANO_SCHEDULER_NAME.to_owned());
+            let labels = meta.labels.get_or_insert_with(BTreeMap::new);
+            if graph.kai_queue.is_some() {
+                spec.scheduler_name = None;
+                crate::orchestrate::kai_scheduler(graph, spec, labels);
+            }
         }
         serde_json::to_value(&pod).unwrap_or_default()
     };

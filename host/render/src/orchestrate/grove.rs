@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::config::RenderConfig;
 use crate::error::RenderError;
-use crate::keys::{self, annotation, label};
+use crate::keys::annotation;
 use crate::model::{ComponentRole, GraphModel, ServiceModel};
 use crate::object::Object;
 use crate::orchestrate::{Pods, RenderedComponent, non_empty};
@@ -48,7 +48,6 @@ pub fn pod_clique_set(
                 pod,
                 service.replicas,
                 None,
-                config,
                 pack_domain(service),
             )?),
             Pods::Multi { leader, worker } => {
@@ -65,7 +64,6 @@ pub fn pod_clique_set(
                     leader,
                     1,
                     starts_after,
-                    config,
                     None,
                 )?);
                 cliques.push(clique(
@@ -75,14 +73,15 @@ pub fn pod_clique_set(
                     worker,
                     workers,
                     None,
-                    config,
                     None,
                 )?);
                 let mut group = json!({
                     "name": service.k8s_name,
                     "cliqueNames": [clique_name(service, Role::Leader), worker_clique],
                     "replicas": service.replicas,
-                    "minAvailable": 1,
+                    // Grove refuses `minAvailable` above `replicas`: a group scaled to zero
+                    // needs none available.
+                    "minAvailable": service.replicas.min(1),
                 });
                 if let Some(domain) = pack_domain(service) {
                     group["topologyConstraint"] = json!({ "packDomain": domain });
@@ -136,31 +135,19 @@ fn clique(
     pod: &PodTemplateSpec,
     replicas: i32,
     starts_after: Option<Vec<String>>,
-    config: &RenderConfig,
     pack_domain: Option<String>,
 ) -> Result<Value, RenderError> {
     let name = clique_name(service, role);
     let meta = pod.metadata.clone().unwrap_or_default();
     let mut labels = meta.labels.unwrap_or_default();
     let mut pod_spec: PodSpec = pod.spec.clone().unwrap_or_default();
-    if config.operator.orchestrators.kai_scheduler.enabled == Some(true) {
-        if pod_spec.scheduler_name.as_deref().is_none_or(str::is_empty) {
-            pod_spec.scheduler_name = Some(keys::KAI_SCHEDULER_NAME.to_owned());
-        }
-        let queue = graph
-            .annotations
-            .get(annotation::KAI_QUEUE)
-            .filter(|q| !q.is_empty())
-            .cloned()
-            .unwrap_or_else(|| keys::KAI_DEFAULT_QUEUE.to_owned());
-        labels.insert(label::KAI_QUEUE.to_owned(), queue);
-    }
+    crate::orchestrate::kai_scheduler(graph, &mut pod_spec, &mut labels);
     let pod_spec = serde_json::to_value(&pod_spec)
         .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
     let mut spec = json!({
         "roleName": name,
         "replicas": replicas,
-        "minAvailable": if role == Role::Main { 1 } else { replicas },
+        "minAvailable": if role == Role::Main { replicas.min(1) } else { replicas },
         "podSpec": pod_spec,
     });
     if let Some(after) = starts_after {

@@ -57,6 +57,24 @@ pub struct RenderedComponent<'a> {
     pub leader_starts_after_workers: bool,
 }
 
+/// Puts a pod on the KAI scheduler when `graph` has a queue ([`GraphModel::kai_queue`]):
+/// `schedulerName: kai-scheduler` unless the pod names another scheduler, and the
+/// `kai.scheduler/queue` label. Returns true when it did.
+pub fn kai_scheduler(
+    graph: &GraphModel,
+    spec: &mut k8s_openapi::api::core::v1::PodSpec,
+    labels: &mut BTreeMap<String, String>,
+) -> bool {
+    let Some(queue) = &graph.kai_queue else {
+        return false;
+    };
+    if spec.scheduler_name.as_deref().is_none_or(str::is_empty) {
+        spec.scheduler_name = Some(keys::KAI_SCHEDULER_NAME.to_owned());
+    }
+    labels.insert(label::KAI_QUEUE.to_owned(), queue.clone());
+    true
+}
+
 /// Every object of `graph` for its orchestrator (extra objects requested by plugins excluded).
 pub fn objects(
     dgd: &DynamoGraphDeployment,

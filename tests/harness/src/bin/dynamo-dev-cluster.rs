@@ -2,18 +2,23 @@
 //! controller-manager, scheduler, kwok fake GPU nodes, the operator's CRDs) as a long-running
 //! process for local development. `hack/dev-cluster.sh up` starts it in the background.
 //!
+//! For multi-node graphs it also runs the LeaderWorkerSet controller with its webhooks and
+//! installs Grove's CRDs (fetched by `hack/build-tools.sh`) and the Volcano and KAI stand-in CRDs
+//! (`tests/fixtures/crds/`). The scheduler answers to `volcano` and `kai-scheduler` too, but
+//! places pods one by one: no gang scheduling.
+//!
 //! ```text
 //! dynamo-dev-cluster --dir DIR [--gpu-nodes N] [--gpus-per-node M]
 //! ```
 //!
-//! Writes `DIR/kubeconfig` once the cluster is ready and runs until SIGTERM or SIGINT, then stops
-//! every component and removes the cluster's files (its watchdogs also do that if this process is
-//! killed).
+//! Writes `DIR/kubeconfig` once all of that is ready and runs until SIGTERM or SIGINT, then stops
+//! the LeaderWorkerSet controller (deleting its webhooks) and every component, and removes the
+//! cluster's files (its watchdogs also do that if this process is killed).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dynamo_test_harness::{ControlPlane, FakeNodes, Mode};
+use dynamo_test_harness::{ControlPlane, FakeNodes, LeaderWorkerSetController, Mode};
 
 struct Args {
     dir: PathBuf,
@@ -70,6 +75,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let lws = match add_multi_node_support(&cluster).await {
+        Ok(lws) => lws,
+        Err(e) => {
+            eprintln!("dynamo-dev-cluster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let kubeconfig = args.dir.join("kubeconfig");
     let staged = args.dir.join(".kubeconfig.tmp");
     let written = std::fs::create_dir_all(&args.dir)
@@ -98,7 +110,35 @@ async fn main() -> ExitCode {
         _ = tokio::signal::ctrl_c() => {}
     }
     let _ = std::fs::remove_file(&kubeconfig);
+    let stopped = lws.stop().await;
     drop(cluster);
-    eprintln!("dynamo-dev-cluster: stopped");
-    ExitCode::SUCCESS
+    match stopped {
+        Ok(()) => {
+            eprintln!("dynamo-dev-cluster: stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "dynamo-dev-cluster: stopped, but stopping the LeaderWorkerSet controller failed: {e}"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Installs the Grove, Volcano and KAI CRDs and starts the LeaderWorkerSet controller.
+async fn add_multi_node_support(
+    cluster: &ControlPlane,
+) -> Result<LeaderWorkerSetController<'_>, dynamo_test_harness::HarnessError> {
+    let mut crds = cluster.install_upstream_crds("grove").await?;
+    crds.extend(cluster.install_test_crds("volcano").await?);
+    crds.extend(cluster.install_test_crds("kai").await?);
+    let lws = cluster.start_leader_worker_set_controller().await?;
+    eprintln!(
+        "dynamo-dev-cluster: installed {}; LeaderWorkerSet controller running (webhooks at {}, log {})",
+        crds.join(", "),
+        lws.webhook_url(),
+        lws.log_path().display()
+    );
+    Ok(lws)
 }
