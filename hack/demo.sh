@@ -3,6 +3,11 @@
 # operator, applies an example graph, and watches until the graph is Ready.
 #
 #   hack/demo.sh [GRAPH.yaml]      # default: examples/graphs/vllm-agg.yaml
+#   hack/demo.sh examples/graphs/vllm-disagg-multinode.yaml   # multi-node, on LeaderWorkerSets
+#
+# The dev cluster serves Grove's CRDs but runs no Grove controller, so the operator runs with
+# Grove switched off (orchestrators.grove.enabled: false): multi-node graphs go to the
+# LeaderWorkerSet controller the dev cluster does run. The KAI scheduler is off too (no queue).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +24,15 @@ operator_log="$state/operator.log"
 if [ -f "$state/operator.pid" ] && kill -0 "$(cat "$state/operator.pid")" 2>/dev/null; then
   echo "demo: the operator is already running (pid $(cat "$state/operator.pid"))" >&2
 else
-  "$target/debug/dynamo-operator" run --kubeconfig "$KUBECONFIG" >"$operator_log" 2>&1 &
+  config="$state/operator-config.yaml"
+  cat >"$config" <<'YAML'
+apiVersion: operator.config.dynamo.nvidia.com/v1alpha1
+kind: OperatorConfiguration
+orchestrators:
+  grove: {enabled: false}
+  kaiScheduler: {enabled: false}
+YAML
+  "$target/debug/dynamo-operator" run --kubeconfig "$KUBECONFIG" --config "$config" >"$operator_log" 2>&1 &
   echo $! >"$state/operator.pid"
   echo "demo: operator started (pid $!, log $operator_log)" >&2
 fi
@@ -30,8 +43,8 @@ echo "demo: applying $graph (graph $name) ..." >&2
 
 for _ in $(seq 1 90); do
   clear 2>/dev/null || true
-  echo "# kubectl get dgd,dcd,deploy,pods   ($(date +%T))"
-  "$kubectl" get dgd,dcd,deploy,pods -o wide 2>&1 | sed 's/^/  /'
+  echo "# kubectl get dgd,dcd,deploy,lws,pods   ($(date +%T))"
+  "$kubectl" get dgd,dcd,deploy,leaderworkersets,pods -o wide 2>&1 | sed 's/^/  /'
   ready=$("$kubectl" get dgd "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$ready" = "True" ]; then
     echo

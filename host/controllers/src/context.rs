@@ -37,6 +37,8 @@ pub struct Context {
     pub config: RenderConfig,
     /// What the cluster serves, kept current by [`crate::discovery`].
     pub capabilities: watch::Receiver<Capabilities>,
+    /// Where graph lifecycle events go (`infrastructure.natsAddress`), when set.
+    pub lifecycle: Option<dynamo_events::Publisher>,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -50,6 +52,7 @@ impl Context {
         config: RenderConfig,
         counters: Arc<WriteCounters>,
         capabilities: watch::Receiver<Capabilities>,
+        lifecycle: Option<dynamo_events::Publisher>,
     ) -> Self {
         let reporter = Reporter {
             controller: "dynamo-operator".into(),
@@ -61,6 +64,7 @@ impl Context {
             pool,
             config,
             capabilities,
+            lifecycle,
             recorder: Recorder::new(client, reporter),
             failures: Mutex::new(HashMap::new()),
         }
@@ -75,6 +79,13 @@ impl Context {
     /// cluster serves ([`Capabilities::render_config`]).
     pub fn render_config(&self) -> RenderConfig {
         self.capabilities().render_config(&self.config)
+    }
+
+    /// Publishes a graph lifecycle event on NATS when a publisher is configured; never waits.
+    pub fn lifecycle(&self, event: dynamo_events::LifecycleEvent) {
+        if let Some(publisher) = &self.lifecycle {
+            publisher.publish(event);
+        }
     }
 
     /// Publishes an event about `object`; a failure to publish is logged, never fatal.

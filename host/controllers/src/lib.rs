@@ -24,6 +24,7 @@ pub mod compare;
 pub mod component;
 pub mod context;
 pub mod discovery;
+pub mod events;
 pub mod graph;
 pub mod index;
 pub mod kinds;
@@ -71,6 +72,8 @@ pub struct Options {
     pub debounce: Duration,
     /// Watch only this namespace (default: all).
     pub namespace: Option<String>,
+    /// Publisher of graph lifecycle events (NATS JetStream); default none.
+    pub lifecycle: Option<dynamo_events::Publisher>,
 }
 
 impl Options {
@@ -82,6 +85,7 @@ impl Options {
             concurrency: 16,
             debounce: Duration::from_millis(250),
             namespace: None,
+            lifecycle: None,
         }
     }
 }
@@ -108,11 +112,23 @@ pub async fn run(
     let tasks = Arc::new(std::sync::Mutex::new(started.tasks));
     let (crd_tx, mut crd_rx) = tokio::sync::watch::channel(None);
     spawn_into(&tasks, discovery::watch_crds(client.clone(), crd_tx));
-    let first = crd_rx
-        .wait_for(Option::is_some)
-        .await
-        .map_err(|_| Error::Internal("the CustomResourceDefinition watch stopped".into()))?
-        .unwrap_or_default();
+    let first = match tokio::time::timeout(CRD_LIST_WAIT, crd_rx.wait_for(Option::is_some)).await {
+        Ok(Ok(capabilities)) => capabilities.unwrap_or_default(),
+        Ok(Err(_)) => {
+            return Err(Error::Internal(
+                "the CustomResourceDefinition watch stopped".into(),
+            ));
+        }
+        Err(_) => {
+            // Without the right to list CRDs, go on as if no optional API were served (the
+            // watch keeps trying): explicit `orchestrators.*.enabled: true` still works.
+            tracing::warn!(
+                "cannot list CustomResourceDefinitions yet; treating LeaderWorkerSet, Volcano, \
+                 Grove and KAI as absent until it can"
+            );
+            discovery::Capabilities::default()
+        }
+    };
     let mut optional = started.optional;
     start_optional_caches(&client, &mut optional, &first, &tasks).await;
     let (capabilities_tx, capabilities) = tokio::sync::watch::channel(first);
@@ -138,7 +154,18 @@ pub async fn run(
         options.config.clone(),
         counters,
         capabilities.clone(),
+        options.lifecycle.clone(),
     ));
+    if let Some(publisher) = options.lifecycle.clone() {
+        spawn_into(
+            &tasks,
+            events::watch_deletions(
+                ctx.applier.client().clone(),
+                options.namespace.clone(),
+                publisher,
+            ),
+        );
+    }
     started
         .caches
         .wait_ready()
@@ -232,6 +259,16 @@ pub async fn run(
         }
     }
     pool.shutdown();
+    if let Some(publisher) = &options.lifecycle {
+        // Hand what is queued to NATS if it is there; never hold up a shutdown for long.
+        let stats = publisher.shutdown(Duration::from_secs(5)).await;
+        tracing::info!(
+            published = stats.published,
+            dropped = stats.dropped,
+            unsent = stats.queued,
+            "lifecycle events"
+        );
+    }
     Ok(())
 }
 
@@ -245,6 +282,9 @@ fn spawn_into(
         tasks.push(handle);
     }
 }
+
+/// How long start-up waits for the first list of CustomResourceDefinitions.
+const CRD_LIST_WAIT: Duration = Duration::from_secs(30);
 
 /// How long a newly served kind's cache may take to list before the operator goes on without
 /// it (a reconcile then sees it empty, and the next change or resync catches up).

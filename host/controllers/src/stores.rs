@@ -440,11 +440,6 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
     let graph = Some(GRAPH_LABEL);
     let managed_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
     let managed = Some(managed_selector.as_str());
-    macro_rules! ns {
-        () => {
-            namespaced(client, namespace)
-        };
-    }
     let optional = Optional {
         namespace: namespace.map(str::to_owned),
         leader_worker_sets: Some(leader_worker_sets),
@@ -455,32 +450,47 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
         queues: Some(queues),
     };
     let caches = Caches {
-        graphs: graphs.start(ns!(), None, keep, &mut tasks),
-        components: components.start(ns!(), None, keep, &mut tasks),
-        adapters: adapters.start(ns!(), None, keep, &mut tasks),
-        deployments: deployments.start(ns!(), graph, keep, &mut tasks),
-        services: services.start(ns!(), graph, keep, &mut tasks),
+        graphs: graphs.start(namespaced(client, namespace), None, keep, &mut tasks),
+        components: components.start(namespaced(client, namespace), None, keep, &mut tasks),
+        adapters: adapters.start(namespaced(client, namespace), None, keep, &mut tasks),
+        deployments: deployments.start(namespaced(client, namespace), graph, keep, &mut tasks),
+        services: services.start(namespaced(client, namespace), graph, keep, &mut tasks),
         // Grove-pathway Services carry only the discovery labels, as Dynamo's operator writes
         // them, so the graph-label cache above cannot see them.
         discovery_services: discovery_services.start(
-            ns!(),
+            namespaced(client, namespace),
             Some(DISCOVERY_SERVICE_LABEL),
             keep,
             &mut tasks,
         ),
-        model_services: model_services.start(ns!(), Some(MODEL_LABEL), keep, &mut tasks),
+        model_services: model_services.start(
+            namespaced(client, namespace),
+            Some(MODEL_LABEL),
+            keep,
+            &mut tasks,
+        ),
         // All of them: the planner's and endpoint picker's ServiceAccounts are shared by the
         // graphs of a namespace and carry no graph label. ServiceAccounts are small.
-        service_accounts: service_accounts.start(ns!(), None, keep, &mut tasks),
+        service_accounts: service_accounts.start(
+            namespaced(client, namespace),
+            None,
+            keep,
+            &mut tasks,
+        ),
         // The discovery Role and RoleBinding are labelled as Dynamo's operator labels them (no
         // graph label), so these two watch what the operator manages.
-        roles: roles.start(ns!(), managed, keep, &mut tasks),
-        role_bindings: role_bindings.start(ns!(), managed, keep, &mut tasks),
-        config_maps: config_maps.start(ns!(), graph, keep, &mut tasks),
-        pvcs: pvcs.start(ns!(), graph, keep, &mut tasks),
-        ingresses: ingresses.start(ns!(), graph, keep, &mut tasks),
-        secrets: secrets.start(ns!(), managed, keep, &mut tasks),
-        pods: pods.start(ns!(), graph, strip_pod, &mut tasks),
+        roles: roles.start(namespaced(client, namespace), managed, keep, &mut tasks),
+        role_bindings: role_bindings.start(
+            namespaced(client, namespace),
+            managed,
+            keep,
+            &mut tasks,
+        ),
+        config_maps: config_maps.start(namespaced(client, namespace), graph, keep, &mut tasks),
+        pvcs: pvcs.start(namespaced(client, namespace), graph, keep, &mut tasks),
+        ingresses: ingresses.start(namespaced(client, namespace), graph, keep, &mut tasks),
+        secrets: secrets.start(namespaced(client, namespace), managed, keep, &mut tasks),
+        pods: pods.start(namespaced(client, namespace), graph, strip_pod, &mut tasks),
         leader_worker_sets: optional.cache(|o| &o.leader_worker_sets),
         pod_groups: optional.cache(|o| &o.pod_groups),
         clique_sets: optional.cache(|o| &o.clique_sets),

@@ -57,9 +57,18 @@ async fn serve(args: &Args, operator: OperatorConfiguration) -> anyhow::Result<(
     }
     let threads = operator.plugins.render_threads.max(1) as usize;
     let config = RenderConfig::new(operator).with_operator_version(args.operator_version.clone());
+    let nats = config.operator.infrastructure.nats_address.clone();
     let mut options = dynamo_controllers::Options::new(config);
     options.render_threads = threads;
     options.namespace = args.watch_namespace.clone();
+    if let Some(address) = nats.filter(|a| !a.is_empty()) {
+        // Connects in the background: NATS being down never holds up start-up or reconciling.
+        let publisher =
+            dynamo_events::Publisher::start(&address, dynamo_events::PublisherOptions::default())
+                .with_context(|| format!("infrastructure.natsAddress: `{address}`"))?;
+        tracing::info!(%address, stream = dynamo_events::STREAM, "publishing lifecycle events");
+        options.lifecycle = Some(publisher);
+    }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         render_threads = threads,

@@ -361,6 +361,12 @@ async fn publish(
             value,
         )
         .await?;
+    if let Some(after) = &after {
+        let first = graph.status.is_none();
+        for transition in crate::events::transition(first, before.as_ref(), after) {
+            ctx.lifecycle(crate::events::event(graph, transition, Some(after)));
+        }
+    }
     if let Some(after) = after
         && before
             .as_ref()

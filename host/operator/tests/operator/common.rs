@@ -73,6 +73,18 @@ impl Operator {
         registry: PluginRegistry,
         render: RenderConfig,
     ) -> Result<Self> {
+        Self::start_publishing(cp, namespace, registry, render, None).await
+    }
+
+    /// Starts an operator as [`Operator::start_with`] does, publishing lifecycle events with
+    /// `lifecycle`.
+    pub async fn start_publishing(
+        cp: &ControlPlane,
+        namespace: &str,
+        registry: PluginRegistry,
+        render: RenderConfig,
+        lifecycle: Option<dynamo_events::Publisher>,
+    ) -> Result<Self> {
         // `RUST_LOG=dynamo_controllers=debug` shows what the in-process operators do.
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -84,6 +96,7 @@ impl Operator {
         let mut options = dynamo_controllers::Options::new(render);
         options.namespace = Some(namespace.to_owned());
         options.debounce = Duration::from_millis(100);
+        options.lifecycle = lifecycle;
         let (stop, stopped) = oneshot::channel::<()>();
         let counters = Arc::new(WriteCounters::default());
         let task = tokio::spawn(dynamo_controllers::run(
@@ -306,4 +319,29 @@ pub async fn describe_workloads(client: &Client, namespace: &str) -> String {
         }
     }
     out.join("\n")
+}
+
+/// A small graph named `name`: a frontend and one single-GPU vLLM worker, image tag `tag`.
+pub fn small_graph(name: &str, tag: &str) -> String {
+    format!(
+        r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata:
+  name: {name}
+spec:
+  services:
+    Frontend:
+      componentType: frontend
+      extraPodSpec: {{ mainContainer: {{ image: "registry.example.com/dynamo:{tag}" }} }}
+    worker:
+      componentType: worker
+      resources: {{ limits: {{ gpu: "1" }} }}
+      extraPodSpec:
+        mainContainer:
+          image: "registry.example.com/dynamo:{tag}"
+          command: [python3, -m, dynamo.vllm]
+          args: [--model, m]
+"#
+    )
 }

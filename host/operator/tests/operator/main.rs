@@ -3,6 +3,7 @@
 mod common;
 mod components;
 mod graphs;
+mod lifecycle;
 mod multinode;
 mod resilience;
 mod rollout;

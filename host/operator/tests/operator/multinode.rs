@@ -665,26 +665,6 @@ async fn grove_scaling_groups_scale_through_the_adapter_down_to_zero() -> Result
 
 // === KAI scheduler ===
 
-const KAI_GRAPH: &str = r#"
-apiVersion: nvidia.com/v1alpha1
-kind: DynamoGraphDeployment
-metadata:
-  name: queued
-spec:
-  services:
-    Frontend:
-      componentType: frontend
-      extraPodSpec: { mainContainer: { image: "registry.example.com/dynamo:1" } }
-    worker:
-      componentType: worker
-      resources: { limits: { gpu: "1" } }
-      extraPodSpec:
-        mainContainer:
-          image: "registry.example.com/dynamo:1"
-          command: [python3, -m, dynamo.vllm]
-          args: [--model, m]
-"#;
-
 #[tokio::test]
 async fn a_missing_kai_queue_holds_the_graph_until_it_exists() -> Result<()> {
     let plane = plane().await?;
@@ -699,7 +679,8 @@ async fn a_missing_kai_queue_holds_the_graph_until_it_exists() -> Result<()> {
     )
     .await?;
     let queue = format!("team-{ns}");
-    let mut graph: Value = serde_json::to_value(common::graph_in(KAI_GRAPH)?)?;
+    let mut graph: Value =
+        serde_json::to_value(common::graph_in(&common::small_graph("queued", "1"))?)?;
     graph["metadata"]["annotations"] = json!({"nvidia.com/kai-scheduler-queue": queue});
     common::apply_yaml(&client, &ns, &serde_yaml_ng::to_string(&graph)?).await?;
     let condition = common::wait_ready(
