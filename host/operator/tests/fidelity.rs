@@ -460,3 +460,91 @@ async fn pod_clique_sets_keep_every_field_on_groves_own_schema() -> anyhow::Resu
     }
     Ok(())
 }
+
+/// A service scaled to zero (Dynamo issue #11837): the scaling group and the clique say
+/// `minAvailable: 0`, which Grove accepts (it refuses `minAvailable` above `replicas`), and
+/// Grove's schema keeps it rather than defaulting it back to 1.
+#[tokio::test]
+async fn services_scaled_to_zero_render_what_grove_accepts() -> anyhow::Result<()> {
+    use kube::api::{Api, DynamicObject, Patch, PatchParams};
+    use kube::core::GroupVersionKind;
+    use kube::discovery::ApiResource;
+
+    let mut example = dynamo_fixtures::anchor_example("vllm-disagg-multinode");
+    let mut docs = documents(&example.text, &example.name);
+    for doc in &mut docs {
+        if doc["kind"] == "DynamoGraphDeployment" {
+            doc["spec"]["services"]["decode"]["replicas"] = Value::from(0);
+            doc["spec"]["services"]["Frontend"]["replicas"] = Value::from(0);
+        }
+    }
+    example.text = docs
+        .iter()
+        .map(|d| serde_yaml_ng::to_string(d).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let rendered = render(&example, "grove").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut set = documents(&rendered, &example.name)
+        .into_iter()
+        .find(|o| o["kind"] == "PodCliqueSet")
+        .ok_or_else(|| anyhow::anyhow!("no PodCliqueSet"))?;
+    let template = &set["spec"]["template"];
+    let decode = template["podCliqueScalingGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["name"] == "decode"))
+        .ok_or_else(|| anyhow::anyhow!("no decode scaling group"))?;
+    anyhow::ensure!(
+        decode["replicas"] == 0 && decode["minAvailable"] == 0,
+        "decode group {decode}"
+    );
+    let frontend = template["cliques"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "frontend"))
+        .ok_or_else(|| anyhow::anyhow!("no frontend clique"))?;
+    anyhow::ensure!(
+        frontend["spec"]["replicas"] == 0 && frontend["spec"]["minAvailable"] == 0,
+        "frontend clique {frontend}"
+    );
+    // Every clique and group: never more available than there are replicas.
+    for item in template["cliques"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| &c["spec"])
+        .chain(template["podCliqueScalingGroups"].as_array().into_iter().flatten())
+    {
+        anyhow::ensure!(
+            item["minAvailable"].as_i64() <= item["replicas"].as_i64(),
+            "minAvailable above replicas: {item}"
+        );
+    }
+
+    let cp = dynamo_test_harness::ControlPlane::shared().await?;
+    cp.install_upstream_crds("grove").await?;
+    let (client, ns) = cp.namespace("grove-zero").await?;
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("grove.io", "v1alpha1", "PodCliqueSet"),
+        "podcliquesets",
+    );
+    let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &resource);
+    set["metadata"]["namespace"] = Value::String(ns.clone());
+    let name = set["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let stored = api
+        .patch(
+            &name,
+            &PatchParams::apply("fidelity-test").validation_strict(),
+            &Patch::Apply(&set),
+        )
+        .await?;
+    let stored = serde_json::to_value(&stored)?;
+    let group = stored["spec"]["template"]["podCliqueScalingGroups"]
+        .as_array()
+        .and_then(|g| g.iter().find(|g| g["name"] == "decode"))
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(
+        group["minAvailable"] == 0 && group["replicas"] == 0,
+        "stored decode group {group}"
+    );
+    Ok(())
+}
