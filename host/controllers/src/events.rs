@@ -76,7 +76,8 @@ pub fn event(
 }
 
 /// Publishes `deleted` for every graph that leaves the API server (in `namespace`, or all);
-/// runs until aborted. Graphs carry no finalizer, so a watch is where their end is seen.
+/// runs until aborted. Graphs carry no finalizer, so a watch is where their end is seen; a graph
+/// deleted while the watch is re-listing (after an API server outage) goes unannounced.
 pub async fn watch_deletions(client: Client, namespace: Option<String>, publisher: Publisher) {
     let api: Api<DynamoGraphDeployment> = match &namespace {
         Some(ns) => Api::namespaced(client, ns),

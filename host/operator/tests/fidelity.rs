@@ -511,7 +511,12 @@ async fn services_scaled_to_zero_render_what_grove_accepts() -> anyhow::Result<(
         .into_iter()
         .flatten()
         .map(|c| &c["spec"])
-        .chain(template["podCliqueScalingGroups"].as_array().into_iter().flatten())
+        .chain(
+            template["podCliqueScalingGroups"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
     {
         anyhow::ensure!(
             item["minAvailable"].as_i64() <= item["replicas"].as_i64(),
@@ -528,7 +533,10 @@ async fn services_scaled_to_zero_render_what_grove_accepts() -> anyhow::Result<(
     );
     let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &resource);
     set["metadata"]["namespace"] = Value::String(ns.clone());
-    let name = set["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let name = set["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let stored = api
         .patch(
             &name,
