@@ -38,14 +38,17 @@ YAML
 fi
 
 name=$(awk '/^metadata:/{m=1} m && /^  name:/{print $2; exit}' "$graph")
-echo "demo: applying $graph (graph $name) ..." >&2
+namespace=$(awk '/^metadata:/{m=1} m && /^  namespace:/{print $2; exit}' "$graph")
+namespace=${namespace:-default}
+"$kubectl" create namespace "$namespace" --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
+echo "demo: applying $graph (graph $namespace/$name) ..." >&2
 "$kubectl" apply --server-side -f "$graph"
 
 for _ in $(seq 1 90); do
   clear 2>/dev/null || true
-  echo "# kubectl get dgd,dcd,deploy,lws,pods   ($(date +%T))"
-  "$kubectl" get dgd,dcd,deploy,leaderworkersets,pods -o wide 2>&1 | sed 's/^/  /'
-  ready=$("$kubectl" get dgd "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  echo "# kubectl -n $namespace get dgd,dcd,deploy,lws,pods   ($(date +%T))"
+  "$kubectl" -n "$namespace" get dgd,dcd,deploy,leaderworkersets,pods -o wide 2>&1 | sed 's/^/  /'
+  ready=$("$kubectl" -n "$namespace" get dgd "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
   if [ "$ready" = "True" ]; then
     echo
     echo "demo: graph $name is Ready."
@@ -59,6 +62,6 @@ fi
 cat <<TXT
 
 Explore:   export KUBECONFIG=$KUBECONFIG
-           $kubectl describe dgd $name
+           $kubectl -n $namespace describe dgd $name
 Clean up:  kill \$(cat $state/operator.pid); hack/dev-cluster.sh down
 TXT
