@@ -116,6 +116,20 @@ pub fn insufficient_resource(message: &str) -> Option<String> {
     (!resource.is_empty()).then(|| resource.to_owned())
 }
 
+/// `InsufficientCapacity` with its message when a pod of `name` cannot be scheduled.
+fn unschedulable(name: &str, pods: &[PodFacts]) -> Option<(Phase, String)> {
+    let message = pods.iter().find_map(|p| p.unschedulable.clone())?;
+    let resource = insufficient_resource(&message);
+    let what = resource
+        .as_deref()
+        .map_or_else(|| "capacity".to_owned(), str::to_owned);
+    let count = pods.iter().filter(|p| p.unschedulable.is_some()).count();
+    Some((
+        Phase::InsufficientCapacity(resource),
+        format!("{count} pod(s) of {name} cannot be scheduled: not enough {what} ({message})"),
+    ))
+}
+
 /// The state of a component run by Deployment `name` (absent until created), which should
 /// have `desired` replicas, given its pods.
 pub fn deployment_state(
@@ -147,16 +161,8 @@ pub fn deployment_state(
             format!("{name}: 0 of {desired} replicas ready"),
         );
     };
-    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
-        let resource = insufficient_resource(&message);
-        let what = resource
-            .as_deref()
-            .map_or_else(|| "capacity".to_owned(), str::to_owned);
-        let count = pods.iter().filter(|p| p.unschedulable.is_some()).count();
-        return state(
-            Phase::InsufficientCapacity(resource),
-            format!("{count} pod(s) of {name} cannot be scheduled: not enough {what} ({message})"),
-        );
+    if let Some((phase, message)) = unschedulable(name, pods) {
+        return state(phase, message);
     }
     let generation = deployment.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0) >= generation;
@@ -308,16 +314,8 @@ pub fn lws_state(
         replicas: replicas.clone(),
         message,
     };
-    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
-        let resource = insufficient_resource(&message);
-        let what = resource
-            .as_deref()
-            .map_or_else(|| "capacity".to_owned(), str::to_owned);
-        let count = pods.iter().filter(|p| p.unschedulable.is_some()).count();
-        return state(
-            Phase::InsufficientCapacity(resource),
-            format!("{count} pod(s) of {name} cannot be scheduled: not enough {what} ({message})"),
-        );
+    if let Some((phase, message)) = unschedulable(name, pods) {
+        return state(phase, message);
     }
     let outdated: Vec<&str> = groups
         .iter()
@@ -403,15 +401,8 @@ pub fn grove_state(
             format!("{name}: Grove has not created it yet"),
         );
     }
-    if let Some(message) = pods.iter().find_map(|p| p.unschedulable.clone()) {
-        let resource = insufficient_resource(&message);
-        let what = resource
-            .as_deref()
-            .map_or_else(|| "capacity".to_owned(), str::to_owned);
-        return state(
-            Phase::InsufficientCapacity(resource),
-            format!("pods of {name} cannot be scheduled: not enough {what} ({message})"),
-        );
+    if let Some((phase, message)) = unschedulable(name, pods) {
+        return state(phase, message);
     }
     let spec_replicas = clamp(
         spec.get("replicas")
@@ -598,5 +589,168 @@ mod tests {
             &later,
         );
         assert_eq!(flipped.last_transition_time, later);
+    }
+
+    fn group(name: &str, exists: bool, current: bool, settled: bool) -> GroupFacts {
+        GroupFacts {
+            name: name.to_owned(),
+            exists,
+            current,
+            settled,
+        }
+    }
+
+    #[test]
+    fn leader_worker_set_groups_count_as_replicas() {
+        let ready = [
+            group("c-0", true, true, true),
+            group("c-1", true, true, true),
+        ];
+        let state = lws_state("c", 2, &ready, 0, &[]);
+        assert_eq!(state.phase, Phase::Ready);
+        assert_eq!(
+            state.replicas.component_kind,
+            ComponentKind::LeaderWorkerSet
+        );
+        assert_eq!(
+            (state.replicas.replicas, state.replicas.ready_replicas),
+            (2, Some(2))
+        );
+
+        // One group still on the previous spec: updating, whatever its readiness.
+        let mixed = [
+            group("c-0", true, true, true),
+            group("c-1", true, false, true),
+        ];
+        let state = lws_state("c", 2, &mixed, 0, &[]);
+        assert_eq!(state.phase, Phase::Updating);
+        assert!(state.message.contains("c-1"), "{}", state.message);
+        assert_eq!(state.replicas.updated_replicas, 1);
+
+        // A surplus group being removed keeps it updating too, and counts as a replica.
+        let state = lws_state("c", 2, &ready, 1, &[]);
+        assert_eq!(state.phase, Phase::Updating);
+        assert_eq!(state.replicas.replicas, 3);
+
+        // Missing or settling groups: not ready yet.
+        let partial = [
+            group("c-0", true, true, true),
+            group("c-1", false, false, false),
+        ];
+        assert_eq!(
+            lws_state("c", 2, &partial, 0, &[]).phase,
+            Phase::PodsNotReady
+        );
+        let settling = [group("c-0", true, true, false)];
+        assert_eq!(
+            lws_state("c", 1, &settling, 0, &[]).phase,
+            Phase::PodsNotReady
+        );
+
+        let stuck = PodFacts {
+            unschedulable: Some("0/4 nodes are available: 4 Insufficient nvidia.com/gpu.".into()),
+            ..PodFacts::default()
+        };
+        let state = lws_state("c", 2, &partial, 0, &[stuck]);
+        assert_eq!(
+            state.phase,
+            Phase::InsufficientCapacity(Some("nvidia.com/gpu".into()))
+        );
+    }
+
+    #[test]
+    fn a_group_is_settled_only_when_its_controller_says_so() {
+        let spec = serde_json::json!({"replicas": 1});
+        let ready = serde_json::json!({
+            "readyReplicas": 1, "updatedReplicas": 1,
+            "conditions": [{"type": "Available", "status": "True"}],
+        });
+        assert!(lws_settled(&spec, &ready));
+        let mut updating = ready.clone();
+        updating["conditions"] = serde_json::json!([
+            {"type": "Available", "status": "True"},
+            {"type": "UpdateInProgress", "status": "True"},
+        ]);
+        assert!(!lws_settled(&spec, &updating));
+        assert!(!lws_settled(
+            &spec,
+            &serde_json::json!({"readyReplicas": 1})
+        ));
+    }
+
+    #[test]
+    fn grove_cliques_and_scaling_groups() {
+        let spec = serde_json::json!({"replicas": 2});
+        let ready = serde_json::json!({
+            "replicas": 2, "readyReplicas": 2, "updatedReplicas": 2, "observedGeneration": 3,
+        });
+        let kind = ComponentKind::PodClique;
+        let state = grove_state(
+            "g-0-w",
+            kind.clone(),
+            2,
+            Some((&spec, &ready, 3)),
+            true,
+            &[],
+        );
+        assert_eq!(state.phase, Phase::Ready);
+        // Not created yet, not observed, or scaled but not yet applied: not ready.
+        assert_eq!(
+            grove_state("g-0-w", kind.clone(), 2, None, true, &[]).phase,
+            Phase::PodsNotReady
+        );
+        assert_eq!(
+            grove_state(
+                "g-0-w",
+                kind.clone(),
+                2,
+                Some((&spec, &ready, 4)),
+                true,
+                &[]
+            )
+            .phase,
+            Phase::Updating
+        );
+        assert_eq!(
+            grove_state(
+                "g-0-w",
+                kind.clone(),
+                2,
+                Some((&spec, &ready, 3)),
+                false,
+                &[]
+            )
+            .phase,
+            Phase::Updating
+        );
+        assert_eq!(
+            grove_state(
+                "g-0-w",
+                kind.clone(),
+                3,
+                Some((&spec, &ready, 3)),
+                true,
+                &[]
+            )
+            .phase,
+            Phase::Updating
+        );
+        let short = serde_json::json!({
+            "replicas": 2, "readyReplicas": 1, "updatedReplicas": 2, "observedGeneration": 3,
+        });
+        assert_eq!(
+            grove_state("g-0-w", kind, 2, Some((&spec, &short, 3)), true, &[]).phase,
+            Phase::PodsNotReady
+        );
+        // A scaling group counts available replicas; zero of zero is ready.
+        let group = ComponentKind::PodCliqueScalingGroup;
+        let zero_spec = serde_json::json!({"replicas": 0});
+        let zero = serde_json::json!({"observedGeneration": 1});
+        let state = grove_state("g-0-d", group, 0, Some((&zero_spec, &zero, 1)), true, &[]);
+        assert_eq!(state.phase, Phase::Ready);
+        assert_eq!(
+            state.replicas.component_kind,
+            ComponentKind::PodCliqueScalingGroup
+        );
     }
 }

@@ -345,3 +345,29 @@ spec:
 "#
     )
 }
+
+/// Checks that every object of `rendered` is in `namespace` holding every rendered field
+/// (`what` names the case in the error).
+pub async fn ensure_live_as_rendered(
+    client: &Client,
+    namespace: &str,
+    rendered: &dynamo_render::Rendered,
+    what: &str,
+) -> Result<()> {
+    for object in &rendered.objects {
+        let live = dynamic_api(client, namespace, object.api_version(), object.kind())
+            .get(object.name())
+            .await
+            .with_context(|| format!("{what}: {} {} is missing", object.kind(), object.name()))?;
+        let live = serde_json::to_value(&live)?;
+        anyhow::ensure!(
+            dynamo_controllers::compare::contains(&live, object.manifest()),
+            "{what}: {} {} differs from the render:\nrendered {}\nlive {}",
+            object.kind(),
+            object.name(),
+            object.manifest(),
+            live
+        );
+    }
+    Ok(())
+}

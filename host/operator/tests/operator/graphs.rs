@@ -49,23 +49,7 @@ async fn anchors_land_as_rendered_and_become_ready() -> Result<()> {
         // Every object render predicts is in the cluster, holding every rendered field.
         let rendered =
             dynamo_render::render(&graph, &common::render_config(), &registry_for_render)?;
-        for object in &rendered.objects {
-            let live = common::dynamic_api(&client, &ns, object.api_version(), object.kind())
-                .get(object.name())
-                .await
-                .with_context(|| {
-                    format!("{anchor}: {} {} is missing", object.kind(), object.name())
-                })?;
-            let live = serde_json::to_value(&live)?;
-            ensure!(
-                dynamo_controllers::compare::contains(&live, object.manifest()),
-                "{anchor}: {} {} differs from the render:\nrendered {}\nlive {}",
-                object.kind(),
-                object.name(),
-                object.manifest(),
-                live
-            );
-        }
+        common::ensure_live_as_rendered(&client, &ns, &rendered, anchor).await?;
         // Pods run on the fake GPU nodes.
         let pods = common::dynamic_api(&client, &ns, "v1", "Pod")
             .list(&Default::default())

@@ -29,6 +29,55 @@ const MULTINODE_ANCHORS: [&str; 3] = [
     "trtllm-disagg-multinode",
 ];
 
+/// Which optional APIs an operator under test follows; the others are pinned off.
+enum Pathway {
+    /// LeaderWorkerSet follows the cluster; Grove and KAI off.
+    Lws,
+    /// Grove follows the cluster; LeaderWorkerSet and KAI off.
+    Grove,
+    /// KAI follows the cluster; the Deployment pathway.
+    Kai,
+}
+
+/// An operator on `ns` following the cluster for `pathway` only.
+async fn operator(cp: &ControlPlane, ns: &str, pathway: Pathway) -> Result<Operator> {
+    let config = match pathway {
+        Pathway::Lws => common::orchestrators(Some(false), None, Some(false)),
+        Pathway::Grove => common::orchestrators(None, Some(false), Some(false)),
+        Pathway::Kai => common::orchestrators(Some(false), Some(false), None),
+    };
+    Operator::start_with(cp, ns, common::registry(None), config).await
+}
+
+/// Writes `replicas` to adapter `name`'s scale subresource, as an HPA would.
+async fn scale(
+    adapters: &Api<DynamoGraphDeploymentScalingAdapter>,
+    name: &str,
+    replicas: i64,
+) -> Result<()> {
+    adapters
+        .patch_scale(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Waits until service `service` runs `count` LeaderWorkerSet groups.
+async fn wait_groups(client: &Client, ns: &str, service: &str, count: usize) -> Result<()> {
+    common::wait_for(
+        &format!("{count} {service} group(s)"),
+        Duration::from_secs(60),
+        || async move {
+            Ok(Some(groups_of(client, ns, service).await?).filter(|g| g.len() == count))
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
 /// The plane the multi-node tests share, with the LWS controller running.
 struct Plane {
     cp: &'static ControlPlane,
@@ -73,13 +122,7 @@ async fn multinode_anchors_run_on_leader_worker_sets() -> Result<()> {
     for anchor in MULTINODE_ANCHORS {
         let (client, ns) = cp.namespace(&format!("lws-{}", &anchor[..6])).await?;
         // LWS follows the cluster (LWS and Volcano are served); Grove and KAI pinned off.
-        let operator = Operator::start_with(
-            cp,
-            &ns,
-            common::registry(None),
-            common::orchestrators(Some(false), None, Some(false)),
-        )
-        .await?;
+        let operator = operator(cp, &ns, Pathway::Lws).await?;
         let text = common::anchor(anchor);
         volumes_for_claims(&client, &ns, &text).await?;
         common::apply_yaml(&client, &ns, &text).await?;
@@ -102,30 +145,16 @@ async fn multinode_anchors_run_on_leader_worker_sets() -> Result<()> {
         // from the graph as stored: the API server filled in the CRD's defaults.)
         let stored = common::graph(&client, &ns, &name).await?;
         let rendered = dynamo_render::render(&stored, &lws_config(), &registry_for_render)?;
-        let mut groups = Vec::new();
-        for object in &rendered.objects {
-            let live = common::dynamic_api(&client, &ns, object.api_version(), object.kind())
-                .get(object.name())
-                .await
-                .with_context(|| {
-                    format!("{anchor}: {} {} missing", object.kind(), object.name())
-                })?;
-            let live = serde_json::to_value(&live)?;
-            ensure!(
-                dynamo_controllers::compare::contains(&live, object.manifest()),
-                "{anchor}: {} {} differs from the render",
-                object.kind(),
-                object.name()
-            );
-            if object.kind() == "LeaderWorkerSet" {
-                groups.push((
-                    object.name().to_owned(),
-                    object.manifest()["spec"]["leaderWorkerTemplate"]["size"]
-                        .as_i64()
-                        .unwrap_or(0),
-                ));
-            }
-        }
+        common::ensure_live_as_rendered(&client, &ns, &rendered, anchor).await?;
+        let groups: Vec<(String, i64)> = rendered
+            .objects
+            .iter()
+            .filter(|o| o.kind() == "LeaderWorkerSet")
+            .map(|o| {
+                let size = o.manifest()["spec"]["leaderWorkerTemplate"]["size"].as_i64();
+                (o.name().to_owned(), size.unwrap_or(0))
+            })
+            .collect();
         ensure!(groups.len() == 2, "{anchor}: groups {groups:?}");
         // LeaderWorkerSet made a leader and a worker StatefulSet per group, and their pods run
         // on the fake GPU nodes with the rank LWS gave them.
@@ -256,13 +285,7 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
     let plane = plane().await?;
     let cp = plane.cp;
     let (client, ns) = cp.namespace("lws-scale").await?;
-    let _operator = Operator::start_with(
-        cp,
-        &ns,
-        common::registry(None),
-        common::orchestrators(Some(false), None, Some(false)),
-    )
-    .await?;
+    let _operator = operator(cp, &ns, Pathway::Lws).await?;
     let mut text = common::anchor("vllm-disagg-multinode");
     // The decode service gets an adapter, as a team that autoscales it would.
     let mut graph: Value = serde_json::to_value(common::graph_in(&text)?)?;
@@ -288,19 +311,8 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
     .await?;
     let selector = adapter.status.and_then(|s| s.selector).unwrap_or_default();
     ensure!(selector.contains("role=leader"), "selector {selector}");
-    adapters
-        .patch_scale(
-            "vllm-disagg-decode",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"replicas": 2}})),
-        )
-        .await?;
-    common::wait_for("two decode groups", Duration::from_secs(60), || {
-        let client = client.clone();
-        let ns = ns.clone();
-        async move { Ok(Some(groups_of(&client, &ns, "decode").await?).filter(|g| g.len() == 2)) }
-    })
-    .await?;
+    scale(&adapters, "vllm-disagg-decode", 2).await?;
+    wait_groups(&client, &ns, "decode", 2).await?;
     common::wait_ready(&client, &ns, name, "True", None, READY_TIMEOUT).await?;
     // The adapter's selector counts one pod per group: the leaders.
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
@@ -384,19 +396,8 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
     );
 
     // 2 → 1: a whole group goes, with its PodGroup.
-    adapters
-        .patch_scale(
-            "vllm-disagg-decode",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"replicas": 1}})),
-        )
-        .await?;
-    common::wait_for("one decode group", Duration::from_secs(60), || {
-        let client = client.clone();
-        let ns = ns.clone();
-        async move { Ok(Some(groups_of(&client, &ns, "decode").await?).filter(|g| g.len() == 1)) }
-    })
-    .await?;
+    scale(&adapters, "vllm-disagg-decode", 1).await?;
+    wait_groups(&client, &ns, "decode", 1).await?;
     let podgroups =
         common::names(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup").await?;
     let decode_groups = podgroups.iter().filter(|n| n.contains("-decode-")).count();
@@ -519,13 +520,7 @@ async fn multinode_anchors_run_on_grove() -> Result<()> {
     for anchor in MULTINODE_ANCHORS {
         let (client, ns) = cp.namespace(&format!("grove-{}", &anchor[..6])).await?;
         // Grove follows the cluster (its CRDs are served); KAI pinned off.
-        let operator = Operator::start_with(
-            cp,
-            &ns,
-            common::registry(None),
-            common::orchestrators(None, Some(false), Some(false)),
-        )
-        .await?;
+        let operator = operator(cp, &ns, Pathway::Grove).await?;
         let text = common::anchor(anchor);
         volumes_for_claims(&client, &ns, &text).await?;
         common::apply_yaml(&client, &ns, &text).await?;
@@ -576,13 +571,7 @@ async fn grove_scaling_groups_scale_through_the_adapter_down_to_zero() -> Result
     let plane = plane().await?;
     let cp = plane.cp;
     let (client, ns) = cp.namespace("grove-scale").await?;
-    let _operator = Operator::start_with(
-        cp,
-        &ns,
-        common::registry(None),
-        common::orchestrators(None, Some(false), Some(false)),
-    )
-    .await?;
+    let _operator = operator(cp, &ns, Pathway::Grove).await?;
     let mut graph: Value =
         serde_json::to_value(common::graph_in(&common::anchor("vllm-disagg-multinode"))?)?;
     graph["spec"]["services"]["decode"]["scalingAdapter"] = json!({"enabled": true});
@@ -599,13 +588,7 @@ async fn grove_scaling_groups_scale_through_the_adapter_down_to_zero() -> Result
             async move { Ok(adapters.get_opt("vllm-disagg-decode").await?) }
         })
         .await?;
-        adapters
-            .patch_scale(
-                "vllm-disagg-decode",
-                &PatchParams::default(),
-                &Patch::Merge(json!({"spec": {"replicas": replicas}})),
-            )
-            .await?;
+        scale(&adapters, "vllm-disagg-decode", replicas).await?;
         // The operator writes the scaling group's replicas (Grove copies the template's only
         // when it creates the group) and the template, with what Grove accepts at zero.
         common::wait_for(
@@ -671,13 +654,7 @@ async fn a_missing_kai_queue_holds_the_graph_until_it_exists() -> Result<()> {
     let cp = plane.cp;
     let (client, ns) = cp.namespace("kai").await?;
     // KAI follows the cluster (its Queue CRD is served); the Deployment pathway.
-    let _operator = Operator::start_with(
-        cp,
-        &ns,
-        common::registry(None),
-        common::orchestrators(Some(false), Some(false), None),
-    )
-    .await?;
+    let _operator = operator(cp, &ns, Pathway::Kai).await?;
     let queue = format!("team-{ns}");
     let mut graph: Value =
         serde_json::to_value(common::graph_in(&common::small_graph("queued", "1"))?)?;
@@ -748,13 +725,7 @@ async fn a_waiting_multinode_graph_converges_once_leader_worker_set_is_installed
     let cp = ControlPlane::start(Mode::Full(nodes)).await?;
     cp.install_test_crds("volcano").await?;
     let (client, ns) = cp.namespace("late-lws").await?;
-    let _operator = Operator::start_with(
-        &cp,
-        &ns,
-        common::registry(None),
-        common::orchestrators(Some(false), None, Some(false)),
-    )
-    .await?;
+    let _operator = operator(&cp, &ns, Pathway::Lws).await?;
     common::apply_yaml(&client, &ns, &common::anchor("vllm-disagg-multinode")).await?;
     let condition = common::wait_ready(
         &client,
