@@ -685,54 +685,23 @@ mod tests {
             "replicas": 2, "readyReplicas": 2, "updatedReplicas": 2, "observedGeneration": 3,
         });
         let kind = ComponentKind::PodClique;
-        let state = grove_state(
-            "g-0-w",
-            kind.clone(),
-            2,
-            Some((&spec, &ready, 3)),
-            true,
-            &[],
-        );
+        let state = grove_state("g-0-w", kind, 2, Some((&spec, &ready, 3)), true, &[]);
         assert_eq!(state.phase, Phase::Ready);
         // Not created yet, not observed, or scaled but not yet applied: not ready.
         assert_eq!(
-            grove_state("g-0-w", kind.clone(), 2, None, true, &[]).phase,
+            grove_state("g-0-w", kind, 2, None, true, &[]).phase,
             Phase::PodsNotReady
         );
         assert_eq!(
-            grove_state(
-                "g-0-w",
-                kind.clone(),
-                2,
-                Some((&spec, &ready, 4)),
-                true,
-                &[]
-            )
-            .phase,
+            grove_state("g-0-w", kind, 2, Some((&spec, &ready, 4)), true, &[]).phase,
             Phase::Updating
         );
         assert_eq!(
-            grove_state(
-                "g-0-w",
-                kind.clone(),
-                2,
-                Some((&spec, &ready, 3)),
-                false,
-                &[]
-            )
-            .phase,
+            grove_state("g-0-w", kind, 2, Some((&spec, &ready, 3)), false, &[]).phase,
             Phase::Updating
         );
         assert_eq!(
-            grove_state(
-                "g-0-w",
-                kind.clone(),
-                3,
-                Some((&spec, &ready, 3)),
-                true,
-                &[]
-            )
-            .phase,
+            grove_state("g-0-w", kind, 3, Some((&spec, &ready, 3)), true, &[]).phase,
             Phase::Updating
         );
         let short = serde_json::json!({
