@@ -496,6 +496,47 @@ fn pod_clique_set_any_order_without_launchers_and_kai() {
 }
 
 #[test]
+fn kai_scheduler_reaches_deployments_and_leader_worker_sets() {
+    let mut config = RenderConfig::default().with_orchestrator(Orchestrator::Lws);
+    config.operator.orchestrators.kai_scheduler.enabled = Some(true);
+    let queued = MULTI.replace(
+        "metadata: { name: g, namespace: ns }",
+        "metadata: { name: g, namespace: ns, annotations: { nvidia.com/kai-scheduler-queue: team-a } }",
+    );
+    assert_ne!(queued, MULTI, "the queue annotation was added");
+    let r = render_with(&queued, &config);
+    let deployment = find(&r, "Deployment", "g-frontend");
+    let pod = &deployment["spec"]["template"];
+    assert_eq!(pod["spec"]["schedulerName"], "kai-scheduler");
+    assert_eq!(pod["metadata"]["labels"]["kai.scheduler/queue"], "team-a");
+    let lws = find_prefix(&r, "LeaderWorkerSet", "g-decode-");
+    for which in ["leaderTemplate", "workerTemplate"] {
+        let pod = &lws["spec"]["leaderWorkerTemplate"][which];
+        assert_eq!(pod["spec"]["schedulerName"], "kai-scheduler", "{which}");
+        assert_eq!(pod["metadata"]["labels"]["kai.scheduler/queue"], "team-a");
+        // Still a Volcano gang member (the PodGroup stays).
+        assert!(pod["metadata"]["annotations"]["scheduling.k8s.io/group-name"].is_string());
+    }
+    // A component renders alone with the same queue: the DCD carries it.
+    let dcd = find_prefix(&r, "DynamoComponentDeployment", "g-decode-");
+    assert_eq!(
+        dcd["spec"]["annotations"]["nvidia.com/kai-scheduler-queue"],
+        "team-a"
+    );
+
+    // KAI off: Volcano schedules the groups and no queue label appears.
+    let r = render_for(&queued, Orchestrator::Lws);
+    let lws = find_prefix(&r, "LeaderWorkerSet", "g-decode-");
+    let pod = &lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"];
+    assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    assert!(
+        pod["metadata"]["labels"]
+            .get("kai.scheduler/queue")
+            .is_none()
+    );
+}
+
+#[test]
 fn pvcs_marked_create_are_rendered() {
     let yaml = r#"
 apiVersion: nvidia.com/v1alpha1
