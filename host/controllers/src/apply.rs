@@ -78,6 +78,15 @@ pub enum Outcome {
     Written,
 }
 
+/// How a live child stands against what the operator would apply ([`Applier::applied_state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedState {
+    /// It holds exactly the desired object.
+    pub current: bool,
+    /// This operator applied the desired object moments ago.
+    pub recent: bool,
+}
+
 /// The owner a child points back to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
@@ -274,30 +283,31 @@ impl Applier {
         self.apply_as(desired, live, FIELD_MANAGER).await
     }
 
-    /// True when `live` was applied from exactly `desired` (with `owner` as its controller):
-    /// the hash the operator stamps on what it applies matches, and nothing since removed a
-    /// field of it. Lets a controller tell an up-to-date child from one it has yet to update
+    /// How `live` stands against `desired` (with `owner` as its controller), from the hash the
+    /// operator stamps on what it applies: whether it holds exactly `desired`, and whether this
+    /// operator applied it less than `within` ago (the object's own controller may not have
+    /// reacted yet). Lets a controller tell an up-to-date child from one it has yet to update
     /// (LeaderWorkerSet groups updated one at a time).
-    pub fn is_current(&self, desired: &Value, owner: &Owner, live: &Value) -> bool {
+    pub fn applied_state(
+        &self,
+        desired: &Value,
+        owner: &Owner,
+        live: Option<&Value>,
+        within: Duration,
+    ) -> AppliedState {
         let mut desired = desired.clone();
         set_owner(&mut desired, owner.reference(true));
         let hash = hash(&desired);
-        live["metadata"]["annotations"][APPLIED_HASH].as_str() == Some(hash.as_str())
-    }
-
-    /// True when this operator applied `desired` (with `owner` as its controller) less than
-    /// `within` ago: the object's own controller may not have reacted yet.
-    pub fn applied_within(&self, desired: &Value, owner: &Owner, within: Duration) -> bool {
-        let mut desired = desired.clone();
-        set_owner(&mut desired, owner.reference(true));
-        let hash = hash(&desired);
-        let Ok(recent) = self.recent.lock() else {
-            return false;
-        };
-        recent
-            .writes
-            .get(&key(&desired, FIELD_MANAGER))
-            .is_some_and(|(h, at)| *h == hash && at.elapsed() < within)
+        let current = live.is_some_and(|live| {
+            live["metadata"]["annotations"][APPLIED_HASH].as_str() == Some(hash.as_str())
+        });
+        let recent = self.recent.lock().is_ok_and(|recent| {
+            recent
+                .writes
+                .get(&key(&desired, FIELD_MANAGER))
+                .is_some_and(|(h, at)| *h == hash && at.elapsed() < within)
+        });
+        AppliedState { current, recent }
     }
 
     /// Applies shared object `desired` (a model Service) under `owner`'s own field manager with a

@@ -77,17 +77,13 @@ pub async fn reconcile(
         return Err(error);
     }
 
-    let state = state(&component, &name, &namespace, &rendered, &owner, &ctx);
+    let groups = groups(&rendered, &owner, &namespace, &ctx);
+    let state = state(&component, &name, &namespace, &groups, &owner, &ctx);
     write_status(&component, from_state(&component, &state), &ctx).await?;
     ctx.succeeded(&key(component.as_ref()));
     // A group given a new spec moments ago reads as updating until LWS_REACTION has passed;
     // nothing else may trigger a look once it has.
-    let reacting = rendered.objects.iter().any(|o| {
-        o.kind() == "LeaderWorkerSet"
-            && ctx
-                .applier
-                .applied_within(o.manifest(), &owner, LWS_REACTION)
-    });
+    let reacting = groups.iter().any(|g| g.recently_applied);
     Ok(Action::requeue(if reacting {
         LWS_REACTION
     } else {
@@ -276,24 +272,19 @@ fn groups(
                 .caches
                 .leader_worker_sets
                 .get(&ObjectRef::new(&name).within(namespace));
-            let Some(live) = live else {
-                return status::GroupFacts {
-                    name,
-                    ..status::GroupFacts::default()
-                };
-            };
-            let current =
-                ctx.applier
-                    .is_current(object.manifest(), owner, &to_value(live.as_ref()));
-            let settled = status::lws_settled(&live.spec, &live.status)
-                && !ctx
-                    .applier
-                    .applied_within(object.manifest(), owner, LWS_REACTION);
+            let applied = ctx.applier.applied_state(
+                object.manifest(),
+                owner,
+                live.as_ref().map(|l| to_value(l.as_ref())).as_ref(),
+                LWS_REACTION,
+            );
             status::GroupFacts {
                 name,
-                exists: true,
-                current,
-                settled,
+                exists: live.is_some(),
+                current: applied.current,
+                settled: !applied.recent
+                    && live.is_some_and(|l| status::lws_settled(&l.spec, &l.status)),
+                recently_applied: applied.recent,
             }
         })
         .collect()
@@ -304,12 +295,11 @@ fn state(
     component: &DynamoComponentDeployment,
     name: &str,
     namespace: &str,
-    rendered: &Rendered,
+    groups: &[status::GroupFacts],
     owner: &Owner,
     ctx: &Context,
 ) -> ComponentState {
     let desired = component.spec.shared.replicas.unwrap_or(1);
-    let groups = groups(rendered, owner, namespace, ctx);
     if !groups.is_empty() || component_is_multinode(component) {
         let wanted: BTreeSet<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         let mut pods = Vec::new();
@@ -332,7 +322,7 @@ fn state(
                     .map(|p| PodFacts::of(p)),
             );
         }
-        return status::lws_state(name, desired, &groups, surplus, &pods);
+        return status::lws_state(name, desired, groups, surplus, &pods);
     }
     let deployment = ctx
         .caches

@@ -82,7 +82,7 @@ impl Context {
     }
 
     /// Publishes a graph lifecycle event on NATS when a publisher is configured; never waits.
-    pub fn lifecycle(&self, event: dynamo_events::LifecycleEvent) {
+    pub fn publish_lifecycle(&self, event: dynamo_events::LifecycleEvent) {
         if let Some(publisher) = &self.lifecycle {
             publisher.publish(event);
         }

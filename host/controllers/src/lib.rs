@@ -302,8 +302,8 @@ async fn start_optional_caches(
     if let Ok(mut tasks) = tasks.lock() {
         tasks.extend(spawned);
     }
-    for cache in started {
-        if tokio::time::timeout(OPTIONAL_CACHE_SYNC, cache.ready())
+    for listed in started {
+        if tokio::time::timeout(OPTIONAL_CACHE_SYNC, listed)
             .await
             .is_err()
         {

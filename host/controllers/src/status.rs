@@ -250,6 +250,8 @@ pub struct GroupFacts {
     pub current: bool,
     /// Its controller reports it updated, ready and available, with no update in progress.
     pub settled: bool,
+    /// The operator applied its spec moments ago: its controller may not have reacted yet.
+    pub recently_applied: bool,
 }
 
 impl Phase {
@@ -597,6 +599,7 @@ mod tests {
             exists,
             current,
             settled,
+            recently_applied: false,
         }
     }
 

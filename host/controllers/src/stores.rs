@@ -20,6 +20,7 @@ use dynamo_api::{
 };
 use dynamo_render::keys::label;
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, PodStatus, Secret, Service, ServiceAccount,
@@ -440,6 +441,15 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
     let graph = Some(GRAPH_LABEL);
     let managed_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
     let managed = Some(managed_selector.as_str());
+    // The optional kinds' caches exist (empty) from the start; their watches start later.
+    let optional_caches = (
+        leader_worker_sets.cache(),
+        pod_groups.cache(),
+        clique_sets.cache(),
+        cliques.cache(),
+        scaling_groups.cache(),
+        queues.cache(),
+    );
     let optional = Optional {
         namespace: namespace.map(str::to_owned),
         leader_worker_sets: Some(leader_worker_sets),
@@ -491,12 +501,12 @@ pub fn start(client: &Client, namespace: Option<&str>) -> Started {
         ingresses: ingresses.start(namespaced(client, namespace), graph, keep, &mut tasks),
         secrets: secrets.start(namespaced(client, namespace), managed, keep, &mut tasks),
         pods: pods.start(namespaced(client, namespace), graph, strip_pod, &mut tasks),
-        leader_worker_sets: optional.cache(|o| &o.leader_worker_sets),
-        pod_groups: optional.cache(|o| &o.pod_groups),
-        clique_sets: optional.cache(|o| &o.clique_sets),
-        cliques: optional.cache(|o| &o.cliques),
-        scaling_groups: optional.cache(|o| &o.scaling_groups),
-        queues: optional.cache(|o| &o.queues),
+        leader_worker_sets: optional_caches.0,
+        pod_groups: optional_caches.1,
+        clique_sets: optional_caches.2,
+        cliques: optional_caches.3,
+        scaling_groups: optional_caches.4,
+        queues: optional_caches.5,
     };
     Started {
         caches,
@@ -521,33 +531,22 @@ pub struct Optional {
 // === impl Optional ===
 
 impl Optional {
-    fn cache<K>(&self, field: impl Fn(&Self) -> &Option<Pending<K>>) -> Cache<K>
-    where
-        K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
-        K::DynamicType: Eq + Hash + Clone + Default,
-    {
-        match field(self) {
-            Some(pending) => pending.cache(),
-            None => unreachable!("optional caches are handed out before any starts"),
-        }
-    }
-
     /// Starts the watches of every kind `capabilities` says the cluster now serves and that
-    /// is not watched yet; returns the caches started, to wait on.
+    /// is not watched yet; returns one future per cache started, resolving once it has listed.
     pub fn start_served(
         &mut self,
         client: &Client,
         capabilities: &Capabilities,
         tasks: &mut Vec<JoinHandle<()>>,
-    ) -> Vec<Box<dyn ReadyWait>> {
+    ) -> Vec<BoxFuture<'static, ()>> {
         let namespace = self.namespace.clone();
         let ns = namespace.as_deref();
-        let mut started: Vec<Box<dyn ReadyWait>> = Vec::new();
+        let mut started: Vec<BoxFuture<'static, ()>> = Vec::new();
         let graph = Some(GRAPH_LABEL);
         if capabilities.lws
             && let Some(pending) = self.leader_worker_sets.take()
         {
-            started.push(Box::new(pending.start(
+            started.push(listed(pending.start(
                 namespaced(client, ns),
                 graph,
                 keep,
@@ -558,7 +557,7 @@ impl Optional {
             && let Some(pending) = self.pod_groups.take()
         {
             // PodGroups carry only the instance-id label, as Dynamo's operator writes them.
-            started.push(Box::new(pending.start(
+            started.push(listed(pending.start(
                 namespaced(client, ns),
                 Some(label::LWS_INSTANCE_ID),
                 keep,
@@ -569,7 +568,7 @@ impl Optional {
             if let Some(pending) = self.clique_sets.take() {
                 // A PodCliqueSet carries only the graph's `spec.labels`: all are watched, and
                 // the graph finds its own by owner.
-                started.push(Box::new(pending.start(
+                started.push(listed(pending.start(
                     namespaced(client, ns),
                     None,
                     keep,
@@ -577,7 +576,7 @@ impl Optional {
                 )));
             }
             if let Some(pending) = self.cliques.take() {
-                started.push(Box::new(pending.start(
+                started.push(listed(pending.start(
                     namespaced(client, ns),
                     graph,
                     strip_clique,
@@ -585,7 +584,7 @@ impl Optional {
                 )));
             }
             if let Some(pending) = self.scaling_groups.take() {
-                started.push(Box::new(pending.start(
+                started.push(listed(pending.start(
                     namespaced(client, ns),
                     None,
                     keep,
@@ -596,7 +595,7 @@ impl Optional {
         if capabilities.kai
             && let Some(pending) = self.queues.take()
         {
-            started.push(Box::new(pending.start(
+            started.push(listed(pending.start(
                 Api::all(client.clone()),
                 None,
                 keep,
@@ -607,23 +606,15 @@ impl Optional {
     }
 }
 
-/// A cache that can be waited on until it has listed once.
-pub trait ReadyWait: Send + Sync {
-    /// Resolves once the cache has listed its objects once.
-    fn ready(&self) -> futures::future::BoxFuture<'static, ()>;
-}
-
-impl<K> ReadyWait for Cache<K>
+/// Resolves once `cache` has listed its objects once.
+fn listed<K>(cache: Cache<K>) -> BoxFuture<'static, ()>
 where
     K: Resource + Clone + Send + Sync + 'static,
     K::DynamicType: Eq + Hash + Clone + Send + Sync,
 {
-    fn ready(&self) -> futures::future::BoxFuture<'static, ()> {
-        let store = self.store.clone();
-        Box::pin(async move {
-            let _ = store.wait_until_ready().await;
-        })
-    }
+    Box::pin(async move {
+        let _ = cache.store.wait_until_ready().await;
+    })
 }
 
 /// A PodClique keeps its metadata, replicas and status; its pod spec is Grove's business.

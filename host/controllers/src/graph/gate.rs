@@ -97,13 +97,14 @@ pub fn before_render(
 
 /// Checks that the cluster serves every kind `rendered` holds.
 pub fn after_render(rendered: &Rendered, capabilities: &Capabilities) -> Option<Blocked> {
+    // One line per missing kind, naming its first object.
+    let mut kinds = std::collections::BTreeSet::new();
     let mut missing: Vec<String> = Vec::new();
     for object in &rendered.objects {
-        if let Some(api) = capabilities.missing(object.kind()) {
-            let line = format!("{} {}: {api}", object.kind(), object.name());
-            if !missing.iter().any(|m| m.starts_with(object.kind())) {
-                missing.push(line);
-            }
+        if let Some(api) = capabilities.missing(object.kind())
+            && kinds.insert(object.kind())
+        {
+            missing.push(format!("{} {}: {api}", object.kind(), object.name()));
         }
     }
     (!missing.is_empty()).then(|| Blocked {

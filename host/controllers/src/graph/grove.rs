@@ -14,7 +14,7 @@ use dynamo_api::ComponentKind;
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_render::keys::label;
 use kube::runtime::reflector::ObjectRef;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Plans;
 use crate::apply::api_resource;
@@ -25,6 +25,43 @@ use crate::status::{ComponentState, PodFacts, grove_state};
 /// The name Grove gives the clique or scaling group of `service` (its Kubernetes name).
 pub fn object_name(graph: &str, k8s_name: &str) -> String {
     format!("{graph}-0-{k8s_name}")
+}
+
+/// What Grove made for `service`: its kind (a scaling group for a multi-node service, else a
+/// clique) and, once it exists, its spec, status and generation.
+fn made_for(
+    service: &str,
+    object: &str,
+    namespace: &str,
+    plans: &Plans,
+    ctx: &Context,
+) -> (ComponentKind, Option<(Value, Value, i64)>) {
+    let facts = |metadata: &kube::api::ObjectMeta, spec: &Value, status: &Value| {
+        (
+            spec.clone(),
+            status.clone(),
+            metadata.generation.unwrap_or(0),
+        )
+    };
+    if plans.multinode.contains(service) {
+        let group = ctx
+            .caches
+            .scaling_groups
+            .get(&ObjectRef::<PodCliqueScalingGroup>::new(object).within(namespace));
+        (
+            ComponentKind::PodCliqueScalingGroup,
+            group.map(|g| facts(&g.metadata, &g.spec, &g.status)),
+        )
+    } else {
+        let clique = ctx
+            .caches
+            .cliques
+            .get(&ObjectRef::<PodClique>::new(object).within(namespace));
+        (
+            ComponentKind::PodClique,
+            clique.map(|c| facts(&c.metadata, &c.spec, &c.status)),
+        )
+    }
 }
 
 /// The state of each service of a Grove graph, by the name its status is keyed under
@@ -54,35 +91,16 @@ pub fn states(
             .iter()
             .map(|p| PodFacts::of(p))
             .collect();
-        let state = if plans.multinode.contains(service) {
-            let group = caches
-                .scaling_groups
-                .get(&ObjectRef::<PodCliqueScalingGroup>::new(&object).within(&namespace));
-            grove_state(
-                &object,
-                ComponentKind::PodCliqueScalingGroup,
-                desired,
-                group
-                    .as_ref()
-                    .map(|g| (&g.spec, &g.status, g.metadata.generation.unwrap_or(0))),
-                observed,
-                &pods,
-            )
-        } else {
-            let clique = caches
-                .cliques
-                .get(&ObjectRef::<PodClique>::new(&object).within(&namespace));
-            grove_state(
-                &object,
-                ComponentKind::PodClique,
-                desired,
-                clique
-                    .as_ref()
-                    .map(|c| (&c.spec, &c.status, c.metadata.generation.unwrap_or(0))),
-                observed,
-                &pods,
-            )
-        };
+        let (kind, made) = made_for(service, &object, &namespace, plans, ctx);
+        let state = grove_state(
+            &object,
+            kind,
+            desired,
+            made.as_ref()
+                .map(|(spec, status, generation)| (spec, status, *generation)),
+            observed,
+            &pods,
+        );
         states.insert(current.clone(), state);
     }
     states
@@ -99,19 +117,12 @@ pub async fn scale(
     for (service, desired) in &plans.desired {
         let k8s_name = plans.k8s_names.get(service).cloned().unwrap_or_default();
         let object = object_name(&name, &k8s_name);
-        let (kind, live) = if plans.multinode.contains(service) {
-            let group = ctx
-                .caches
-                .scaling_groups
-                .get(&ObjectRef::<PodCliqueScalingGroup>::new(&object).within(&namespace));
-            ("PodCliqueScalingGroup", group.map(|g| g.spec.clone()))
-        } else {
-            let clique = ctx
-                .caches
-                .cliques
-                .get(&ObjectRef::<PodClique>::new(&object).within(&namespace));
-            ("PodClique", clique.map(|c| c.spec.clone()))
+        let (kind, made) = made_for(service, &object, &namespace, plans, ctx);
+        let kind = match kind {
+            ComponentKind::PodCliqueScalingGroup => "PodCliqueScalingGroup",
+            _ => "PodClique",
         };
+        let live = made.map(|(spec, _, _)| spec);
         let Some(spec) = live else {
             // Grove has not made it yet; it will, from the template's replicas.
             continue;

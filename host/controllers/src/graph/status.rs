@@ -364,7 +364,7 @@ async fn publish(
     if let Some(after) = &after {
         let first = graph.status.is_none();
         for transition in crate::events::transition(first, before.as_ref(), after) {
-            ctx.lifecycle(crate::events::event(graph, transition, Some(after)));
+            ctx.publish_lifecycle(crate::events::event(graph, transition, Some(after)));
         }
     }
     if let Some(after) = after

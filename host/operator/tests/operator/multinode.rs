@@ -413,12 +413,50 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
 
 // === Grove (the test plays Grove) ===
 
+/// Creates Grove object `kind`/`name` with `metadata` and `spec` if missing, then reports all
+/// of its spec's replicas ready, updated and (for a scaling group) available, as Grove would.
+async fn make_ready(
+    client: &Client,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    mut metadata: Value,
+    spec: Value,
+) -> Result<()> {
+    let api = common::dynamic_api(client, ns, "grove.io/v1alpha1", kind);
+    if api.get_opt(name).await?.is_none() {
+        metadata["name"] = json!(name);
+        metadata["namespace"] = json!(ns);
+        let object: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "grove.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec,
+        }))?;
+        api.create(&PostParams::default(), &object).await?;
+    }
+    let live = api.get(name).await?;
+    let replicas = live.data["spec"]["replicas"].as_i64().unwrap_or(0);
+    let mut status = json!({
+        "replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas,
+        "observedGeneration": live.metadata.generation,
+    });
+    if kind == "PodCliqueScalingGroup" {
+        status["availableReplicas"] = json!(replicas);
+        if let Some(status) = status.as_object_mut() {
+            status.remove("readyReplicas");
+        }
+    }
+    api.patch_status(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "status": status })),
+    )
+    .await?;
+    Ok(())
+}
+
 /// What Grove would do for PodCliqueSet `graph`: create its PodCliques and scaling groups
 /// (replica 0) if missing, and report every one of them ready at its spec's replicas.
 async fn play_grove(client: &Client, ns: &str, graph: &str) -> Result<()> {
     let sets = common::dynamic_api(client, ns, "grove.io/v1alpha1", "PodCliqueSet");
-    let cliques = common::dynamic_api(client, ns, "grove.io/v1alpha1", "PodClique");
-    let groups = common::dynamic_api(client, ns, "grove.io/v1alpha1", "PodCliqueScalingGroup");
     let pcs = sets.get(graph).await?;
     let owner = json!([{
         "apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueSet", "name": graph,
@@ -437,27 +475,17 @@ async fn play_grove(client: &Client, ns: &str, graph: &str) -> Result<()> {
         if grouped.contains(clique_name) {
             continue;
         }
+        let metadata = json!({"labels": clique["labels"], "ownerReferences": owner});
         let name = format!("{graph}-0-{clique_name}");
-        if cliques.get_opt(&name).await?.is_none() {
-            let object: DynamicObject = serde_json::from_value(json!({
-                "apiVersion": "grove.io/v1alpha1", "kind": "PodClique",
-                "metadata": {"name": name, "namespace": ns, "labels": clique["labels"],
-                             "ownerReferences": owner},
-                "spec": clique["spec"],
-            }))?;
-            cliques.create(&PostParams::default(), &object).await?;
-        }
-        let live = cliques.get(&name).await?;
-        let replicas = live.data["spec"]["replicas"].as_i64().unwrap_or(0);
-        cliques
-            .patch_status(
-                &name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({"status": {
-                    "replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas,
-                    "observedGeneration": live.metadata.generation}})),
-            )
-            .await?;
+        make_ready(
+            client,
+            ns,
+            "PodClique",
+            &name,
+            metadata,
+            clique["spec"].clone(),
+        )
+        .await?;
     }
     for group in template["podCliqueScalingGroups"]
         .as_array()
@@ -465,26 +493,10 @@ async fn play_grove(client: &Client, ns: &str, graph: &str) -> Result<()> {
         .flatten()
     {
         let name = format!("{graph}-0-{}", group["name"].as_str().unwrap_or_default());
-        if groups.get_opt(&name).await?.is_none() {
-            let object: DynamicObject = serde_json::from_value(json!({
-                "apiVersion": "grove.io/v1alpha1", "kind": "PodCliqueScalingGroup",
-                "metadata": {"name": name, "namespace": ns, "ownerReferences": owner},
-                "spec": {"cliqueNames": group["cliqueNames"], "replicas": group["replicas"],
-                         "minAvailable": group["minAvailable"]},
-            }))?;
-            groups.create(&PostParams::default(), &object).await?;
-        }
-        let live = groups.get(&name).await?;
-        let replicas = live.data["spec"]["replicas"].as_i64().unwrap_or(0);
-        groups
-            .patch_status(
-                &name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({"status": {
-                    "replicas": replicas, "availableReplicas": replicas,
-                    "updatedReplicas": replicas, "observedGeneration": live.metadata.generation}})),
-            )
-            .await?;
+        let spec = json!({"cliqueNames": group["cliqueNames"], "replicas": group["replicas"],
+                          "minAvailable": group["minAvailable"]});
+        let metadata = json!({"ownerReferences": owner});
+        make_ready(client, ns, "PodCliqueScalingGroup", &name, metadata, spec).await?;
     }
     sets.patch_status(
         graph,
