@@ -40,7 +40,7 @@ fi
 name=$(awk '/^metadata:/{m=1} m && /^  name:/{print $2; exit}' "$graph")
 namespace=$(awk '/^metadata:/{m=1} m && /^  namespace:/{print $2; exit}' "$graph")
 namespace=${namespace:-default}
-"$kubectl" create namespace "$namespace" --dry-run=client -o yaml | "$kubectl" apply -f - >/dev/null
+"$kubectl" get namespace "$namespace" >/dev/null 2>&1 || "$kubectl" create namespace "$namespace" >/dev/null
 echo "demo: applying $graph (graph $namespace/$name) ..." >&2
 "$kubectl" apply --server-side -f "$graph"
 
