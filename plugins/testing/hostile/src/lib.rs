@@ -111,9 +111,11 @@ impl Plugin for Hostile {
                 }
             }
             "oom" => {
+                // Reserve without touching: growing linear memory is what the limit guards, and
+                // skipping the fill keeps the call far inside its CPU deadline on a loaded machine.
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
-                    hoard.push(black_box(vec![1u8; 1 << 20]));
+                    hoard.push(black_box(Vec::with_capacity(4 << 20)));
                 }
             }
             "trap" => panic!("hostile plugin panics on purpose"),
