@@ -148,6 +148,12 @@ pub struct WebhookServerConfig {
     pub secret_name: String,
     /// Service the API server calls the webhooks through.
     pub service_name: String,
+    /// Whether the operator serves its admission webhooks (default `true`).
+    pub enabled: bool,
+    /// Name of the Validating- and MutatingWebhookConfiguration whose `caBundle` the operator
+    /// keeps current in `auto` mode (default `dynamo-operator-webhook`; a missing configuration
+    /// is not an error, so the operator also runs where no webhook is registered).
+    pub configuration_name: String,
 }
 
 impl Default for WebhookServerConfig {
@@ -159,20 +165,36 @@ impl Default for WebhookServerConfig {
             cert_provision_mode: "auto".into(),
             secret_name: "webhook-server-cert".into(),
             service_name: String::new(),
+            enabled: true,
+            configuration_name: "dynamo-operator-webhook".into(),
         }
     }
 }
 
 /// `leaderElection`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct LeaderElectionConfig {
     /// Whether only the lease holder reconciles (default `false`).
     pub enabled: bool,
     /// Name of the Lease (required when enabled).
     pub id: String,
-    /// Namespace of the Lease.
+    /// Namespace of the Lease (default: the operator's own namespace).
     pub namespace: String,
+    /// How long a lease stays valid after its last renewal (default `10s`): about the longest a
+    /// standby waits after the leader dies. The holder renews when a third of it is left.
+    pub lease_duration: String,
+}
+
+impl Default for LeaderElectionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            id: String::new(),
+            namespace: String::new(),
+            lease_duration: "10s".into(),
+        }
+    }
 }
 
 /// `namespace`.
@@ -286,6 +308,10 @@ pub struct PluginsConfig {
     pub grants: BTreeMap<String, Vec<String>>,
     /// Threads renders (and so plugin calls) run on in the operator (default 2).
     pub render_threads: u32,
+    /// Where compiled plugins are cached between restarts (default: `$XDG_CACHE_HOME` or
+    /// `~/.cache`, under `dynamo-operator/plugins`). The chart points it at an emptyDir so a
+    /// read-only root filesystem still caches.
+    pub cache_dir: Option<String>,
 }
 
 impl Default for PluginsConfig {
@@ -296,6 +322,7 @@ impl Default for PluginsConfig {
             limits: PluginLimitsConfig::default(),
             grants: BTreeMap::new(),
             render_threads: 2,
+            cache_dir: None,
         }
     }
 }
@@ -678,6 +705,10 @@ impl OperatorConfiguration {
             ));
         }
         for (field, text) in [
+            (
+                "leaderElection.leaseDuration",
+                &self.leader_election.lease_duration,
+            ),
             (
                 "namespace.scope.leaseDuration",
                 &self.namespace.scope.lease_duration,
