@@ -34,7 +34,9 @@ pub async fn reconcile(
     component: Arc<DynamoComponentDeployment>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    if component.metadata.deletion_timestamp.is_some() {
+    if component.metadata.deletion_timestamp.is_some()
+        || ctx.claimed_elsewhere(component.metadata.namespace.as_deref())
+    {
         return Ok(Action::await_change());
     }
     let Some(owner) = Owner::of(component.as_ref()) else {

@@ -1,5 +1,5 @@
 //! What every reconcile shares: caches, the applier, the render pool, the configuration, events,
-//! and per-object retry backoff.
+//! metrics, and per-object retry backoff.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +39,12 @@ pub struct Context {
     pub capabilities: watch::Receiver<Capabilities>,
     /// Where graph lifecycle events go (`infrastructure.natsAddress`), when set.
     pub lifecycle: Option<dynamo_events::Publisher>,
+    /// Where reconciles are recorded ([`crate::observe`]); a fresh registry unless
+    /// [`Context::with_telemetry`] says otherwise.
+    pub telemetry: dynamo_telemetry::Telemetry,
+    /// Namespaces claimed by namespace-restricted operators, which a cluster-wide operator
+    /// leaves alone; none unless [`Context::with_claims`] sets them.
+    pub claims: Option<crate::scope::Claims>,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -65,8 +71,30 @@ impl Context {
             config,
             capabilities,
             lifecycle,
+            telemetry: dynamo_telemetry::Telemetry::default(),
+            claims: None,
             recorder: Recorder::new(client, reporter),
             failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The same context, recording into `telemetry`.
+    pub fn with_telemetry(mut self, telemetry: dynamo_telemetry::Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+
+    /// The same context, leaving namespaces in `claims` alone.
+    pub fn with_claims(mut self, claims: Option<crate::scope::Claims>) -> Self {
+        self.claims = claims;
+        self
+    }
+
+    /// Whether `namespace` belongs to a namespace-restricted operator (so not to this one).
+    pub fn claimed_elsewhere(&self, namespace: Option<&str>) -> bool {
+        match (&self.claims, namespace) {
+            (Some(claims), Some(namespace)) => claims.is_claimed(namespace),
+            _ => false,
         }
     }
 

@@ -16,6 +16,9 @@
 //! - [`discovery`]: which optional APIs (LeaderWorkerSet, Volcano, Grove, KAI) the cluster serves,
 //!   and the orchestrator that makes; [`kinds`]: typed handles for those APIs' objects.
 //!
+//! [`observe`] records reconciles, queue depth and graph states into
+//! [`dynamo_telemetry::Telemetry`] and gives each reconcile a log span naming its object.
+//!
 //! [`run`] wires them together; `dynamo-operator run` and the tests call it.
 #![forbid(unsafe_code)]
 
@@ -28,8 +31,10 @@ pub mod events;
 pub mod graph;
 pub mod index;
 pub mod kinds;
+pub mod observe;
 pub mod pool;
 pub mod scaling;
+pub mod scope;
 pub mod ssh;
 pub mod status;
 pub mod stores;
@@ -74,6 +79,11 @@ pub struct Options {
     pub namespace: Option<String>,
     /// Publisher of graph lifecycle events (NATS JetStream); default none.
     pub lifecycle: Option<dynamo_events::Publisher>,
+    /// Where reconciles, graph states, plugin calls and lifecycle events are counted, and the
+    /// `caches` readiness check ([`observe::CACHES_READY`]) is set; default a fresh registry.
+    pub telemetry: dynamo_telemetry::Telemetry,
+    /// Namespaces left to namespace-restricted operators (cluster-wide mode); default none.
+    pub claims: Option<scope::Claims>,
 }
 
 impl Options {
@@ -86,6 +96,8 @@ impl Options {
             debounce: Duration::from_millis(250),
             namespace: None,
             lifecycle: None,
+            telemetry: dynamo_telemetry::Telemetry::default(),
+            claims: None,
         }
     }
 }
@@ -101,11 +113,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
     counters: Option<Arc<WriteCounters>>,
 ) -> Result<(), Error> {
+    let telemetry = options.telemetry.clone();
+    telemetry.health().require(observe::CACHES_READY);
+    let plugins = registry.clone();
     let pool = Arc::new(
         RenderPool::new(registry, options.render_threads)
             .map_err(|e| Error::Internal(format!("cannot start the render threads: {e}")))?,
     );
     let started = stores::start(&client, options.namespace.as_deref());
+    observe::install(
+        &telemetry,
+        started.caches.graphs.store(),
+        &plugins,
+        options.lifecycle.as_ref(),
+    );
     let counters = counters.unwrap_or_default();
 
     // What the cluster serves decides the orchestrator; learn it before the first reconcile.
@@ -147,15 +168,19 @@ pub async fn run(
     };
     spawn_into(&tasks, follow);
 
-    let ctx = Arc::new(Context::new(
-        client,
-        started.caches.clone(),
-        Arc::clone(&pool),
-        options.config.clone(),
-        counters,
-        capabilities.clone(),
-        options.lifecycle.clone(),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            client,
+            started.caches.clone(),
+            Arc::clone(&pool),
+            options.config.clone(),
+            counters,
+            capabilities.clone(),
+            options.lifecycle.clone(),
+        )
+        .with_telemetry(telemetry.clone())
+        .with_claims(options.claims.clone()),
+    );
     if let Some(publisher) = options.lifecycle.clone() {
         spawn_into(
             &tasks,
@@ -171,6 +196,7 @@ pub async fn run(
         .wait_ready()
         .await
         .map_err(|e| Error::Internal(format!("a watch cache stopped: {e}")))?;
+    telemetry.health().set(observe::CACHES_READY, true);
     tracing::info!(capabilities = %first, "caches synced; reconciling");
 
     let triggers = started.triggers;
@@ -211,11 +237,21 @@ pub async fn run(
         .watches_shared_stream(triggers.queues, move |q| {
             graph::graphs_in_queue(q.as_ref(), &queue_ctx)
         })
-        .reconcile_all_on(changes(capabilities.clone()))
+        .reconcile_all_on(futures::stream::select(
+            changes(capabilities.clone()),
+            claim_changes(options.claims.as_ref()),
+        ))
         .with_config(config.clone())
         .graceful_shutdown_on(stopped())
-        .run(graph::reconcile, graph::error_policy, Arc::clone(&ctx))
-        .for_each(|_| std::future::ready(()));
+        .run(
+            observe::reconciler(observe::GRAPH, graph::reconcile),
+            observe::error_policy(observe::GRAPH, graph::error_policy),
+            Arc::clone(&ctx),
+        )
+        .for_each(|item| {
+            observe::forget_missing(observe::GRAPH, &telemetry, &item);
+            std::future::ready(())
+        });
 
     let components = Controller::for_shared_stream(triggers.components, caches.components.store())
         .owns_shared_stream(triggers.deployments)
@@ -227,15 +263,21 @@ pub async fn run(
         .watches_shared_stream(triggers.pods, |p| component::component_of_pod(p.as_ref()))
         .owns_shared_stream(triggers.leader_worker_sets)
         .owns_shared_stream(triggers.pod_groups)
-        .reconcile_all_on(changes(capabilities))
+        .reconcile_all_on(futures::stream::select(
+            changes(capabilities),
+            claim_changes(options.claims.as_ref()),
+        ))
         .with_config(config.clone())
         .graceful_shutdown_on(stopped())
         .run(
-            component::reconcile,
-            component::error_policy,
+            observe::reconciler(observe::COMPONENT, component::reconcile),
+            observe::error_policy(observe::COMPONENT, component::error_policy),
             Arc::clone(&ctx),
         )
-        .for_each(|_| std::future::ready(()));
+        .for_each(|item| {
+            observe::forget_missing(observe::COMPONENT, &telemetry, &item);
+            std::future::ready(())
+        });
 
     let adapter_ctx = Arc::clone(&ctx);
     let adapters = Controller::for_shared_stream(triggers.adapters, caches.adapters.store())
@@ -244,8 +286,15 @@ pub async fn run(
         })
         .with_config(config)
         .graceful_shutdown_on(stopped())
-        .run(scaling::reconcile, scaling::error_policy, Arc::clone(&ctx))
-        .for_each(|_| std::future::ready(()));
+        .run(
+            observe::reconciler(observe::SCALING, scaling::reconcile),
+            observe::error_policy(observe::SCALING, scaling::error_policy),
+            Arc::clone(&ctx),
+        )
+        .for_each(|item| {
+            observe::forget_missing(observe::SCALING, &telemetry, &item);
+            std::future::ready(())
+        });
 
     let signal = async move {
         shutdown.await;
@@ -313,6 +362,15 @@ async fn start_optional_caches(
 }
 
 /// A stream that yields once per change of `receiver` (not for its current value).
+/// Changes of the claimed namespaces (none without claims): a namespace handed back to this
+/// operator gets its graphs reconciled.
+fn claim_changes(claims: Option<&scope::Claims>) -> futures::stream::BoxStream<'static, ()> {
+    match claims {
+        Some(claims) => changes(claims.receiver()).boxed(),
+        None => futures::stream::pending().boxed(),
+    }
+}
+
 fn changes<T: Send + Sync + 'static>(
     receiver: tokio::sync::watch::Receiver<T>,
 ) -> impl futures::Stream<Item = ()> + Send {

@@ -79,7 +79,11 @@ impl RenderPool {
         F: FnOnce(&PluginRegistry) -> T + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
+        // The caller's span (the reconcile's: controller, namespace, name) follows the work to
+        // the render thread, so what plugins and the pipeline log there names the object.
+        let span = tracing::Span::current();
         let job: Job = Box::new(move |registry| {
+            let _entered = span.enter();
             let _ = tx.send(work(registry));
         });
         {

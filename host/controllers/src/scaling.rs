@@ -24,7 +24,9 @@ pub async fn reconcile(
     adapter: Arc<DynamoGraphDeploymentScalingAdapter>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    if adapter.metadata.deletion_timestamp.is_some() {
+    if adapter.metadata.deletion_timestamp.is_some()
+        || ctx.claimed_elsewhere(adapter.metadata.namespace.as_deref())
+    {
         return Ok(Action::await_change());
     }
     let namespace = adapter.metadata.namespace.clone().unwrap_or_default();

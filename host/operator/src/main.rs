@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod crdgen;
+mod leader;
 mod plugins;
 mod render;
 mod run;

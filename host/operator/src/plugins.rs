@@ -89,6 +89,9 @@ pub fn runtime_config(config: &OperatorConfiguration) -> anyhow::Result<RuntimeC
             max_message_bytes: count(l.max_message_bytes),
             max_extra_objects: count(l.max_extra_objects),
         });
+    if let Some(dir) = plugins.cache_dir.as_deref().filter(|d| !d.is_empty()) {
+        runtime = runtime.cache_dir(Some(dir.into()));
+    }
     for (plugin, capabilities) in plugins.parsed_grants()? {
         for capability in capabilities {
             runtime = runtime.grant(plugin.clone(), capability);

@@ -27,6 +27,8 @@
 //!   capabilities granted per plugin, and against size and count limits ([`check`]).
 //! - Every failure is a typed [`PluginError`] naming the plugin and component ([`error`]); the
 //!   host never panics because a plugin misbehaved.
+//! - Each plugin counts its calls, failures and durations in lock-free [`PluginStats`]
+//!   ([`stats`]), which a metrics exporter reads at scrape time.
 //!
 //! # Supported contract versions
 //! `dynamo:backend@0.2.0` and `@0.1.0` (the `plugin` world; a 0.1.0 component declares no
@@ -44,6 +46,7 @@ pub mod registry;
 #[cfg(feature = "render")]
 mod render_set;
 pub mod sandbox;
+pub mod stats;
 
 pub use cache::CacheOutcome;
 pub use config::{OutputLimits, RuntimeConfig};
@@ -51,5 +54,6 @@ pub use engine::{PluginRuntime, PoolStats};
 pub use error::PluginError;
 pub use plugin::{LoadedPlugin, PluginOrigin};
 pub use registry::{Overridden, PluginRegistry, RegistryBuilder, Rejected};
+pub use stats::{CallKind, CallSnapshot, PluginStats, StatsSnapshot};
 
 pub use dynamo_plugin_contract as contract;

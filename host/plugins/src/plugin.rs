@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use dynamo_plugin_contract::text::one_line;
 use dynamo_plugin_contract::{
@@ -27,6 +28,7 @@ use crate::check::{self, Policy, Violation};
 use crate::engine::{PluginRuntime, RuntimeInner};
 use crate::error::{LOAD_COMPONENT, PluginError};
 use crate::sandbox::{SLEEP_REFUSED, SandboxState};
+use crate::stats::{CallKind, PluginStats};
 
 /// Extra hostcall fuel beyond the output limit, for the record framing of a result.
 const HOSTCALL_FUEL_SLACK: usize = 64 << 10;
@@ -64,6 +66,7 @@ pub struct LoadedPlugin {
     cache: CacheOutcome,
     declared: BTreeSet<Capability>,
     granted: BTreeSet<Capability>,
+    stats: PluginStats,
 }
 
 impl fmt::Debug for LoadedPlugin {
@@ -75,6 +78,7 @@ impl fmt::Debug for LoadedPlugin {
             .field("cache", &self.cache)
             .field("contract", &self.pre.version())
             .field("granted", &self.granted)
+            .field("stats", &self.stats)
             .finish_non_exhaustive()
     }
 }
@@ -158,8 +162,16 @@ impl PluginRuntime {
             cache,
             declared: BTreeSet::new(),
             granted: BTreeSet::new(),
+            stats: PluginStats::default(),
         };
-        plugin.metadata = plugin.call(LOAD_COMPONENT, |store, p| p.metadata(store))?;
+        let started = Instant::now();
+        let metadata = plugin.call(LOAD_COMPONENT, |store, p| p.metadata(store));
+        plugin.stats.record(
+            CallKind::Metadata,
+            started.elapsed(),
+            metadata.as_ref().err(),
+        );
+        plugin.metadata = metadata?;
         check_metadata(&plugin.metadata, &label)?;
         plugin.declared = declared_capabilities(&plugin.metadata, &label)?;
         plugin.granted = match &plugin.origin {
@@ -254,6 +266,12 @@ impl LoadedPlugin {
         &self.granted
     }
 
+    /// The counters of this plugin's calls (lock-free; read them with
+    /// [`PluginStats::snapshot`]).
+    pub fn stats(&self) -> &PluginStats {
+        &self.stats
+    }
+
     /// Renders one pod template, then checks the output (see [`crate::check`]) and tidies its
     /// warnings (one line each, at most [`crate::config::OutputLimits::max_warnings`]).
     ///
@@ -261,6 +279,15 @@ impl LoadedPlugin {
     /// `spawn_blocking`. Called from inside a Tokio runtime it runs on a scoped helper thread
     /// (the WASI bindings must not block a runtime thread), which adds a thread spawn per call.
     pub fn render(&self, input: &RenderInput) -> Result<RenderOutput, PluginError> {
+        let started = Instant::now();
+        let result = self.render_checked(input);
+        self.stats
+            .record(CallKind::Render, started.elapsed(), result.as_ref().err());
+        result
+    }
+
+    /// [`LoadedPlugin::render`] without the bookkeeping.
+    fn render_checked(&self, input: &RenderInput) -> Result<RenderOutput, PluginError> {
         let component = input.component.service_name.as_str();
         let limits = self.runtime.config.get_output_limits();
         let mut output = match self.call(component, |store, p| p.render(store, input))? {
@@ -298,6 +325,15 @@ impl LoadedPlugin {
     /// plugin speaks only for the component it was given. Same threading rules as
     /// [`LoadedPlugin::render`].
     pub fn validate(&self, input: &RenderInput) -> Result<Vec<Diagnostic>, PluginError> {
+        let started = Instant::now();
+        let result = self.validate_tidied(input);
+        self.stats
+            .record(CallKind::Validate, started.elapsed(), result.as_ref().err());
+        result
+    }
+
+    /// [`LoadedPlugin::validate`] without the bookkeeping.
+    fn validate_tidied(&self, input: &RenderInput) -> Result<Vec<Diagnostic>, PluginError> {
         let component = input.component.service_name.as_str();
         let limits = self.runtime.config.get_output_limits();
         let found = self.call(component, |store, p| p.validate(store, input))?;

@@ -261,3 +261,34 @@ fn concurrent_calls_are_isolated() {
         }
     });
 }
+
+#[test]
+fn stats_count_calls_traps_and_errors() {
+    use dynamo_plugin_runtime::CallKind;
+    // A plugin of its own: the shared one is called by the other tests at the same time. No
+    // infinite loop here: another 100 ms of spinning would slow the deadline-sensitive tests
+    // running alongside (the stats' unit tests cover how a timeout is counted).
+    let plugin = runtime()
+        .load(
+            PluginOrigin::Bytes("hostile fixture".into()),
+            dynamo_plugin_test_fixtures::hostile(),
+        )
+        .expect("hostile loads");
+    for service in ["fine", "trap", "oom", "plugin-error", "host-network"] {
+        let _ = plugin.render(&input(service));
+    }
+    let _ = plugin.validate(&input("fine"));
+    let stats = plugin.stats().snapshot();
+    let calls = |kind| stats.call(kind).map_or(0, |c| c.count);
+    assert_eq!(calls(CallKind::Metadata), 1, "{stats:?}");
+    assert_eq!(calls(CallKind::Render), 5, "{stats:?}");
+    assert_eq!(calls(CallKind::Validate), 1, "{stats:?}");
+    assert_eq!(stats.timeouts, 0, "{stats:?}");
+    assert_eq!(stats.traps, 1, "{stats:?}");
+    assert_eq!(stats.out_of_memory, 1, "{stats:?}");
+    // The two above, the plugin's own error and the forbidden output.
+    assert_eq!(stats.errors, 4, "{stats:?}");
+    let render = stats.call(CallKind::Render).expect("render counters");
+    assert!(render.duration > Duration::ZERO, "{render:?}");
+    assert_eq!(render.buckets.iter().sum::<u64>(), 5);
+}

@@ -70,6 +70,18 @@ pub fn validate_with(
     out
 }
 
+/// The rules about one service on its own (`field` is its path, e.g. `spec` for a
+/// DynamoComponentDeployment): what Dynamo's webhook checks on a component's shared spec.
+pub fn validate_service(
+    name: &str,
+    svc: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    check_service(name, svc, field, &mut out);
+    out
+}
+
 fn check_graph_annotations(annotations: &BTreeMap<String, String>, out: &mut Vec<Diagnostic>) {
     let path = |key: &str| format!("metadata.annotations[{key}]");
     if let Some(version) = annotations.get(annotation::ORIGIN_VERSION)

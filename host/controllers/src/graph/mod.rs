@@ -51,6 +51,10 @@ pub async fn reconcile(
     graph: Arc<DynamoGraphDeployment>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
+    if ctx.claimed_elsewhere(graph.metadata.namespace.as_deref()) {
+        // A namespace-restricted operator owns this namespace.
+        return Ok(Action::await_change());
+    }
     let started = std::time::Instant::now();
     let result = reconcile_graph(&graph, &ctx).await;
     tracing::debug!(

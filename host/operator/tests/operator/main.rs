@@ -1,12 +1,17 @@
 //! The operator on a real control plane (full mode: controller-manager, scheduler, kwok GPU
 //! nodes); one module per topic. Each test runs its own operator on its own namespace.
+mod chart_rbac;
 mod common;
 mod components;
 mod graphs;
+mod leadership;
 mod lifecycle;
 mod multinode;
+mod process;
 mod resilience;
 mod rollout;
 mod scaling;
+mod scope;
 mod status;
 mod takeover;
+mod webhooks;

@@ -32,7 +32,8 @@ fn spawn(cp: &ControlPlane, ns: &str) -> Result<OperatorProcess> {
         &config,
         "apiVersion: operator.config.dynamo.nvidia.com/v1alpha1\nkind: OperatorConfiguration\n\
          orchestrators:\n  grove: {enabled: false}\n  lws: {enabled: false}\n  \
-         kaiScheduler: {enabled: false}\n",
+         kaiScheduler: {enabled: false}\n\
+         server:\n  metrics: {port: 0}\n  healthProbe: {port: 0}\n  webhook: {port: 0}\n",
     )?;
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
         .args(["run", "--kubeconfig"])
