@@ -367,13 +367,13 @@ async fn start_webhooks(
         }
         // Loopback too: an out-of-cluster operator is registered by URL on 127.0.0.1.
         names.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
-        Provision::Auto(AutoProvision::new(
+        Provision::Auto(Box::new(AutoProvision::new(
             client,
             args.operator_namespace.clone(),
             settings.secret_name.clone(),
             settings.configuration_name.clone(),
             names,
-        ))
+        )))
     };
     let store = provision
         .start()

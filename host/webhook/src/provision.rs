@@ -56,7 +56,7 @@ pub enum ProvisionError {
 #[derive(Clone)]
 pub enum Provision {
     /// The operator makes and renews it.
-    Auto(AutoProvision),
+    Auto(Box<AutoProvision>),
     /// It is mounted in `dir` as `tls.crt` and `tls.key`.
     Manual {
         /// The mounted directory.

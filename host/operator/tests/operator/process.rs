@@ -1,7 +1,6 @@
 //! The operator binary as a child process with its own ports, configuration and identity: what
 //! the webhook, leader-election and namespace-scope tests run.
 
-use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,7 +28,6 @@ pub struct Launch<'a> {
     cp: &'a ControlPlane,
     config: String,
     args: Vec<String>,
-    env: BTreeMap<String, String>,
     kubeconfig: Option<PathBuf>,
     raw: Option<String>,
 }
@@ -47,7 +45,6 @@ impl<'a> Launch<'a> {
             cp,
             config: extra.to_owned(),
             args: Vec::new(),
-            env: BTreeMap::new(),
             kubeconfig: None,
             raw: None,
         }
@@ -64,12 +61,6 @@ impl<'a> Launch<'a> {
     /// Adds command-line arguments.
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
         self.args.extend(args.into_iter().map(Into::into));
-        self
-    }
-
-    /// Sets an environment variable.
-    pub fn env(mut self, key: &str, value: &str) -> Self {
-        self.env.insert(key.into(), value.into());
         self
     }
 
@@ -109,7 +100,6 @@ impl<'a> Launch<'a> {
             .arg("--config")
             .arg(&path)
             .args(&self.args)
-            .envs(&self.env)
             .env("XDG_CACHE_HOME", common::cache_dir())
             .env("RUST_LOG", "info")
             .env_remove("POD_NAMESPACE")
