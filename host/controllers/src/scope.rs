@@ -47,14 +47,6 @@ impl Claims {
         Self { claimed: rx }
     }
 
-    /// Claims that never change (tests, or a fixed set).
-    pub fn fixed(namespaces: impl IntoIterator<Item = String>) -> Self {
-        let (tx, rx) = watch::channel(namespaces.into_iter().collect());
-        // Keep the channel open so `changed()` pends instead of failing.
-        std::mem::forget(tx);
-        Self { claimed: rx }
-    }
-
     /// Whether `namespace` is claimed by a restricted operator right now.
     pub fn is_claimed(&self, namespace: &str) -> bool {
         self.claimed.borrow().contains(namespace)
