@@ -1696,11 +1696,9 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
     let cp = ControlPlane::start(Mode::Basic).await?;
     let home = tempfile::tempdir()?;
     let helm = || -> Result<Command> { Ok(cp.helm()?) };
-    let mut crd_names = vec!["delete", "crd"];
-    crd_names.extend(CRD_NAMES);
-    // Generous: deleting CRDs on a loaded 2-core machine took over a minute once.
-    crd_names.extend(["--wait=true", "--timeout=300s"]);
-    kubectl(&cp, &crd_names)?;
+    // The harness installed the CRDs already; the chart adopts them (`--take-ownership`).
+    // Deleting them first is no option: a CRD deleted while its storage initializes waits on the
+    // API server's CRD finalizer, which was seen stuck for minutes.
     cp.install_test_crds("kai").await?;
     let (_, namespace) = cp.namespace("helm-install").await?;
     let crds_release = "dynamo-crds";
@@ -1711,7 +1709,13 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
     command
         .args(["install", crds_release])
         .arg(crds_chart())
-        .args(["--namespace", &namespace, "--timeout", "2m"]);
+        .args([
+            "--namespace",
+            &namespace,
+            "--timeout",
+            "2m",
+            "--take-ownership",
+        ]);
     run(command)?;
     let mut wait = vec!["wait", "--for=condition=Established", "--timeout=300s"];
     let crd_refs: Vec<String> = CRD_NAMES.iter().map(|n| format!("crd/{n}")).collect();

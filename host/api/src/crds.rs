@@ -156,8 +156,9 @@ pub fn to_yaml(crd: &CustomResourceDefinition) -> Result<String, CrdError> {
     ))
 }
 
-/// Rewrites every float with no fractional part (such as `0.0`) as an integer, in place.
-fn integral_floats_to_integers(value: &mut Value) {
+/// Rewrites every float with no fractional part (such as `0.0`, as `JSONSchemaProps` stores
+/// `minimum`) as an integer, in place, so schemas print and compare as the YAML files show them.
+pub fn integral_floats_to_integers(value: &mut Value) {
     match value {
         Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64()

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -207,35 +207,50 @@ impl AutoProvision {
     async fn publish_bundle(&self, bundle: &str) -> Result<(), ProvisionError> {
         let bytes = ByteString(bundle.as_bytes().to_vec());
         let validating: Api<ValidatingWebhookConfiguration> = Api::all(self.client.clone());
-        if let Some(mut config) = get_opt(&validating, &self.configuration_name).await? {
-            let mut changed = false;
-            for webhook in config.webhooks.iter_mut().flatten() {
-                if webhook.client_config.ca_bundle.as_ref() != Some(&bytes) {
-                    webhook.client_config.ca_bundle = Some(bytes.clone());
-                    changed = true;
-                }
-            }
-            if changed {
-                replace(&validating, &self.configuration_name, &config).await?;
-                tracing::info!(configuration = %self.configuration_name, "caBundle written into the ValidatingWebhookConfiguration");
-            }
+        if let Some(mut config) = get_opt(&validating, &self.configuration_name).await?
+            && set_bundle(
+                config
+                    .webhooks
+                    .iter_mut()
+                    .flatten()
+                    .map(|w| &mut w.client_config),
+                &bytes,
+            )
+        {
+            replace(&validating, &self.configuration_name, &config).await?;
+            tracing::info!(configuration = %self.configuration_name, "caBundle written into the ValidatingWebhookConfiguration");
         }
         let mutating: Api<MutatingWebhookConfiguration> = Api::all(self.client.clone());
-        if let Some(mut config) = get_opt(&mutating, &self.configuration_name).await? {
-            let mut changed = false;
-            for webhook in config.webhooks.iter_mut().flatten() {
-                if webhook.client_config.ca_bundle.as_ref() != Some(&bytes) {
-                    webhook.client_config.ca_bundle = Some(bytes.clone());
-                    changed = true;
-                }
-            }
-            if changed {
-                replace(&mutating, &self.configuration_name, &config).await?;
-                tracing::info!(configuration = %self.configuration_name, "caBundle written into the MutatingWebhookConfiguration");
-            }
+        if let Some(mut config) = get_opt(&mutating, &self.configuration_name).await?
+            && set_bundle(
+                config
+                    .webhooks
+                    .iter_mut()
+                    .flatten()
+                    .map(|w| &mut w.client_config),
+                &bytes,
+            )
+        {
+            replace(&mutating, &self.configuration_name, &config).await?;
+            tracing::info!(configuration = %self.configuration_name, "caBundle written into the MutatingWebhookConfiguration");
         }
         Ok(())
     }
+}
+
+/// Sets `bundle` on every client config that differs; true when something changed.
+fn set_bundle<'a>(
+    configs: impl Iterator<Item = &'a mut WebhookClientConfig>,
+    bundle: &ByteString,
+) -> bool {
+    let mut changed = false;
+    for config in configs {
+        if config.ca_bundle.as_ref() != Some(bundle) {
+            config.ca_bundle = Some(bundle.clone());
+            changed = true;
+        }
+    }
+    changed
 }
 
 async fn get_opt<K>(api: &Api<K>, name: &str) -> Result<Option<K>, ProvisionError>

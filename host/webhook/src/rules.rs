@@ -75,15 +75,10 @@ pub fn graph_update(
     may_scale: bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if old.spec.backend_framework != new.spec.backend_framework {
-        out.push(Diagnostic::error(
-            "spec.backendFramework",
-            format!(
-                "is immutable: it was `{}`; create a new graph to change the backend",
-                framework_text(old.spec.backend_framework.as_ref())
-            ),
-        ));
-    }
+    out.extend(backend_immutable(
+        old.spec.backend_framework.as_ref(),
+        new.spec.backend_framework.as_ref(),
+    ));
     if old.spec.topology_constraint != new.spec.topology_constraint {
         out.push(Diagnostic::error(
             "spec.topologyConstraint",
@@ -205,6 +200,22 @@ fn rolling_update_running(dgd: &DynamoGraphDeployment) -> bool {
         })
 }
 
+/// `spec.backendFramework` may not change: the pods were rendered for the old backend.
+fn backend_immutable<T: PartialEq + serde::Serialize>(
+    old: Option<&T>,
+    new: Option<&T>,
+) -> Option<Diagnostic> {
+    (old != new).then(|| {
+        Diagnostic::error(
+            "spec.backendFramework",
+            format!(
+                "is immutable: it was `{}`; create a new object to change the backend",
+                framework_text(old)
+            ),
+        )
+    })
+}
+
 fn framework_text<T: serde::Serialize>(framework: Option<&T>) -> String {
     match framework.map(serde_json::to_value) {
         Some(Ok(Value::String(s))) => s,
@@ -233,15 +244,10 @@ pub fn component_update(
     new: &DynamoComponentDeployment,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if old.spec.backend_framework != new.spec.backend_framework {
-        out.push(Diagnostic::error(
-            "spec.backendFramework",
-            format!(
-                "is immutable: it was `{}`",
-                framework_text(old.spec.backend_framework.as_ref())
-            ),
-        ));
-    }
+    out.extend(backend_immutable(
+        old.spec.backend_framework.as_ref(),
+        new.spec.backend_framework.as_ref(),
+    ));
     out
 }
 

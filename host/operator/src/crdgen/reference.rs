@@ -99,7 +99,7 @@ fn known() -> anyhow::Result<Vec<Known>> {
 
 impl Known {
     fn new(name: &'static str, group: &'static str, mut schema: Value) -> Self {
-        whole_numbers(&mut schema);
+        dynamo_api::crds::integral_floats_to_integers(&mut schema);
         let schema = match schema {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -221,7 +221,7 @@ fn root_schema(
 ) -> Option<Map<String, Value>> {
     let schema = validation?.open_api_v3_schema.as_ref()?;
     let mut schema = serde_json::to_value(schema).ok()?;
-    whole_numbers(&mut schema);
+    dynamo_api::crds::integral_floats_to_integers(&mut schema);
     match schema {
         Value::Object(map) => Some(map),
         _ => None,
@@ -595,26 +595,6 @@ fn append(description: &mut String, sentence: &str) {
         description.push(' ');
     }
     description.push_str(&cell(sentence));
-}
-
-/// Rewrites every whole float (`0.0`, as `JSONSchemaProps` stores `minimum`) as an integer, so
-/// schemas compare equal to those built as JSON and numbers print as the YAML files show them.
-fn whole_numbers(value: &mut Value) {
-    match value {
-        Value::Number(n) if n.is_f64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() < 9_007_199_254_740_992.0
-            {
-                #[allow(clippy::cast_possible_truncation)]
-                let whole = f as i64;
-                *value = Value::from(whole);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
-        Value::Object(map) => map.values_mut().for_each(whole_numbers),
-        _ => {}
-    }
 }
 
 /// A value as it reads in a cell: strings bare (the empty string as `""`), the rest as compact

@@ -248,6 +248,8 @@ fn component_backend_is_immutable_and_shared_rules_apply() {
     let found = errors(&component_update(&old, &new));
     assert_eq!(
         found,
-        ["spec.backendFramework: is immutable: it was `vllm`"]
+        [
+            "spec.backendFramework: is immutable: it was `vllm`; create a new object to change the backend"
+        ]
     );
 }
