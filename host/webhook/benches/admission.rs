@@ -20,7 +20,11 @@ const REQUESTS: usize = 4000;
 
 fn review_body() -> Vec<u8> {
     let text = dynamo_fixtures::anchor_example("vllm-disagg_planner").text;
-    let mut graph: serde_json::Value = serde_yaml_ng::from_str(&text).expect("anchor parses");
+    // The example also holds other documents (RBAC for the planner); take the graph.
+    let mut graph: serde_json::Value = serde_yaml_ng::Deserializer::from_str(&text)
+        .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+        .find(|v: &serde_json::Value| v["kind"] == "DynamoGraphDeployment")
+        .expect("the anchor holds a graph");
     graph["metadata"]["namespace"] = "bench".into();
     serde_json::to_vec(&serde_json::json!({
         "apiVersion": "admission.k8s.io/v1",
@@ -87,8 +91,11 @@ async fn in_process(admission: Admission, body: Arc<Vec<u8>>) {
 
 async fn over_https(admission: Admission, body: Arc<Vec<u8>>) {
     let names = vec!["localhost".to_owned()];
-    let material = certs::Material::generate(&names, certs::Lifetimes::default(), 1_800_000_000)
-        .expect("certificate");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let material =
+        certs::Material::generate(&names, certs::Lifetimes::default(), now).expect("certificate");
     let store = Arc::new(CertStore::new(&material.cert, &material.key).expect("store"));
     let acceptor = store.acceptor(false).expect("acceptor");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
