@@ -156,8 +156,7 @@ const INVALID_MESSAGE: &str =
 async fn start(cp: &ControlPlane, ns: &str, name: &str) -> Result<Running> {
     // The controllers watch a namespace of their own, so graphs here stay as the test writes
     // them (their status included); only the webhooks act on `ns`.
-    let (client, idle) = cp.namespace("webhook-idle").await?;
-    let _ = client;
+    let (_, idle) = cp.namespace("webhook-idle").await?;
     let operator = Launch::new(cp, "")
         .args([
             "--watch-namespace",
