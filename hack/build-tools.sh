@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the upstream control plane used by the tests (kube-apiserver, etcd, kube-controller-manager,
-# kube-scheduler, kubectl, kwok, helm, nats-server, the LeaderWorkerSet controller) from the Go modules pinned under hack/tools/.
+# kube-scheduler, kubectl, kwok, helm, nats-server, the LeaderWorkerSet controller) from the Go modules pinned under hack/tools/,
+# and installs the toolchains of plugins written in Python and JavaScript (hack/plugin-tools.sh).
 #
 # Binaries land in a cache outside the repository, each keyed by its pinned go.mod/go.sum and the Go
 # version, so a warm run only hashes a few files; the CRDs of pinned modules (Grove, LeaderWorkerSet) land in
@@ -78,5 +79,7 @@ build kwok sigs.k8s.io/kwok/cmd/kwok kwok
 build lws sigs.k8s.io/lws/cmd lws-controller
 crds crds github.com/ai-dynamo/grove/operator/api core/v1alpha1/crds grove
 crds lws sigs.k8s.io/lws config/crd/bases lws
+# Toolchains of plugins written in Python and JavaScript (componentize-py, jco).
+"$root/hack/plugin-tools.sh" "$bin"
 
 echo "$bin"

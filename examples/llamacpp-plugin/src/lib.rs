@@ -1,5 +1,5 @@
-//! `llamacpp`: an example dynamo-operator backend plugin for a server that is **not** a Dynamo
-//! engine, llama.cpp's `llama-server`, built on `dynamo-plugin-sdk` and loaded with
+//! `llamacpp`: an example dynamo-operator backend plugin that runs llama.cpp's `llama-server`, a
+//! server that is **not** a Dynamo engine; built on `dynamo-plugin-sdk` and loaded with
 //! `--plugin-dir`.
 //!
 //! # Selecting it
@@ -8,40 +8,44 @@
 //! service annotation `nvidia.com/backend-framework: llamacpp`, which the operator matches
 //! against the `frameworks` this plugin reports ([`FRAMEWORK`]).
 //!
+//! # What the operator builds for it
+//! The plugin declares [`Metadata::serving`]: not a Dynamo runtime, one port `http` 8080, health
+//! path `/health`. So the pod the operator hands it is a plain one: the service's own command and
+//! args, no Dynamo environment or ports, the container port `http` 8080, and startup, readiness
+//! and liveness probes `GET /health` on `http` (unless the service sets its own). The component's
+//! Service exposes `http`. The plugin adds only what is specific to llama-server.
+//!
 //! # What `render` does to the main container
 //! - **Command**: kept when its program is `llama-server` (any directory, e.g.
-//!   `/app/llama-server`). When the service sets no command (the operator's default is
-//!   `/bin/sh -c`) and the args are flags, the command is cleared so the image's entrypoint runs
-//!   them: the official `ghcr.io/ggml-org/llama.cpp:server*` images start `llama-server`. Args
-//!   that start with the `llama-server` program become the command.
+//!   `/app/llama-server`). With no command, the image's entrypoint runs the args (the official
+//!   `ghcr.io/ggml-org/llama.cpp:server*` images start `llama-server`); args that start with the
+//!   `llama-server` program become the command.
 //! - **Flags**, appended to `args` unless the container already sets them (as a flag or as the
 //!   matching `LLAMA_ARG_*` environment variable, which llama-server reads too):
-//!   `--host 0.0.0.0`, `--port 8080`, `--n-gpu-layers 999` when the service has GPUs, and
-//!   `--parallel <n>` from the annotation [`PARALLEL_ANNOTATION`].
-//! - **Port** `http` on the server port; the Dynamo worker ports the operator adds (`system`,
-//!   `nixl`), which llama-server does not serve, are removed.
-//! - **Probes**: HTTP `GET /health` on `http` for startup, readiness and liveness, replacing the
-//!   operator's defaults (which target the Dynamo `system` port); probes the service sets itself
-//!   are kept.
-//! - **Environment**: [`DEFAULT_ENV`] merged in, the container's own values winning.
+//!   `--host 0.0.0.0` (llama-server binds to 127.0.0.1 by default), `--port 8080`,
+//!   `--n-gpu-layers 999` when the service has GPUs, and `--parallel <n>` from the annotation
+//!   [`PARALLEL_ANNOTATION`].
+//! - **Port**: `http` is set to the port llama-server listens on, so a `--port` of the service's
+//!   own is followed by the probes and the Service, which target `http` by name.
+//! - **Environment**: [`DEFAULT_ENV`] added, the container's own values winning.
 //!
 //! # What `validate` rejects
+//! `render` runs `validate` first (the SDK default), so these checks are written once and
+//! `render` only runs on a valid input.
+//!
 //! - a multi-node service (`spec.services.<svc>.multinode`): llama-server runs on one node;
 //! - no model (`spec.services.<svc>.extraPodSpec.mainContainer.args`): one of `--model`/`-m`,
 //!   `--hf-repo`/`-hf`/`-hfr`, `--model-url`/`-mu`, `--docker-repo`/`-dr` or their `LLAMA_ARG_*`
 //!   variables is required;
-//! - a command that is not llama-server, an invalid `--port`, and an annotation
-//!   [`PARALLEL_ANNOTATION`] that is not a positive whole number.
+//! - a command that is not llama-server (a shell script included: its flags could be neither read
+//!   nor added), an invalid `--port`, and an annotation [`PARALLEL_ANNOTATION`] that is not a
+//!   positive whole number.
 
-use dynamo_plugin_sdk::env::{env_var, set_env};
-use dynamo_plugin_sdk::k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, Probe,
-};
-use dynamo_plugin_sdk::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use dynamo_plugin_sdk::python::is_shell;
+use dynamo_plugin_sdk::field::Field;
+use dynamo_plugin_sdk::k8s_openapi::api::core::v1::{Container, ContainerPort};
 use dynamo_plugin_sdk::{
     Diagnostic, Metadata, Plugin, PluginError, PluginKind, PodTemplate, RenderInput, RenderOutput,
-    Role, Severity,
+    Role, Serving, ServingPort,
 };
 
 /// Plugin name (metadata `name`); a `--plugin-dir` plugin of the same name would replace it.
@@ -57,19 +61,16 @@ pub const PARALLEL_ANNOTATION: &str = "nvidia.com/llamacpp-parallel";
 pub const DEFAULT_HOST: &str = "0.0.0.0";
 /// Port llama-server listens on unless the container sets one.
 pub const DEFAULT_PORT: u16 = 8080;
-/// Name of the container port (and probe target) of the server.
+/// Name of the server's container port, which the operator's probes and Service target.
 pub const PORT_NAME: &str = "http";
 /// Health endpoint of llama-server: 503 while the model loads, 200 once it serves.
 pub const HEALTH_PATH: &str = "/health";
 /// `--n-gpu-layers` value that offloads every layer to the GPU.
 pub const ALL_LAYERS: &str = "999";
-/// Environment defaults merged into the main container; a variable the container already has
+/// Environment defaults added to the main container; a variable the container already has
 /// wins. `LLAMA_ARG_ENDPOINT_METRICS=1` serves Prometheus metrics on `/metrics` of the server
 /// port.
 pub const DEFAULT_ENV: [(&str, &str); 1] = [("LLAMA_ARG_ENDPOINT_METRICS", "1")];
-
-/// Ports the operator gives every worker for the Dynamo runtime, which llama-server does not serve.
-const DYNAMO_PORTS: [(&str, i32); 2] = [("system", 9090), ("nixl", 19090)];
 
 /// A llama-server setting: the flags that set it and the environment variable it also reads.
 struct Setting {
@@ -167,71 +168,56 @@ fn is_server(program: &str) -> bool {
     program.rsplit('/').next() == Some(SERVER)
 }
 
-/// How the main container starts llama-server.
+/// The main container's command line as it will be written back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Launch {
-    /// The new `command` (`None`: the image's entrypoint).
+    /// The `command` (`None`: the image's entrypoint).
     command: Option<Vec<String>>,
-    /// The new `args`, before the injected flags.
+    /// The `args`, before the added flags.
     args: Vec<String>,
-    /// Every word after the program (what llama-server parses).
-    flags: Vec<String>,
+}
+
+impl Launch {
+    /// Every word after the program: what llama-server parses.
+    fn flags(&self) -> Vec<String> {
+        let after_program = self.command.iter().flatten().skip(1);
+        after_program.chain(&self.args).cloned().collect()
+    }
 }
 
 /// Works out how `main` starts llama-server; the error says why it does not.
 fn launch(main: &Container) -> Result<Launch, String> {
     let command = main.command.clone().unwrap_or_default();
     let args = main.args.clone().unwrap_or_default();
-    let entrypoint = |args: Vec<String>| Launch {
-        command: None,
-        flags: args.clone(),
-        args,
-    };
-    let program_in_args = |args: &[String]| match args.split_first() {
-        Some((program, rest)) if is_server(program) => Some(Launch {
-            command: Some(vec![program.clone()]),
-            args: rest.to_vec(),
-            flags: rest.to_vec(),
+    match command.first() {
+        Some(program) if is_server(program) => Ok(Launch {
+            command: Some(command),
+            args,
         }),
-        _ => None,
-    };
-    match command.split_first() {
-        Some((program, rest)) if is_server(program) => {
-            let mut flags = rest.to_vec();
-            flags.extend(args.iter().cloned());
-            Ok(Launch {
-                command: Some(command.clone()),
-                args,
-                flags,
-            })
-        }
-        // No command, or a bare `sh -c` (the operator's default when the service sets none):
-        // flags in args go to the image's entrypoint.
-        None => Ok(program_in_args(&args).unwrap_or_else(|| entrypoint(args))),
-        Some((shell, [dash_c])) if is_shell(shell) && dash_c == "-c" => {
-            if let Some(launch) = program_in_args(&args) {
-                Ok(launch)
-            } else if args.first().is_none_or(|first| first.starts_with('-')) {
-                Ok(entrypoint(args))
-            } else {
-                Err(format!(
-                    "runs a shell script; set command to the {SERVER} program (e.g. \
-                     /app/{SERVER}), or leave it unset to run the image's entrypoint, and pass \
-                     its flags in args"
-                ))
-            }
-        }
-        Some((program, _)) => Err(format!(
+        Some(program) => Err(format!(
             "runs `{program}`, not {SERVER}; set command to the {SERVER} program (e.g. \
-             /app/{SERVER}) or leave it unset to run the image's entrypoint"
+             /app/{SERVER}), or leave it unset to run the image's entrypoint, and pass its flags \
+             in args (not in a shell script, where they can be neither checked nor added)"
         )),
+        // No command: the program named first in args becomes the command (an entrypoint of
+        // llama-server would take it for a flag); otherwise the image's entrypoint runs the args.
+        None => Ok(match args.split_first() {
+            Some((program, rest)) if is_server(program) => Launch {
+                command: Some(vec![program.clone()]),
+                args: rest.to_vec(),
+            },
+            _ => Launch {
+                command: None,
+                args,
+            },
+        }),
     }
 }
 
 /// What the plugin decides for one component.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Plan {
-    /// How the container starts llama-server.
+    /// The command line before the added flags.
     launch: Launch,
     /// Flags to append to `args`.
     added: Vec<String>,
@@ -243,47 +229,37 @@ struct Plan {
 
 /// Plans the main container `main` of `input`'s component.
 fn plan(input: &RenderInput, main: &Container) -> Plan {
-    let service = format!("spec.services.{}", input.component.service_name);
-    let container = format!("{service}.extraPodSpec.mainContainer");
-    let args_field = format!("{container}.args");
+    let args_field = Field::main_container_args(input);
     let mut diagnostics = Vec::new();
     let mut added: Vec<String> = Vec::new();
 
     let placement = &input.placement;
     if placement.node_count > 1 || placement.role != Role::Main {
-        diagnostics.push(Diagnostic::error(
-            format!("{service}.multinode"),
-            format!(
-                "llama.cpp runs on a single node, but the service asks for {} nodes per \
-                 replica; remove multinode",
-                placement.node_count
-            ),
-        ));
+        diagnostics.push(Field::multinode(input).error(format!(
+            "llama.cpp runs on a single node, but the service asks for {} nodes per replica; \
+             remove multinode",
+            placement.node_count
+        )));
     }
 
     let launch = launch(main).unwrap_or_else(|message| {
-        diagnostics.push(Diagnostic::error(format!("{container}.command"), message));
-        let mut flags = main.command.clone().unwrap_or_default();
-        flags.extend(main.args.iter().flatten().cloned());
+        diagnostics.push(Field::main_container_command(input).error(message));
+        // Keep checking the rest, reading whatever follows the first word as flags.
         Launch {
             command: main.command.clone(),
             args: main.args.clone().unwrap_or_default(),
-            flags,
         }
     });
-    let flags = &launch.flags;
+    let flags = &launch.flags();
 
     if MODEL_SOURCES
         .iter()
         .all(|source| source.given(flags, main) == Given::No)
     {
-        diagnostics.push(Diagnostic::error(
-            &args_field,
-            format!(
-                "{SERVER} needs a model: pass `--model <path>` (`-m`), `--hf-repo <user>/<model>` \
-                 or `--model-url <url>`"
-            ),
-        ));
+        diagnostics.push(args_field.error(format!(
+            "{SERVER} needs a model: pass `--model <path>` (`-m`), `--hf-repo <user>/<model>` \
+             or `--model-url <url>`"
+        )));
     }
 
     if HOST.given(flags, main) == Given::No {
@@ -292,7 +268,7 @@ fn plan(input: &RenderInput, main: &Container) -> Plan {
 
     let port = match PORT.given(flags, main) {
         // A port from a Secret or ConfigMap is unknown here; the flag overrides it, so the
-        // probes and the container port stay right.
+        // container port `http` stays right.
         Given::No | Given::Env(None) => {
             added.extend(["--port".to_owned(), DEFAULT_PORT.to_string()]);
             DEFAULT_PORT
@@ -300,7 +276,7 @@ fn plan(input: &RenderInput, main: &Container) -> Plan {
         Given::Flag(value) => parse_port(value, &args_field, "--port", &mut diagnostics),
         Given::Env(value) => parse_port(
             value,
-            &format!("{service}.envs[{}]", PORT.env),
+            &Field::env(input, PORT.env),
             PORT.env,
             &mut diagnostics,
         ),
@@ -311,25 +287,21 @@ fn plan(input: &RenderInput, main: &Container) -> Plan {
     }
 
     if let Some(value) = input.graph.annotation(PARALLEL_ANNOTATION) {
-        let field = format!("{service}.annotations[{PARALLEL_ANNOTATION}]");
+        let field = Field::annotation(input, PARALLEL_ANNOTATION);
         match value.trim().parse::<u32>() {
             Ok(slots) if slots > 0 => {
                 if PARALLEL.given(flags, main) == Given::No {
                     added.extend(["--parallel".to_owned(), slots.to_string()]);
                 } else {
-                    diagnostics.push(Diagnostic::warning(
-                        field,
-                        format!(
-                            "is ignored: the container sets `--parallel` (or {}) itself",
-                            PARALLEL.env
-                        ),
-                    ));
+                    diagnostics.push(field.warning(format!(
+                        "is ignored: the container sets `--parallel` (or {}) itself",
+                        PARALLEL.env
+                    )));
                 }
             }
-            _ => diagnostics.push(Diagnostic::error(
-                field,
-                format!("must be a positive whole number of server slots, got `{value}`"),
-            )),
+            _ => diagnostics.push(field.error(format!(
+                "must be a positive whole number of server slots, got `{value}`"
+            ))),
         }
     }
 
@@ -344,94 +316,42 @@ fn plan(input: &RenderInput, main: &Container) -> Plan {
 /// Parses a port value, reporting a bad one at `field` (and falling back to the default).
 fn parse_port(
     value: Option<&str>,
-    field: &str,
+    field: &Field,
     what: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> u16 {
     match value.map(str::trim).map(str::parse::<u16>) {
         Some(Ok(port)) if port > 0 => port,
         _ => {
-            diagnostics.push(Diagnostic::error(
-                field,
-                format!(
-                    "{what} must be a port number from 1 to 65535, got `{}`",
-                    value.unwrap_or("")
-                ),
-            ));
+            diagnostics.push(field.error(format!(
+                "{what} must be a port number from 1 to 65535, got `{}`",
+                value.unwrap_or("")
+            )));
             DEFAULT_PORT
         }
     }
 }
 
-/// An HTTP `GET /health` probe on the server port.
-fn health_probe(period: i32, timeout: i32, failures: i32) -> Probe {
-    Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(HEALTH_PATH.to_owned()),
-            port: IntOrString::String(PORT_NAME.to_owned()),
-            ..HTTPGetAction::default()
-        }),
-        period_seconds: Some(period),
-        timeout_seconds: Some(timeout),
-        failure_threshold: Some(failures),
-        ..Probe::default()
-    }
-}
-
-/// True when `probe` targets a Dynamo port (by name or number), which llama-server does not serve.
-fn targets_dynamo_port(probe: &Probe) -> bool {
-    let port = probe
-        .http_get
-        .as_ref()
-        .map(|h| &h.port)
-        .or_else(|| probe.tcp_socket.as_ref().map(|t| &t.port));
-    port.is_some_and(|port| {
-        DYNAMO_PORTS.iter().any(|(name, number)| match port {
-            IntOrString::String(p) => p == name,
-            IntOrString::Int(p) => p == number,
-        })
-    })
-}
-
-/// Replaces `probe` with `ours` when it is absent or targets a Dynamo port.
-fn replace_probe(probe: &mut Option<Probe>, ours: Probe) {
-    if probe.as_ref().is_none_or(targets_dynamo_port) {
-        *probe = Some(ours);
-    }
-}
-
-/// Applies `plan` to the main container.
-fn apply(plan: Plan, main: &mut Container) {
+/// Applies `plan` to the main container of `pod`.
+fn apply(plan: Plan, pod: &mut PodTemplate) -> Result<(), PluginError> {
+    let main = pod.main_container_mut()?;
     main.command = plan.launch.command;
     let mut args = plan.launch.args;
     args.extend(plan.added);
     main.args = (!args.is_empty()).then_some(args);
 
-    let ports = main.ports.get_or_insert_with(Vec::new);
-    ports.retain(|p| {
-        let name = p.name.as_deref().unwrap_or_default();
-        name != PORT_NAME && !DYNAMO_PORTS.iter().any(|(dynamo, _)| *dynamo == name)
-    });
-    ports.push(ContainerPort {
+    // The operator declared `http` on the default port; the probes and the Service follow it by
+    // name, so moving it to the port llama-server listens on is all a `--port` of its own needs.
+    pod.set_port(ContainerPort {
         name: Some(PORT_NAME.to_owned()),
         container_port: i32::from(plan.port),
         protocol: Some("TCP".to_owned()),
         ..ContainerPort::default()
-    });
-
-    // Loading a large model (or downloading it with --hf-repo) takes long: the startup probe
-    // allows up to two hours (720 x 10 s) before liveness takes over.
-    replace_probe(&mut main.startup_probe, health_probe(10, 5, 720));
-    replace_probe(&mut main.readiness_probe, health_probe(10, 3, 3));
-    replace_probe(&mut main.liveness_probe, health_probe(10, 5, 3));
-
-    let present = |name: &str| main.env.iter().flatten().any(|v| v.name == name);
-    let defaults: Vec<EnvVar> = DEFAULT_ENV
-        .iter()
-        .filter(|(name, _)| !present(name))
-        .map(|(name, value)| env_var(*name, *value))
-        .collect();
-    set_env(main, defaults);
+    })?;
+    for (name, value) in DEFAULT_ENV {
+        pod.set_env_if_absent(name, value)?;
+    }
+    Ok(())
 }
 
 /// The llama.cpp backend plugin.
@@ -448,22 +368,24 @@ impl Plugin for LlamaCpp {
             python_modules: Vec::new(),
             multinode_launcher: None,
             capabilities: Vec::new(),
+            // Not a Dynamo engine: the operator builds a plain pod around llama-server, with
+            // the port `http`, probes on its health path, and the component's Service on it.
+            serving: Some(Serving {
+                dynamo_runtime: false,
+                ports: vec![ServingPort::new(PORT_NAME, DEFAULT_PORT)],
+                health_path: Some(HEALTH_PATH.into()),
+            }),
+            // Only `nvidia.com/` annotations are read, which every plugin gets.
+            annotation_prefixes: Vec::new(),
         }
     }
 
+    // `VALIDATE_BEFORE_RENDER` keeps its default: the SDK runs `validate` first, so `render`
+    // only sees inputs without errors, and `validate`'s warnings join the render output.
     fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
         let mut pod = PodTemplate::from_input(input)?;
-        let main = pod.main_container_mut()?;
-        let plan = plan(input, main);
-        if let Some(error) = plan
-            .diagnostics
-            .iter()
-            .find(|d| d.severity == Severity::Error)
-        {
-            return Err(PluginError::InvalidInput(error.clone()));
-        }
-        // Warnings were reported by `validate` already; the host shows those.
-        apply(plan, main);
+        let plan = plan(input, pod.main_container_mut()?);
+        apply(plan, &mut pod)?;
         Ok(RenderOutput::new(pod.to_json()?))
     }
 
@@ -471,14 +393,11 @@ impl Plugin for LlamaCpp {
         let pod = match PodTemplate::from_input(input) {
             Ok(pod) => pod,
             Err(PluginError::InvalidInput(diagnostic)) => return vec![diagnostic],
-            Err(other) => return vec![Diagnostic::error("", other.to_string())],
+            Err(other) => return vec![Field::pod_template().error(other.to_string())],
         };
         match pod.main_container() {
             Some(main) => plan(input, main).diagnostics,
-            None => vec![Diagnostic::error(
-                "podTemplate.spec.containers",
-                "no container named `main`",
-            )],
+            None => vec![Field::pod_containers().error("no container named `main`")],
         }
     }
 }
@@ -534,54 +453,35 @@ mod tests {
         .expect("llama-server");
         assert_eq!(keep.command, Some(words(&["/app/llama-server", "-m", "x"])));
         assert_eq!(keep.args, words(&["--ctx-size", "4"]));
-        assert_eq!(keep.flags, words(&["-m", "x", "--ctx-size", "4"]));
+        assert_eq!(keep.flags(), words(&["-m", "x", "--ctx-size", "4"]));
 
-        let default_shell = launch(&container(&["/bin/sh", "-c"], &["-m", "x"])).expect("flags");
-        assert_eq!(
-            default_shell.command, None,
-            "the image entrypoint runs the flags"
-        );
-        assert_eq!(default_shell.args, words(&["-m", "x"]));
+        let entrypoint = launch(&container(&[], &["-m", "x"])).expect("flags");
+        assert_eq!(entrypoint.command, None, "the image's entrypoint runs");
+        assert_eq!(entrypoint.flags(), words(&["-m", "x"]));
 
         let in_args = launch(&container(&[], &["llama-server", "-m", "x"])).expect("program");
         assert_eq!(in_args.command, Some(words(&["llama-server"])));
         assert_eq!(in_args.args, words(&["-m", "x"]));
 
         let script = launch(&container(&["sh", "-c"], &["llama-server -m x"]));
-        assert!(script.is_err_and(|e| e.contains("shell script")));
+        assert!(script.is_err_and(|e| e.contains("`sh`") && e.contains("shell script")));
         let other = launch(&container(&["python3", "-m", "dynamo.vllm"], &[]));
         assert!(other.is_err_and(|e| e.contains("`python3`")));
     }
 
     #[test]
-    fn dynamo_probes_are_replaced_and_user_probes_kept() {
-        let dynamo = Probe {
-            http_get: Some(HTTPGetAction {
-                port: IntOrString::String("system".into()),
-                ..HTTPGetAction::default()
-            }),
-            ..Probe::default()
-        };
-        let mut probe = Some(dynamo);
-        replace_probe(&mut probe, health_probe(1, 1, 1));
-        assert_eq!(probe, Some(health_probe(1, 1, 1)));
-
-        let user = Probe {
-            exec: Some(Default::default()),
-            ..Probe::default()
-        };
-        let mut probe = Some(user.clone());
-        replace_probe(&mut probe, health_probe(1, 1, 1));
-        assert_eq!(probe, Some(user));
-    }
-
-    #[test]
-    fn metadata_selects_by_framework_only() {
+    fn metadata_selects_by_framework_and_declares_a_plain_server() {
         let m = LlamaCpp::metadata();
         assert_eq!(m.name, "llamacpp");
         assert_eq!(m.kind, PluginKind::Backend);
         assert_eq!(m.frameworks, ["llamacpp"]);
         assert!(m.python_modules.is_empty());
         assert_eq!(m.multinode_launcher, None);
+        let serving = m.serving.expect("declares what it serves");
+        assert!(!serving.dynamo_runtime);
+        assert_eq!(serving.ports, [ServingPort::new("http", 8080)]);
+        assert_eq!(serving.health_path.as_deref(), Some("/health"));
+        assert!(m.annotation_prefixes.is_empty());
+        const { assert!(LlamaCpp::VALIDATE_BEFORE_RENDER) };
     }
 }

@@ -1,9 +1,12 @@
 //! The llama.cpp plugin run natively on fixtures with the SDK harness (no WebAssembly runtime).
+//!
+//! The fixtures are inputs the operator really sends (`dynamo-operator render --plugin-input`),
+//! not hand-written ones; see `tests/fixtures/README.md` for where each comes from.
 
 use std::path::PathBuf;
 
 use dynamo_plugin_sdk::harness::{self, HarnessError, pod_template_value};
-use dynamo_plugin_sdk::{PluginError, Severity};
+use dynamo_plugin_sdk::{PluginError, RenderInput, Severity, render_checked};
 use llamacpp_backend_plugin::LlamaCpp;
 use serde_json::{Value, json};
 
@@ -13,8 +16,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn main_container(pod: &Value) -> &Value {
-    &pod["spec"]["containers"][0]
+/// The pod template the operator sent in fixture `name`.
+fn input_pod(name: &str) -> Value {
+    let input = harness::load_input(fixture(name)).expect("fixture loads");
+    serde_json::from_str(&input.pod_template).expect("pod template JSON")
+}
+
+fn main_container(pod: &mut Value) -> &mut Value {
+    &mut pod["spec"]["containers"][0]
 }
 
 fn env(main: &Value, name: &str) -> Value {
@@ -27,70 +36,54 @@ fn env(main: &Value, name: &str) -> Value {
 }
 
 #[test]
-fn worker_runs_llama_server_with_injected_flags_port_probes_and_env() {
+fn the_example_worker_gets_llama_server_flags_and_the_metrics_env_and_nothing_else() {
     assert!(
-        harness::validate::<LlamaCpp>(fixture("worker.yaml"))
+        harness::validate::<LlamaCpp>(fixture("worker.json"))
             .expect("validates")
             .is_empty()
     );
-    let out = harness::render::<LlamaCpp>(fixture("worker.yaml")).expect("renders");
+    let out = harness::render::<LlamaCpp>(fixture("worker.json")).expect("renders");
     assert!(out.warnings.is_empty() && out.extra_objects.is_empty());
-    let pod = pod_template_value(&out);
-    let main = main_container(&pod);
-    assert_eq!(main["command"], json!(["/app/llama-server"]));
-    assert_eq!(
-        main["args"],
-        json!([
-            "--model",
-            "/models/qwen2.5-0.5b-instruct-q4_k_m.gguf",
-            "--ctx-size",
-            "8192",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            "8080",
-            "--n-gpu-layers",
-            "999",
-            "--parallel",
-            "4"
-        ])
-    );
-    assert_eq!(
-        main["ports"],
-        json!([{"name": "http", "containerPort": 8080, "protocol": "TCP"}]),
-        "the Dynamo system and nixl ports are gone"
-    );
-    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-        assert_eq!(
-            main[probe]["httpGet"],
-            json!({"path": "/health", "port": "http"}),
-            "{probe}"
-        );
+
+    // The whole pod as the operator built it (port `http` 8080, probes on `http`, the
+    // service's env), with the flags appended and the metrics variable added.
+    let mut expected = input_pod("worker.json");
+    let main = main_container(&mut expected);
+    for flag in [
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--n-gpu-layers",
+        "999",
+        "--parallel",
+        "4",
+    ] {
+        main["args"].as_array_mut().expect("args").push(flag.into());
     }
-    assert_eq!(main["readinessProbe"]["failureThreshold"], 3);
-    assert_eq!(main["startupProbe"]["failureThreshold"], 720);
-    assert_eq!(
-        env(main, "LLAMA_ARG_ENDPOINT_METRICS"),
-        "1",
-        "default added"
-    );
-    assert_eq!(env(main, "LLAMA_ARG_CTX_SIZE"), "4096", "user env kept");
-    assert_eq!(env(main, "DYN_SYSTEM_PORT"), "9090", "other env untouched");
-    assert_eq!(main["image"], "ghcr.io/ggml-org/llama.cpp:server-cuda");
+    main["env"]
+        .as_array_mut()
+        .expect("env")
+        .push(json!({"name": "LLAMA_ARG_ENDPOINT_METRICS", "value": "1"}));
+    assert_eq!(pod_template_value(&out), expected);
 }
 
 #[test]
 fn settings_the_container_makes_itself_win() {
-    let out = harness::render::<LlamaCpp>(fixture("entrypoint.yaml")).expect("renders");
-    let pod = pod_template_value(&out);
-    let main = main_container(&pod);
+    let out = harness::render::<LlamaCpp>(fixture("entrypoint.json")).expect("renders");
+    let mut pod = pod_template_value(&out);
+    let main = main_container(&mut pod);
     assert_eq!(main["command"], Value::Null, "the image entrypoint runs");
     assert_eq!(
         main["args"],
         json!(["--hf-repo", "ggml-org/gemma-3-1b-it-GGUF", "--port", "9000"]),
-        "host from LLAMA_ARG_HOST, port from --port, no GPU: nothing to add"
+        "host from LLAMA_ARG_HOST, port from --port, no GPU, no annotation: nothing to add"
     );
-    assert_eq!(main["ports"][0]["containerPort"], 9000);
+    assert_eq!(
+        main["ports"],
+        json!([{"name": "http", "containerPort": 9000, "protocol": "TCP"}]),
+        "`http`, which the probes and the Service target, moves to the server's port"
+    );
     assert_eq!(
         main["readinessProbe"],
         json!({"exec": {"command": ["/bin/true"]}}),
@@ -106,7 +99,7 @@ fn settings_the_container_makes_itself_win() {
 
 #[test]
 fn invalid_input_names_every_field() {
-    let found = harness::validate::<LlamaCpp>(fixture("invalid.yaml")).expect("validates");
+    let found = harness::validate::<LlamaCpp>(fixture("invalid.json")).expect("validates");
     let paths: Vec<(&str, Severity)> = found
         .iter()
         .map(|d| (d.field_path.as_str(), d.severity))
@@ -114,13 +107,13 @@ fn invalid_input_names_every_field() {
     assert_eq!(
         paths,
         [
-            ("spec.services.big.multinode", Severity::Error),
+            ("spec.services.worker.multinode", Severity::Error),
             (
-                "spec.services.big.extraPodSpec.mainContainer.args",
+                "spec.services.worker.extraPodSpec.mainContainer.args",
                 Severity::Error
             ),
             (
-                "spec.services.big.annotations[nvidia.com/llamacpp-parallel]",
+                "spec.services.worker.annotations[nvidia.com/llamacpp-parallel]",
                 Severity::Error
             ),
         ]
@@ -129,29 +122,32 @@ fn invalid_input_names_every_field() {
     assert!(found[1].message.contains("--model"), "{}", found[1]);
 
     // Render refuses with the first error, naming its field.
-    match harness::render::<LlamaCpp>(fixture("invalid.yaml")) {
+    match harness::render::<LlamaCpp>(fixture("invalid.json")) {
         Err(HarnessError::Plugin {
             source: PluginError::InvalidInput(d),
             ..
-        }) => assert_eq!(d.field_path, "spec.services.big.multinode"),
+        }) => assert_eq!(d.field_path, "spec.services.worker.multinode"),
         other => panic!("expected invalid input, got {other:?}"),
     }
 }
 
+/// A small input with the main container `{command, args, env}` written as YAML flow values.
+fn input(command: &str, args: &str, env: &str, annotations: &str) -> RenderInput {
+    harness::parse_input(
+        &format!(
+            "graph: {{annotations: {{{annotations}}}}}\ncomponent: {{serviceName: w}}\n\
+             podTemplate: {{spec: {{containers: [{{name: main, command: {command}, args: {args}, \
+             env: {env}, ports: [{{name: http, containerPort: 8080}}]}}]}}}}\n"
+        ),
+        true,
+    )
+    .expect("fixture parses")
+}
+
 #[test]
 fn bad_commands_ports_and_ignored_annotations_are_reported() {
-    let input = |command: &str, args: &str, annotations: &str| {
-        harness::parse_input(
-            &format!(
-                "graph: {{annotations: {{{annotations}}}}}\ncomponent: {{serviceName: w}}\n\
-                 podTemplate: {{spec: {{containers: [{{name: main, command: {command}, args: {args}}}]}}}}\n"
-            ),
-            true,
-        )
-        .expect("fixture parses")
-    };
     let findings = |command: &str, args: &str, annotations: &str| {
-        <LlamaCpp as dynamo_plugin_sdk::Plugin>::validate(&input(command, args, annotations))
+        <LlamaCpp as dynamo_plugin_sdk::Plugin>::validate(&input(command, args, "[]", annotations))
             .into_iter()
             .map(|d| (d.field_path, d.severity))
             .collect::<Vec<_>>()
@@ -161,6 +157,14 @@ fn bad_commands_ports_and_ignored_annotations_are_reported() {
     assert_eq!(
         findings("[python3, -m, dynamo.vllm]", "[-m, x]", ""),
         [(field("extraPodSpec.mainContainer.command"), Severity::Error)]
+    );
+    assert_eq!(
+        findings("[sh, -c]", "['llama-server -m x']", ""),
+        [
+            (field("extraPodSpec.mainContainer.command"), Severity::Error),
+            (field("extraPodSpec.mainContainer.args"), Severity::Error),
+        ],
+        "a shell script's flags can be neither read (so no model is seen) nor added"
     );
     assert_eq!(
         findings("[llama-server]", "[-m, x, --port, http]", ""),
@@ -178,4 +182,27 @@ fn bad_commands_ports_and_ignored_annotations_are_reported() {
         )]
     );
     assert!(findings("[llama-server]", "[-hf, org/repo]", "").is_empty());
+}
+
+#[test]
+fn a_port_from_the_environment_moves_http_and_adds_no_flag() {
+    let out = render_checked::<LlamaCpp>(&input(
+        "[]",
+        "[llama-server, -m, x]",
+        "[{name: LLAMA_ARG_PORT, value: '9001'}]",
+        "",
+    ))
+    .expect("renders");
+    let mut pod = pod_template_value(&out);
+    let main = main_container(&mut pod);
+    assert_eq!(
+        main["command"],
+        json!(["llama-server"]),
+        "the program named first in args becomes the command"
+    );
+    assert_eq!(main["args"], json!(["-m", "x", "--host", "0.0.0.0"]));
+    assert_eq!(
+        main["ports"],
+        json!([{"name": "http", "containerPort": 9001, "protocol": "TCP"}])
+    );
 }

@@ -3,9 +3,11 @@
 
 mod crdgen;
 mod leader;
+mod plugin_input;
 mod plugins;
 mod render;
 mod run;
+mod scaffold;
 mod yaml_input;
 
 use std::process::ExitCode;
@@ -30,6 +32,12 @@ enum Command {
     Render(render::Args),
     /// Write the nvidia.com CustomResourceDefinitions as YAML.
     Crdgen(crdgen::Args),
+    /// Tools for plugin authors.
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        command: scaffold::Command,
+    },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +45,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Render(args) => render::run(&args),
         Command::Crdgen(args) => crdgen::run(&args),
+        Command::Plugin { command } => scaffold::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

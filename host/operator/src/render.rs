@@ -49,6 +49,13 @@ pub struct Args {
     /// Operator version treated as the creator of graphs that carry no origin-version annotation.
     #[arg(long, default_value = DYNAMO_COMPATIBILITY_VERSION)]
     pub operator_version: String,
+
+    /// Instead of the objects, write the exact input the host sends a backend plugin for each
+    /// service and role (the contract's `RenderInput`, as plugin test fixtures are written): one
+    /// JSON file per input into directory DIR (`<graph>.<service>.<role>.json`), or a YAML stream
+    /// on standard output when DIR is `-`.
+    #[arg(long, value_name = "DIR")]
+    pub plugin_input: Option<PathBuf>,
 }
 
 /// Runs the subcommand: renders every graph of the input, then prints them all.
@@ -63,12 +70,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = render_config(args, operator.clone());
     let plugins = LoadedPlugins::load(args.plugin_dir.as_deref(), &operator)?;
 
+    let recording = crate::plugin_input::Recording::new(plugins.registry());
+    let plugin_set: &dyn dynamo_render::PluginSet = if args.plugin_input.is_some() {
+        &recording
+    } else {
+        plugins.registry()
+    };
+    // Plugins that failed to load are reported first, so the reason shows even when a graph
+    // that needed them then fails to render.
+    for note in plugins.notes() {
+        eprintln!("{note}");
+    }
     let mut stream = String::new();
-    let mut notes = plugins.notes();
+    let mut notes = Vec::new();
     for graph in &graphs {
         let name = graph.metadata.name.as_deref().unwrap_or("<unnamed>");
         let shown = names::printable(name);
-        let rendered = dynamo_render::render(graph, &config, plugins.registry()).map_err(|e| {
+        let rendered = dynamo_render::render(graph, &config, plugin_set).map_err(|e| {
             anyhow::anyhow!("{source}: DynamoGraphDeployment {shown}: {}", one_line(&e))
         })?;
         if !stream.is_empty() {
@@ -100,6 +118,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 text::one_line(&w.message, 1024)
             )
         }));
+    }
+    if let Some(target) = &args.plugin_input {
+        let recorded = recording.into_recorded();
+        if recorded.is_empty() {
+            bail!(
+                "{source}: no service of the graph runs a backend plugin (only workers with a \
+                 backend framework do), so there is no plugin input to write"
+            );
+        }
+        notes.extend(crate::plugin_input::write(&recorded, target)?);
+        for note in notes {
+            eprintln!("{note}");
+        }
+        return Ok(());
     }
     for note in notes {
         eprintln!("{note}");

@@ -118,14 +118,20 @@ fn a_plugin_from_the_plugin_dir_renders_the_llama_cpp_worker() {
             "4"
         ])
     );
+    // The plugin declares `serving` (not a Dynamo runtime, `http` 8080, `/health`), so the host
+    // builds a plain pod: only the declared port, its probes on it, no Dynamo environment.
     assert_eq!(
         worker["ports"],
         json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}])
     );
-    assert_eq!(
-        worker["readinessProbe"]["httpGet"],
-        json!({"path": "/health", "port": "http"})
-    );
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        assert_eq!(
+            worker[probe]["httpGet"],
+            json!({"path": "/health", "port": "http"}),
+            "{probe}"
+        );
+    }
+    assert_eq!(worker["startupProbe"]["failureThreshold"], 720);
     let env: Vec<&Value> = worker["env"].as_array().into_iter().flatten().collect();
     for (name, value) in [
         ("LLAMA_ARG_CTX_SIZE", "8192"),
@@ -136,6 +142,30 @@ fn a_plugin_from_the_plugin_dir_renders_the_llama_cpp_worker() {
             "{name}={value} in {env:?}"
         );
     }
+    let dynamo_env: Vec<&str> = env
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .filter(|n| n.starts_with("DYN_") || n.starts_with("NIXL_"))
+        .collect();
+    assert!(
+        dynamo_env.is_empty(),
+        "Dynamo env on a plain engine: {dynamo_env:?}"
+    );
+
+    // The component's Service exposes exactly the declared port, by name.
+    let service = objects
+        .iter()
+        .find(|o| {
+            o["kind"] == "Service"
+                && o["metadata"]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("llamacpp-worker-"))
+        })
+        .expect("the worker's Service");
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": "http"}])
+    );
 
     // The frontend is the host's, untouched by the plugin.
     let frontend = main_container(&objects, "llamacpp-frontend");

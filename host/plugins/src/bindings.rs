@@ -3,7 +3,8 @@
 //!
 //! Nothing outside this crate sees these types: [`Pre`] and [`Instance`] take and return
 //! [`dynamo_plugin_contract`] types whatever the version of the component. A 0.1.0 component's
-//! metadata is read as declaring no capabilities; everything else is the same in both versions.
+//! metadata is read as declaring no capabilities, a 0.1.0 or 0.2.0 component's as a Dynamo engine
+//! reading no annotation prefix of its own; such components do not see `component.gpu-resource`.
 
 use dynamo_plugin_contract as c;
 use wasmtime::Store;
@@ -12,7 +13,7 @@ use wasmtime::component::{HasSelf, InstancePre, Linker};
 use crate::sandbox::SandboxState;
 
 /// Conversions between one version's generated types (`wit`) and the contract types; every
-/// version shares them except for `Metadata`, which each version converts itself.
+/// version shares them except for `Metadata` and `Component`, which each version converts itself.
 macro_rules! conversions {
     () => {
         pub(crate) fn render_input(i: &c::RenderInput) -> wit::RenderInput {
@@ -31,15 +32,7 @@ macro_rules! conversions {
                         })
                         .collect(),
                 },
-                component: wit::Component {
-                    service_name: i.component.service_name.clone(),
-                    component_type: i.component.component_type.clone(),
-                    sub_component_type: i.component.sub_component_type.clone(),
-                    backend_framework: i.component.backend_framework.clone(),
-                    replicas: i.component.replicas,
-                    gpus_per_node: i.component.gpus_per_node,
-                    compilation_cache_path: i.component.compilation_cache_path.clone(),
-                },
+                component: component(&i.component),
                 placement: wit::Placement {
                     deployer: match i.placement.deployer {
                         c::Deployer::None => wit::Deployer::None,
@@ -129,6 +122,18 @@ pub(crate) mod v0_1 {
 
     conversions!();
 
+    fn component(c: &c::Component) -> wit::Component {
+        wit::Component {
+            service_name: c.service_name.clone(),
+            component_type: c.component_type.clone(),
+            sub_component_type: c.sub_component_type.clone(),
+            backend_framework: c.backend_framework.clone(),
+            replicas: c.replicas,
+            gpus_per_node: c.gpus_per_node,
+            compilation_cache_path: c.compilation_cache_path.clone(),
+        }
+    }
+
     pub(crate) fn metadata(m: wit::Metadata) -> c::Metadata {
         c::Metadata {
             name: m.name,
@@ -138,6 +143,8 @@ pub(crate) mod v0_1 {
             python_modules: m.python_modules,
             multinode_launcher: m.multinode_launcher,
             capabilities: Vec::new(),
+            serving: None,
+            annotation_prefixes: Vec::new(),
         }
     }
 
@@ -163,6 +170,18 @@ pub(crate) mod v0_2 {
 
     conversions!();
 
+    fn component(c: &c::Component) -> wit::Component {
+        wit::Component {
+            service_name: c.service_name.clone(),
+            component_type: c.component_type.clone(),
+            sub_component_type: c.sub_component_type.clone(),
+            backend_framework: c.backend_framework.clone(),
+            replicas: c.replicas,
+            gpus_per_node: c.gpus_per_node,
+            compilation_cache_path: c.compilation_cache_path.clone(),
+        }
+    }
+
     pub(crate) fn metadata(m: wit::Metadata) -> c::Metadata {
         c::Metadata {
             name: m.name,
@@ -172,6 +191,68 @@ pub(crate) mod v0_2 {
             python_modules: m.python_modules,
             multinode_launcher: m.multinode_launcher,
             capabilities: m.capabilities,
+            serving: None,
+            annotation_prefixes: Vec::new(),
+        }
+    }
+
+    pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
+        wit::add_to_linker::<_, HasSelf<_>>(linker, |state| state)
+    }
+}
+
+/// `dynamo:backend@0.3.0`.
+pub(crate) mod v0_3 {
+    use super::*;
+
+    #[allow(missing_docs, clippy::all)]
+    mod generated {
+        wasmtime::component::bindgen!({
+            path: "../../wit/dynamo-backend@0.3.0",
+            world: "plugin",
+        });
+    }
+
+    use generated::dynamo::backend::types as wit;
+    pub(crate) use generated::{Plugin, PluginPre};
+
+    conversions!();
+
+    fn component(c: &c::Component) -> wit::Component {
+        wit::Component {
+            service_name: c.service_name.clone(),
+            component_type: c.component_type.clone(),
+            sub_component_type: c.sub_component_type.clone(),
+            backend_framework: c.backend_framework.clone(),
+            replicas: c.replicas,
+            gpus_per_node: c.gpus_per_node,
+            gpu_resource: c.gpu_resource.clone(),
+            compilation_cache_path: c.compilation_cache_path.clone(),
+        }
+    }
+
+    pub(crate) fn metadata(m: wit::Metadata) -> c::Metadata {
+        c::Metadata {
+            name: m.name,
+            version: m.version,
+            kind: kind(m.kind),
+            frameworks: m.frameworks,
+            python_modules: m.python_modules,
+            multinode_launcher: m.multinode_launcher,
+            capabilities: m.capabilities,
+            serving: m.serving.map(|s| c::Serving {
+                dynamo_runtime: s.dynamo_runtime,
+                ports: s
+                    .ports
+                    .into_iter()
+                    .map(|p| c::ServingPort {
+                        name: p.name,
+                        number: p.number,
+                    })
+                    .collect(),
+                health_path: s.health_path,
+            }),
+            annotation_prefixes: m.annotation_prefixes,
         }
     }
 
@@ -183,19 +264,22 @@ pub(crate) mod v0_2 {
 /// Registers every version's own imports (the `types` interfaces) in `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
     v0_1::add_to_linker(linker)?;
-    v0_2::add_to_linker(linker)
+    v0_2::add_to_linker(linker)?;
+    v0_3::add_to_linker(linker)
 }
 
 /// A pre-linked plugin of one contract version.
 pub(crate) enum Pre {
     V0_1(v0_1::PluginPre<SandboxState>),
     V0_2(v0_2::PluginPre<SandboxState>),
+    V0_3(v0_3::PluginPre<SandboxState>),
 }
 
 /// A live instance of a plugin, for one call.
 pub(crate) enum Instance {
     V0_1(v0_1::Plugin),
     V0_2(v0_2::Plugin),
+    V0_3(v0_3::Plugin),
 }
 
 // === impl Pre ===
@@ -207,6 +291,7 @@ impl Pre {
         match version {
             "0.1.0" => v0_1::PluginPre::new(pre).map(Self::V0_1),
             "0.2.0" => v0_2::PluginPre::new(pre).map(Self::V0_2),
+            "0.3.0" => v0_3::PluginPre::new(pre).map(Self::V0_3),
             other => Err(wasmtime::format_err!(
                 "contract version {other} is not served"
             )),
@@ -218,6 +303,7 @@ impl Pre {
         match self {
             Self::V0_1(_) => "0.1.0",
             Self::V0_2(_) => "0.2.0",
+            Self::V0_3(_) => "0.3.0",
         }
     }
 
@@ -229,6 +315,7 @@ impl Pre {
         match self {
             Self::V0_1(pre) => pre.instantiate(store).map(Instance::V0_1),
             Self::V0_2(pre) => pre.instantiate(store).map(Instance::V0_2),
+            Self::V0_3(pre) => pre.instantiate(store).map(Instance::V0_3),
         }
     }
 }
@@ -244,6 +331,7 @@ impl Instance {
         match self {
             Self::V0_1(p) => p.call_metadata(store).map(v0_1::metadata),
             Self::V0_2(p) => p.call_metadata(store).map(v0_2::metadata),
+            Self::V0_3(p) => p.call_metadata(store).map(v0_3::metadata),
         }
     }
 
@@ -260,6 +348,9 @@ impl Instance {
             Self::V0_2(p) => p
                 .call_render(store, &v0_2::render_input(input))
                 .map(|r| r.map(v0_2::render_output).map_err(v0_2::plugin_error)),
+            Self::V0_3(p) => p
+                .call_render(store, &v0_3::render_input(input))
+                .map(|r| r.map(v0_3::render_output).map_err(v0_3::plugin_error)),
         }
     }
 
@@ -276,6 +367,9 @@ impl Instance {
             Self::V0_2(p) => p
                 .call_validate(store, &v0_2::render_input(input))
                 .map(|d| d.into_iter().map(v0_2::diagnostic).collect()),
+            Self::V0_3(p) => p
+                .call_validate(store, &v0_3::render_input(input))
+                .map(|d| d.into_iter().map(v0_3::diagnostic).collect()),
         }
     }
 }

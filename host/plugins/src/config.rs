@@ -27,9 +27,9 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024;
 /// Default cap on extra objects per render call.
 pub const DEFAULT_MAX_EXTRA_OBJECTS: usize = 16;
 /// Default cap on the size of a plugin component.
-pub const DEFAULT_MAX_COMPONENT_BYTES: usize = 16 << 20;
+pub const DEFAULT_MAX_COMPONENT_BYTES: usize = 64 << 20;
 /// Default cap on the time compiling one plugin may take.
-pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Caps on what one plugin call may hand back to the host.
 ///
@@ -194,17 +194,19 @@ impl RuntimeConfig {
         self
     }
 
-    /// Largest plugin component accepted, in bytes. Default 16 MiB (the built-ins are about
-    /// 1.2 MiB).
+    /// Largest plugin component accepted, in bytes. Default 64 MiB: the built-ins are about
+    /// 1.2 MiB, while components that carry an interpreter are larger (componentize-py about
+    /// 18 MiB, componentize-js about 12 MiB).
     ///
     /// Compile time and memory grow with the component: a 31 MB component took 16 s and 665 MB
-    /// to compile. Components made by interpreters (componentize-py) need a higher cap.
+    /// to compile. Lower it when only small Rust plugins are expected.
     pub fn max_component_bytes(mut self, bytes: usize) -> Self {
         self.max_component_bytes = bytes;
         self
     }
 
-    /// Longest time compiling one plugin may take before its load fails. Default 30 s.
+    /// Longest time compiling one plugin may take before its load fails. Default 120 s: a
+    /// Python component (componentize-py, about 18 MiB) takes 10 to 40 s on two busy cores.
     ///
     /// Cranelift cannot be interrupted: the compilation finishes on its own thread and its result
     /// is dropped, so this bounds how long a load waits, not the CPU it costs; the size cap

@@ -49,7 +49,7 @@ pub enum PluginError {
     VersionMismatch {
         /// The plugin's origin.
         plugin: String,
-        /// The contracts the host serves, `dynamo:backend@0.1.0 or dynamo:backend@0.2.0`.
+        /// The contracts the host serves, `dynamo:backend@0.1.0 or dynamo:backend@0.2.0 or ...`.
         expected: String,
         /// The contract version the component was built against, when it names one.
         found: Option<String>,

@@ -31,9 +31,10 @@
 //!   ([`stats`]), which a metrics exporter reads at scrape time.
 //!
 //! # Supported contract versions
-//! `dynamo:backend@0.2.0` and `@0.1.0` (the `plugin` world; a 0.1.0 component declares no
-//! capabilities). A component built against any other version is rejected with
-//! [`PluginError::VersionMismatch`].
+//! `dynamo:backend@0.3.0`, `@0.2.0` and `@0.1.0` (the `plugin` world). A 0.1.0 component declares
+//! no capabilities; a 0.1.0 or 0.2.0 component is a Dynamo engine that reads only `nvidia.com/`
+//! annotations and is not told the GPU resource name. A component built against any other
+//! version is rejected with [`PluginError::VersionMismatch`].
 
 mod bindings;
 pub mod cache;

@@ -1,8 +1,9 @@
 //! [`LoadedPlugin`]: one compiled plugin, its metadata, and the per-call instance lifecycle.
 //!
 //! Loading checks the component's size, compiles it (or takes it from the cache) within the compile
-//! timeout, checks that it implements the `plugin` world of a served contract version (0.1.0 or
-//! 0.2.0), resolves its imports once into an `InstancePre`, calls `metadata` once, and works out
+//! timeout, checks that it implements the `plugin` world of a served contract version (0.1.0,
+//! 0.2.0 or 0.3.0), resolves its imports once into an `InstancePre`, calls `metadata` once, checks
+//! it (names, serving ports, annotation prefixes), and works out
 //! its effective capabilities (declared, and granted by the configuration or built in). Every later call creates a fresh `Store` and instance from the
 //! pre-instantiated template (microseconds with the pooling allocator), so no state survives
 //! between calls and a crashed call leaves nothing behind.
@@ -193,7 +194,7 @@ impl PluginRuntime {
     }
 }
 
-/// Every served contract version, for messages: `dynamo:backend@0.1.0 or @0.2.0`.
+/// Every served contract version, for messages: `dynamo:backend@0.1.0 or dynamo:backend@0.2.0 or ...`.
 fn expected_versions() -> String {
     let versions: Vec<String> = SUPPORTED_WIT_VERSIONS
         .iter()
@@ -251,7 +252,7 @@ impl LoadedPlugin {
         matches!(self.origin, PluginOrigin::Builtin(_))
     }
 
-    /// The contract version the component was built against (`0.1.0` or `0.2.0`).
+    /// The contract version the component was built against (`0.1.0`, `0.2.0` or `0.3.0`).
     pub fn contract_version(&self) -> &'static str {
         self.pre.version()
     }
@@ -706,5 +707,139 @@ fn check_metadata(m: &Metadata, label: &str) -> Result<(), PluginError> {
             m.name
         )));
     }
+    if let Some(serving) = &m.serving {
+        if m.kind == PluginKind::Launcher {
+            return Err(fail(format!(
+                "launcher {} declares serving; only backends declare what their engine serves",
+                m.name
+            )));
+        }
+        check_serving(serving)
+            .map_err(|message| fail(format!("{}: serving: {message}", m.name)))?;
+    }
+    if m.annotation_prefixes.len() > MAX_ANNOTATION_PREFIXES {
+        return Err(fail(format!(
+            "{} declares {} annotation prefixes; at most {MAX_ANNOTATION_PREFIXES} are accepted",
+            m.name,
+            m.annotation_prefixes.len()
+        )));
+    }
+    for prefix in &m.annotation_prefixes {
+        check_annotation_prefix(prefix).map_err(|message| {
+            fail(format!(
+                "{}: annotation prefix {prefix:?} {message}",
+                m.name
+            ))
+        })?;
+    }
     Ok(())
 }
+
+/// Most ports an engine may declare.
+const MAX_SERVING_PORTS: usize = 8;
+/// Most annotation prefixes a plugin may declare.
+const MAX_ANNOTATION_PREFIXES: usize = 8;
+/// Longest health path accepted.
+const MAX_HEALTH_PATH_BYTES: usize = 256;
+/// Port names the host gives Dynamo's worker defaults, which a Dynamo-runtime engine keeps.
+const DYNAMO_PORT_NAMES: [&str; 2] = ["system", "nixl"];
+
+/// Checks a backend's serving declaration: ports Kubernetes accepts and a plain HTTP path.
+fn check_serving(serving: &dynamo_plugin_contract::Serving) -> Result<(), String> {
+    if serving.ports.len() > MAX_SERVING_PORTS {
+        return Err(format!(
+            "declares {} ports; at most {MAX_SERVING_PORTS} are accepted",
+            serving.ports.len()
+        ));
+    }
+    let mut names = BTreeSet::new();
+    let mut numbers = BTreeSet::new();
+    for port in &serving.ports {
+        if !is_port_name(&port.name) {
+            return Err(format!(
+                "port name {:?} is not a Kubernetes port name (1-15 lowercase letters, digits \
+                 and '-', with a letter, no leading, trailing or double '-')",
+                port.name
+            ));
+        }
+        if port.number == 0 {
+            return Err(format!("port {:?} has number 0", port.name));
+        }
+        if serving.dynamo_runtime && DYNAMO_PORT_NAMES.contains(&port.name.as_str()) {
+            return Err(format!(
+                "port name {:?} is taken by the Dynamo runtime's own ports",
+                port.name
+            ));
+        }
+        if !names.insert(port.name.as_str()) {
+            return Err(format!("port name {:?} is declared twice", port.name));
+        }
+        if !numbers.insert(port.number) {
+            return Err(format!("port number {} is declared twice", port.number));
+        }
+    }
+    if let Some(path) = &serving.health_path {
+        if !path.starts_with('/')
+            || path.len() > MAX_HEALTH_PATH_BYTES
+            || path.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(format!(
+                "health path {path:?} must start with '/', hold no spaces and be at most \
+                 {MAX_HEALTH_PATH_BYTES} bytes"
+            ));
+        }
+        if serving.ports.is_empty() {
+            return Err(format!(
+                "health path {path:?} needs a port to probe; declare at least one port"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// True for an IANA service name as Kubernetes requires of a named port.
+fn is_port_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().any(|c| c.is_ascii_lowercase())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// Checks an annotation prefix: a DNS subdomain, `/`, then optionally the start of a name.
+fn check_annotation_prefix(prefix: &str) -> Result<(), String> {
+    let Some((domain, name)) = prefix.split_once('/') else {
+        return Err("must be a DNS subdomain followed by '/', e.g. `example.com/`".to_owned());
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+        return Err(format!(
+            "must start with a lowercase DNS subdomain, got `{domain}`"
+        ));
+    }
+    if name.len() > 62
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(
+            "may continue after '/' only with the start of an annotation name (letters, \
+             digits, '-', '_', '.')"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

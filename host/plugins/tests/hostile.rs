@@ -207,7 +207,10 @@ fn wrong_contract_version_is_rejected() {
         PluginError::VersionMismatch {
             expected, found, ..
         } => {
-            assert_eq!(expected, "dynamo:backend@0.1.0 or dynamo:backend@0.2.0");
+            assert_eq!(
+                expected,
+                "dynamo:backend@0.1.0 or dynamo:backend@0.2.0 or dynamo:backend@0.3.0"
+            );
             assert_eq!(found.as_deref(), Some("9.0.0"), "{error}");
         }
         other => panic!("expected a version mismatch, got {other}"),

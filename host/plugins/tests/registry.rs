@@ -232,6 +232,35 @@ fn a_plugin_of_the_previous_contract_still_loads_and_renders() {
 }
 
 #[test]
+fn a_plugin_of_contract_0_2_still_loads_as_a_dynamo_engine() {
+    let plugin = runtime()
+        .load(
+            PluginOrigin::Bytes("legacy-v2".into()),
+            dynamo_plugin_test_fixtures::legacy_v2(),
+        )
+        .expect("a 0.2.0 component loads");
+    assert_eq!(plugin.contract_version(), "0.2.0");
+    assert_eq!(
+        plugin.metadata().capabilities,
+        ["privileged"],
+        "0.2.0 capabilities are read"
+    );
+    assert_eq!(plugin.metadata().serving, None, "read as a Dynamo engine");
+    assert!(plugin.metadata().annotation_prefixes.is_empty());
+    let mut i = input("decode");
+    i.component.gpu_resource = "amd.com/gpu".into();
+    i.pod_template = r#"{"metadata":{"annotations":{"a":"b"}},"spec":{"containers":[{"name":"main","image":"img"}]}}"#.into();
+    let out = plugin.render(&i).expect("renders");
+    assert!(
+        out.pod_template
+            .contains("legacy-v2.plugins.dynamo.nvidia.com/rendered"),
+        "{}",
+        out.pod_template
+    );
+    assert_eq!(out.warnings, ["rendered by a 0.2.0 plugin"]);
+}
+
+#[test]
 fn loaded_plugins_are_shareable_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<dynamo_plugin_runtime::LoadedPlugin>();

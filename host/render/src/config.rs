@@ -345,9 +345,11 @@ pub struct PluginLimitsConfig {
     pub max_message_bytes: u32,
     /// Extra objects one render call may return.
     pub max_extra_objects: u32,
-    /// Largest plugin component accepted (`16Mi`).
+    /// Largest plugin component accepted (`64Mi`: a Python plugin built with componentize-py
+    /// carries the interpreter, about 18 MiB).
     pub max_component_bytes: String,
-    /// Longest compile of one plugin (`30s`).
+    /// Longest compile of one plugin (`120s`: components that carry an interpreter compile for tens
+    /// of seconds).
     pub compile_timeout: String,
 }
 
@@ -361,8 +363,8 @@ impl Default for PluginLimitsConfig {
             max_diagnostics: 64,
             max_message_bytes: 1024,
             max_extra_objects: 16,
-            max_component_bytes: "16Mi".into(),
-            compile_timeout: "30s".into(),
+            max_component_bytes: "64Mi".into(),
+            compile_timeout: "120s".into(),
         }
     }
 }

@@ -84,8 +84,11 @@ pub struct ServiceModel {
     pub chain: Option<Chain>,
     /// Desired replicas (default 1).
     pub replicas: i32,
-    /// GPUs per node (requests.gpu, else limits.gpu, else 0).
+    /// GPUs per node (limits.gpu, else requests.gpu, else 0; the two must agree).
     pub gpus_per_node: u32,
+    /// Kubernetes resource name of those GPUs (`gpuType`, default `nvidia.com/gpu`); empty when
+    /// the service has none.
+    pub gpu_resource: String,
     /// Nodes per replica (1 for single-node services).
     pub node_count: u32,
     /// Dynamo namespace the service registers in.
@@ -180,8 +183,10 @@ impl GraphModel {
             let mut svc_annotations = annotations.clone();
             svc_annotations.extend(effective.annotations.clone().unwrap_or_default());
             let k8s_name = k8s_name(svc_name);
+            let gpus = gpus(svc, &field)?;
             services.push(ServiceModel {
-                gpus_per_node: gpus_per_node(svc, &field)?,
+                gpus_per_node: gpus.count,
+                gpu_resource: gpus.resource,
                 compilation_cache_path: compilation_cache_path(svc, chain.as_ref()),
                 dynamo_namespace: dynamo_namespace(&namespace, &name, svc),
                 service_name: format!("{name}-{k8s_name}"),
@@ -409,33 +414,78 @@ fn node_count(service: &DynamoComponentDeploymentSharedSpec) -> u32 {
         .map_or(1, |m| u32::try_from(m.node_count).unwrap_or(1).max(1))
 }
 
-/// GPUs per node: `resources.requests.gpu`, else `resources.limits.gpu`, else 0.
-fn gpus_per_node(
+/// The GPUs one node of a service uses.
+pub(crate) struct Gpus {
+    /// How many (0 when none).
+    pub(crate) count: u32,
+    /// Their resource name; empty when `count` is 0.
+    pub(crate) resource: String,
+}
+
+/// GPUs per node from `resources.limits` and `resources.requests`.
+///
+/// Kubernetes requires the request of an extended resource such as a GPU to equal its limit
+/// (the request defaults to the limit), so a request that differs from the limit in count or
+/// `gpuType` is refused here, naming the field, rather than by the API server later.
+pub(crate) fn gpus(
     service: &DynamoComponentDeploymentSharedSpec,
     field: &str,
-) -> Result<u32, RenderError> {
+) -> Result<Gpus, RenderError> {
     let resources = service.resources.as_ref();
-    let pick = |which: &str| {
+    let parse = |which: &str| -> Result<Option<(u32, String)>, RenderError> {
         let item = match which {
             "requests" => resources.and_then(|r| r.requests.as_ref()),
             _ => resources.and_then(|r| r.limits.as_ref()),
         };
-        item.and_then(|i| i.gpu.as_deref()).map(|gpu| {
-            (
-                format!("{field}.resources.{which}.gpu"),
-                gpu.trim().to_owned(),
-            )
-        })
-    };
-    match pick("requests").or_else(|| pick("limits")) {
-        None => Ok(0),
-        Some((path, text)) => text.parse::<u32>().map_err(|_| {
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        let Some(text) = item.gpu.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let count = text.parse::<u32>().map_err(|_| {
             RenderError::field(
-                path,
+                format!("{field}.resources.{which}.gpu"),
                 format!("must be a whole number of GPUs, got `{text}`"),
             )
-        }),
+        })?;
+        let resource = item
+            .gpu_type
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| crate::pod::DEFAULT_GPU_RESOURCE.to_owned());
+        Ok(Some((count, resource)))
+    };
+    let request = parse("requests")?;
+    let limit = parse("limits")?;
+    if let (Some((wanted, wanted_type)), Some((most, most_type))) = (&request, &limit) {
+        if wanted != most {
+            return Err(RenderError::field(
+                format!("{field}.resources.requests.gpu"),
+                format!(
+                    "must equal resources.limits.gpu ({most}), got {wanted}: Kubernetes requires \
+                     the request of a GPU to equal its limit (omit the request to default it to \
+                     the limit)"
+                ),
+            ));
+        }
+        if wanted_type != most_type {
+            return Err(RenderError::field(
+                format!("{field}.resources.requests.gpuType"),
+                format!(
+                    "must equal resources.limits.gpuType (`{most_type}`), got `{wanted_type}`: \
+                     the request and the limit name one GPU resource"
+                ),
+            ));
+        }
     }
+    Ok(match limit.or(request) {
+        Some((count, resource)) if count > 0 => Gpus { count, resource },
+        _ => Gpus {
+            count: 0,
+            resource: String::new(),
+        },
+    })
 }
 
 /// Mount path of the volume marked `useAsCompilationCache`: its `mountPoint`, else the

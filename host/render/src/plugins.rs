@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use dynamo_plugin_contract::text::one_line;
 use dynamo_plugin_contract::{
     Capability, Component, Diagnostic, ExtraObject, Graph, Infrastructure, KeyValue, Metadata,
-    Placement, PluginError, PluginKind, RenderInput, RenderOutput,
+    Placement, PluginError, PluginKind, RenderInput, RenderOutput, Serving,
 };
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
@@ -77,6 +77,10 @@ pub struct Catalog {
     modules: BTreeMap<String, String>,
     /// Launcher named by each backend, by backend plugin name.
     launchers_of: BTreeMap<String, String>,
+    /// What each backend's engine serves, by backend plugin name (absent: a Dynamo engine).
+    serving: BTreeMap<String, Serving>,
+    /// Annotation prefixes each plugin reads beyond `nvidia.com/`, by plugin name.
+    annotation_prefixes: BTreeMap<String, Vec<String>>,
     /// Plugins of kind launcher, by name.
     launchers: BTreeMap<String, Metadata>,
     /// Plugins that could not be loaded ([`PluginSet::unavailable`]).
@@ -92,6 +96,10 @@ pub struct Chain {
     pub backend: String,
     /// Launcher plugin name, for multi-node components whose backend names one.
     pub launcher: Option<String>,
+    /// What the backend's engine serves, when its plugin declares it (`None`: a Dynamo engine).
+    pub serving: Option<Serving>,
+    /// Annotation prefixes the chain's plugins read beyond `nvidia.com/`.
+    pub annotation_prefixes: Vec<String>,
 }
 
 // === impl Catalog ===
@@ -104,6 +112,12 @@ impl Catalog {
         metadata.sort_by(|a, b| a.name.cmp(&b.name));
         let mut catalog = Self::default();
         for meta in metadata {
+            if !meta.annotation_prefixes.is_empty() {
+                catalog
+                    .annotation_prefixes
+                    .entry(meta.name.clone())
+                    .or_insert_with(|| meta.annotation_prefixes.clone());
+            }
             match meta.kind {
                 PluginKind::Backend => {
                     for framework in &meta.frameworks {
@@ -124,6 +138,9 @@ impl Catalog {
                         catalog
                             .launchers_of
                             .insert(meta.name.clone(), launcher.clone());
+                    }
+                    if let Some(serving) = &meta.serving {
+                        catalog.serving.insert(meta.name.clone(), serving.clone());
                     }
                 }
                 PluginKind::Launcher => {
@@ -155,6 +172,20 @@ impl Catalog {
         }
     }
 
+    /// ` (plugins that failed to load: <file>: <why>; ...)`, or nothing when every plugin loaded:
+    /// appended to "no plugin handles" errors, since a plugin that failed to load is the usual
+    /// reason.
+    pub fn unavailable_note(&self) -> String {
+        if self.unavailable.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (plugins that failed to load: {})",
+                self.unavailable.join("; ")
+            )
+        }
+    }
+
     /// Every Python module a backend claims, sorted.
     pub fn python_modules(&self) -> impl Iterator<Item = &str> {
         self.modules.keys().map(String::as_str)
@@ -175,14 +206,13 @@ impl Catalog {
         field: &str,
     ) -> Result<Chain, RenderError> {
         let backend = self.backend_for(framework).ok_or_else(|| {
-            let mut message = format!("no backend plugin handles backend framework `{framework}`");
-            if !self.unavailable.is_empty() {
-                message.push_str(&format!(
-                    " (plugins that failed to load: {})",
-                    self.unavailable.join("; ")
-                ));
-            }
-            RenderError::field(field, message)
+            RenderError::field(
+                field,
+                format!(
+                    "no backend plugin handles backend framework `{framework}`{}",
+                    self.unavailable_note()
+                ),
+            )
         })?;
         let launcher = match (multinode, self.launchers_of.get(backend)) {
             (true, Some(launcher)) => {
@@ -199,10 +229,20 @@ impl Catalog {
             }
             _ => None,
         };
+        let mut annotation_prefixes: Vec<String> = std::iter::once(backend)
+            .chain(launcher.as_deref())
+            .filter_map(|plugin| self.annotation_prefixes.get(plugin))
+            .flatten()
+            .cloned()
+            .collect();
+        annotation_prefixes.sort();
+        annotation_prefixes.dedup();
         Ok(Chain {
             framework: framework.to_owned(),
             backend: backend.to_owned(),
             launcher,
+            serving: self.serving.get(backend).cloned(),
+            annotation_prefixes,
         })
     }
 }
@@ -213,6 +253,22 @@ impl Chain {
     /// Plugin names in call order.
     pub fn plugins(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.backend.as_str()).chain(self.launcher.as_deref())
+    }
+
+    /// True when the backend's engine is not a Dynamo runtime: the host then builds a plain pod
+    /// and Service from the plugin's serving declaration instead of Dynamo's worker defaults.
+    pub fn serves_plain_engine(&self) -> bool {
+        self.serving.as_ref().is_some_and(|s| !s.dynamo_runtime)
+    }
+
+    /// True when annotation `key` reaches the chain's plugins: the operator's own (`nvidia.com/`)
+    /// and those under a prefix a plugin of the chain declared.
+    pub fn reads_annotation(&self, key: &str) -> bool {
+        key.starts_with(RECOGNISED_ANNOTATION_PREFIX)
+            || self
+                .annotation_prefixes
+                .iter()
+                .any(|prefix| key.starts_with(prefix.as_str()))
     }
 
     /// True when a launcher runs after the backend. A launcher starts the job from the leader,
@@ -317,7 +373,8 @@ pub fn validate_chain(
     Ok(diagnostics)
 }
 
-/// Prefix of the annotations handed to plugins (the ones the operator recognises).
+/// Prefix of the annotations handed to every plugin (the ones the operator recognises); a plugin
+/// also gets those under the prefixes it declares ([`Chain::reads_annotation`]).
 pub const RECOGNISED_ANNOTATION_PREFIX: &str = "nvidia.com/";
 
 /// The input of every plugin call for one pod template of `service`.
@@ -338,7 +395,10 @@ pub fn render_input(
             annotations: service
                 .annotations
                 .iter()
-                .filter(|(k, _)| k.starts_with(RECOGNISED_ANNOTATION_PREFIX))
+                .filter(|(k, _)| match &service.chain {
+                    Some(chain) => chain.reads_annotation(k),
+                    None => k.starts_with(RECOGNISED_ANNOTATION_PREFIX),
+                })
                 .map(|(k, v)| KeyValue::new(k, v))
                 .collect(),
         },
@@ -353,6 +413,7 @@ pub fn render_input(
                 .unwrap_or_default(),
             replicas: u32::try_from(service.replicas).unwrap_or(0),
             gpus_per_node: service.gpus_per_node,
+            gpu_resource: service.gpu_resource.clone(),
             compilation_cache_path: service.compilation_cache_path.clone(),
         },
         placement,

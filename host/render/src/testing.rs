@@ -151,6 +151,7 @@ fn backend(name: &str, launcher: Option<&str>) -> Metadata {
         python_modules: vec![format!("dynamo.{name}")],
         multinode_launcher: launcher.map(str::to_owned),
         capabilities: Vec::new(),
+        ..Metadata::default()
     }
 }
 

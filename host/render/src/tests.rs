@@ -10,6 +10,8 @@ use crate::object::compare;
 use crate::testing::{FakePlugins, RENDERED_BY, graph, graphs_from_yaml};
 use crate::*;
 
+mod serving;
+
 /// Every DynamoGraphDeployment of every anchor file, with its file name.
 fn anchors() -> Vec<(String, DynamoGraphDeployment)> {
     let mut graphs = Vec::new();

@@ -541,26 +541,15 @@ fn check_not_rendered(
     }
 }
 
+/// GPU counts that parse, and a request equal to its limit (the model's own rule, reported here
+/// as a diagnostic so the webhooks name it beside every other finding).
 fn check_gpu_values(
     svc: &DynamoComponentDeploymentSharedSpec,
     field: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(resources) = &svc.resources else {
-        return;
-    };
-    for (which, item) in [
-        ("requests", &resources.requests),
-        ("limits", &resources.limits),
-    ] {
-        if let Some(gpu) = item.as_ref().and_then(|i| i.gpu.as_deref())
-            && gpu.trim().parse::<u32>().is_err()
-        {
-            out.push(Diagnostic::error(
-                format!("{field}.resources.{which}.gpu"),
-                format!("must be a whole number of GPUs, got `{gpu}`"),
-            ));
-        }
+    if let Err(error) = crate::model::gpus(svc, field) {
+        out.extend(error.diagnostics());
     }
 }
 
@@ -698,11 +687,14 @@ fn check_backend(
         )),
         (None, Some(e)) if catalog.backend_for(&e.framework).is_none() => {
             let message = if e.field == backend_annotation_path(name) {
-                format!(
-                    "no loaded backend plugin handles `{}` (a custom backend plugin is loaded \
-                     from the operator's plugin directory)",
-                    e.framework
-                )
+                match catalog.unavailable_note() {
+                    note if note.is_empty() => format!(
+                        "no loaded backend plugin handles `{}` (a custom backend plugin is loaded \
+                         from the operator's plugin directory)",
+                        e.framework
+                    ),
+                    note => format!("no loaded backend plugin handles `{}`{note}", e.framework),
+                }
             } else {
                 format!(
                     "no backend plugin handles `{}` (needed by service `{name}`)",

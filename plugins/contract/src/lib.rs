@@ -1,6 +1,6 @@
-//! Plain Rust mirror of the `dynamo:backend@0.2.0` WIT contract.
+//! Plain Rust mirror of the `dynamo:backend@0.3.0` WIT contract.
 //!
-//! The WIT file (`wit/dynamo-backend@0.2.0/backend.wit`) is the source of truth. This crate repeats
+//! The WIT file (`wit/dynamo-backend@0.3.0/backend.wit`) is the source of truth. This crate repeats
 //! its types as ordinary Rust structs and enums, with no WebAssembly dependency, so that:
 //!
 //! - the host (`dynamo-plugin-runtime`) converts the wasmtime bindings into these types and the
@@ -28,20 +28,21 @@ pub use capability::Capability;
 /// WIT package name of the contract, without version.
 pub const WIT_PACKAGE: &str = "dynamo:backend";
 /// Version of the contract this crate mirrors (the newest; plugins are built against it).
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.3.0";
 /// Every contract version the host serves, oldest first. A 0.1.0 component is read as declaring
-/// no capabilities.
-pub const SUPPORTED_WIT_VERSIONS: [&str; 2] = ["0.1.0", "0.2.0"];
-/// Fully qualified package id, `dynamo:backend@0.2.0`.
-pub const WIT_PACKAGE_ID: &str = "dynamo:backend@0.2.0";
+/// no capabilities; a 0.1.0 or 0.2.0 component as a Dynamo engine reading only `nvidia.com/`
+/// annotations.
+pub const SUPPORTED_WIT_VERSIONS: [&str; 3] = ["0.1.0", "0.2.0", "0.3.0"];
+/// Fully qualified package id, `dynamo:backend@0.3.0`.
+pub const WIT_PACKAGE_ID: &str = "dynamo:backend@0.3.0";
 /// The world every plugin exports.
 pub const WIT_WORLD: &str = "plugin";
-/// The types interface as a component names it in its imports, `dynamo:backend/types@0.2.0`.
-pub const WIT_TYPES_INTERFACE: &str = "dynamo:backend/types@0.2.0";
+/// The types interface as a component names it in its imports, `dynamo:backend/types@0.3.0`.
+pub const WIT_TYPES_INTERFACE: &str = "dynamo:backend/types@0.3.0";
 /// The functions the `plugin` world exports, in declaration order.
 pub const WIT_EXPORTS: [&str; 3] = ["metadata", "render", "validate"];
 /// The WIT source text of this contract version.
-pub const WIT_SOURCE: &str = include_str!("../../../wit/dynamo-backend@0.2.0/backend.wit");
+pub const WIT_SOURCE: &str = include_str!("../../../wit/dynamo-backend@0.3.0/backend.wit");
 
 /// A key/value pair; used for annotations and labels (the order is not significant).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,6 +93,43 @@ pub struct Metadata {
     /// Privileges beyond the default allow-list this plugin asks for ([`Capability`] names);
     /// each takes effect only when the operator configuration grants it.
     pub capabilities: Vec<String>,
+    /// What the engine serves; `None` for a Dynamo engine (the host's Dynamo worker defaults).
+    pub serving: Option<Serving>,
+    /// Annotation prefixes the plugin reads beyond `nvidia.com/`, e.g. `example.com/tgi-`.
+    pub annotation_prefixes: Vec<String>,
+}
+
+/// One port an engine listens on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServingPort {
+    /// Port name (an IANA service name, e.g. `http`); probes and Services refer to it by name.
+    pub name: String,
+    /// Container port number.
+    pub number: u16,
+}
+
+impl ServingPort {
+    /// A port named `name` on `number`.
+    pub fn new(name: impl Into<String>, number: u16) -> Self {
+        Self {
+            name: name.into(),
+            number,
+        }
+    }
+}
+
+/// What an engine serves, declared by its backend plugin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Serving {
+    /// True when the engine speaks Dynamo's runtime protocol (the host keeps Dynamo's worker
+    /// defaults and adds `ports` beside them); false for any other engine.
+    pub dynamo_runtime: bool,
+    /// Ports the engine listens on; the first is the Service's target and the probes' port.
+    pub ports: Vec<ServingPort>,
+    /// HTTP path that answers 200 when the engine is live and ready, probed on the first port.
+    pub health_path: Option<String>,
 }
 
 /// Who places the pods of a multi-node component.
@@ -235,8 +273,11 @@ pub struct Component {
     pub backend_framework: String,
     /// Desired replicas.
     pub replicas: u32,
-    /// GPUs per node (from the GPU request, else the GPU limit; 0 when none).
+    /// GPUs per node: the count the GPU request and limit agree on; 0 when none.
     pub gpus_per_node: u32,
+    /// Kubernetes resource name of those GPUs (`gpuType`, default `nvidia.com/gpu`); empty when
+    /// `gpus_per_node` is 0.
+    pub gpu_resource: String,
     /// Mount path of the volume marked `useAsCompilationCache`, if any.
     pub compilation_cache_path: Option<String>,
 }

@@ -17,6 +17,11 @@ pub const ANNOTATION: &str = "echo.plugins.dynamo.nvidia.com/service";
 pub struct Echo;
 
 impl Plugin for Echo {
+    // `render` checks what it needs itself and reports its own warnings; `validate`'s findings
+    // reach the user through admission and `render`'s check step. Running `validate` first would
+    // change this built-in's render output (new errors, repeated warnings).
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "echo".into(),
@@ -26,6 +31,7 @@ impl Plugin for Echo {
             python_modules: vec!["dynamo.echo".into()],
             multinode_launcher: None,
             capabilities: Vec::new(),
+            ..Metadata::default()
         }
     }
 

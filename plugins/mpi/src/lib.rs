@@ -86,6 +86,11 @@ pub const GPU_FIELD: &str = "resources.limits.gpu";
 pub struct Mpi;
 
 impl Plugin for Mpi {
+    // `render` checks what it needs itself and reports its own warnings; `validate`'s findings
+    // reach the user through admission and `render`'s check step. Running `validate` first would
+    // change this built-in's render output (new errors, repeated warnings).
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "mpi".into(),
@@ -95,6 +100,7 @@ impl Plugin for Mpi {
             python_modules: Vec::new(),
             multinode_launcher: None,
             capabilities: vec![dynamo_plugin_sdk::capability::SSH_KEY_SECRET.into()],
+            ..Metadata::default()
         }
     }
 

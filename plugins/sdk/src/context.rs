@@ -8,8 +8,10 @@ pub fn is_multinode(placement: &Placement) -> bool {
 }
 
 /// `spec.services.<service>.<suffix>` for the component being rendered, for diagnostics.
+///
+/// The same as `Field::service(input).join(suffix)` ([`crate::field::Field`]), as a string.
 pub fn service_field(input: &RenderInput, suffix: &str) -> String {
-    format!("spec.services.{}.{suffix}", input.component.service_name)
+    crate::field::Field::service(input).join(suffix).into()
 }
 
 #[cfg(test)]

@@ -14,6 +14,19 @@
 //!    container's main process, so it receives signals.
 //! 3. **Append** — otherwise (including the usual `python3 -m dynamo.vllm ...`): the flags are
 //!    appended to `args` unquoted; kubelet expands `$(VAR)` references there itself.
+//!
+//! # Any command line
+//!
+//! [`inject_flags`] is for Dynamo's Python engines. For any other program, [`has_flag`],
+//! [`append_words`] and [`append_missing_flags`] follow one simple rule that every plugin SDK
+//! (Rust, Python, JavaScript) implements the same way:
+//!
+//! - a flag is present when the argv (`command` followed by `args`) holds it as a word or holds a
+//!   word starting with `<flag>=`;
+//! - when the argv runs a shell script ([`shell_script`]: a first word whose last path segment is
+//!   `sh` or `bash`, then `-c`), words are appended to the script, the last word of the argv, each
+//!   preceded by one space and quoted with [`shell::quote_portable`];
+//! - otherwise they are appended to `args` as separate words (creating `args`).
 
 use k8s_openapi::api::core::v1::Container;
 
@@ -138,6 +151,122 @@ pub fn inject_flags(
         .get_or_insert_with(Vec::new)
         .extend(flags.iter().map(|f| f.as_arg().to_owned()));
     Ok(Injection::Appended)
+}
+
+/// True when `argv` holds `flag` as a word or a word starting with `<flag>=`.
+///
+/// `has_flag(&["server", "--port=9000"], "--port")` is true; `--port-range` is not `--port`.
+pub fn has_flag<S: AsRef<str>>(argv: &[S], flag: &str) -> bool {
+    argv.iter().any(|word| {
+        let word = word.as_ref();
+        word.strip_prefix(flag)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('='))
+    })
+}
+
+/// True when `container`'s argv (`command` followed by `args`) has `flag` (see [`has_flag`]).
+pub fn container_has_flag(container: &Container, flag: &str) -> bool {
+    has_flag(&crate::pod::container_argv(container), flag)
+}
+
+/// Where a container's shell script is: the slot of the last word of its argv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptSlot {
+    /// The last word of `command` (the container has no `args`).
+    Command(usize),
+    /// The last word of `args`.
+    Args(usize),
+}
+
+/// Where `container`'s shell script is, when its argv runs one: a first word whose last path
+/// segment is `sh` or `bash` (`sh`, `/bin/bash`), then `-c`; the script is the last word of the
+/// argv (of `args` when `args` is non-empty, else of `command`).
+///
+/// Narrower than [`python::shell_script_index`] on purpose: it is the rule every plugin SDK
+/// shares, so plugins in any language treat the same command line the same way.
+pub fn shell_script(container: &Container) -> Option<ScriptSlot> {
+    let command = container.command.as_deref().unwrap_or_default();
+    let args = container.args.as_deref().unwrap_or_default();
+    let mut argv = command.iter().chain(args);
+    let first = argv.next()?;
+    let base = first.rsplit('/').next().unwrap_or(first);
+    if !matches!(base, "sh" | "bash") || argv.next().map(String::as_str) != Some("-c") {
+        return None;
+    }
+    Some(match args.len() {
+        0 => ScriptSlot::Command(command.len() - 1),
+        n => ScriptSlot::Args(n - 1),
+    })
+}
+
+/// Where [`append_words`] put the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// No words were given: nothing changed.
+    Nothing,
+    /// Appended to `args` as separate words.
+    Args,
+    /// Appended to the shell script (see [`shell_script`]), quoted.
+    Script,
+}
+
+/// Appends `words` to `container`'s command line: to its shell script when it runs one
+/// ([`shell_script`]), each word preceded by one space and quoted with
+/// [`shell::quote_portable`]; otherwise to `args` as separate words (creating `args`).
+///
+/// Fails only when a word cannot be quoted for a script (a NUL byte).
+pub fn append_words<S: AsRef<str>>(
+    container: &mut Container,
+    words: &[S],
+) -> Result<Appended, FlagError> {
+    if words.is_empty() {
+        return Ok(Appended::Nothing);
+    }
+    let slot = match shell_script(container) {
+        Some(ScriptSlot::Command(i)) => container.command.as_mut().and_then(|c| c.get_mut(i)),
+        Some(ScriptSlot::Args(i)) => container.args.as_mut().and_then(|a| a.get_mut(i)),
+        None => None,
+    };
+    if let Some(script) = slot {
+        *script = shell::append_to_script(script, words)?;
+        return Ok(Appended::Script);
+    }
+    container
+        .args
+        .get_or_insert_with(Vec::new)
+        .extend(words.iter().map(|w| w.as_ref().to_owned()));
+    Ok(Appended::Args)
+}
+
+/// Appends each `(flag, value)` pair whose flag the container's argv does not have yet
+/// ([`has_flag`], checked against the argv as it was before the call), in order, with
+/// [`append_words`]. Returns the words appended (empty when every flag was present).
+///
+/// ```
+/// use dynamo_plugin_sdk::flags::append_missing_flags;
+/// use dynamo_plugin_sdk::k8s_openapi::api::core::v1::Container;
+///
+/// let mut c = Container {
+///     args: Some(vec!["--port=9000".into()]),
+///     ..Container::default()
+/// };
+/// let added = append_missing_flags(&mut c, &[("--port", "8080"), ("--num-shard", "2")])?;
+/// assert_eq!(added, ["--num-shard", "2"]);
+/// assert_eq!(c.args, Some(vec!["--port=9000".into(), "--num-shard".into(), "2".into()]));
+/// # Ok::<(), dynamo_plugin_sdk::FlagError>(())
+/// ```
+pub fn append_missing_flags(
+    container: &mut Container,
+    flags: &[(&str, &str)],
+) -> Result<Vec<String>, FlagError> {
+    let argv = crate::pod::container_argv(container);
+    let words: Vec<String> = flags
+        .iter()
+        .filter(|(flag, _)| !has_flag(&argv, flag))
+        .flat_map(|(flag, value)| [(*flag).to_owned(), (*value).to_owned()])
+        .collect();
+    append_words(container, &words)?;
+    Ok(words)
 }
 
 #[cfg(test)]
@@ -284,5 +413,117 @@ mod tests {
                 "4".into()
             ])
         );
+    }
+
+    #[test]
+    fn has_flag_matches_the_word_or_its_equals_form() {
+        let argv = ["server", "--port=9000", "--num-shard", "2", "--model-id-x"];
+        assert!(has_flag(&argv, "--port"));
+        assert!(has_flag(&argv, "--num-shard"));
+        assert!(
+            !has_flag(&argv, "--model-id"),
+            "a longer flag is not the flag"
+        );
+        assert!(!has_flag(&argv, "--quantize"));
+        assert!(!has_flag(&[] as &[&str], "--port"));
+        assert!(container_has_flag(
+            &container(&["server"], &["--port", "1"]),
+            "--port"
+        ));
+    }
+
+    #[test]
+    fn shell_scripts_are_sh_or_bash_with_dash_c() {
+        let script = |command: &[&str], args: &[&str]| shell_script(&container(command, args));
+        assert_eq!(script(&["sh", "-c"], &["run"]), Some(ScriptSlot::Args(0)));
+        assert_eq!(
+            script(&["/bin/bash", "-c", "run"], &[]),
+            Some(ScriptSlot::Command(2))
+        );
+        assert_eq!(
+            script(&[], &["/bin/sh", "-c", "a", "b"]),
+            Some(ScriptSlot::Args(3)),
+            "the last word of the argv"
+        );
+        assert_eq!(script(&["sh"], &["-c", "x"]), Some(ScriptSlot::Args(1)));
+        for (command, args) in [
+            (&["bash", "-lc", "x"][..], &[][..]),
+            (&["dash", "-c", "x"], &[]),
+            (&["shell", "-c", "x"], &[]),
+            (&["server"], &["-c", "x"]),
+            (&["sh", "script.sh"], &[]),
+            (&[], &[]),
+        ] {
+            assert_eq!(script(command, args), None, "{command:?} {args:?}");
+        }
+    }
+
+    #[test]
+    fn words_go_to_args_or_to_the_script() {
+        let mut plain = container(&["server"], &[]);
+        assert_eq!(
+            append_words(&mut plain, &["--name", "a b"]),
+            Ok(Appended::Args)
+        );
+        assert_eq!(plain.args, Some(vec!["--name".into(), "a b".into()]));
+        assert_eq!(
+            append_words(&mut plain, &[] as &[&str]),
+            Ok(Appended::Nothing)
+        );
+
+        let mut script = container(&["sh", "-c"], &["exec server --x 'y z'"]);
+        assert_eq!(
+            append_words(&mut script, &["--name", "a b", "it's"]),
+            Ok(Appended::Script)
+        );
+        assert_eq!(
+            script.args,
+            Some(vec![
+                "exec server --x 'y z' --name 'a b' 'it'\"'\"'s'".into()
+            ])
+        );
+
+        let mut in_command = container(&["/bin/bash", "-c", "server"], &[]);
+        append_words(&mut in_command, &["--p", "1"]).expect("appends");
+        assert_eq!(
+            in_command.command,
+            Some(vec!["/bin/bash".into(), "-c".into(), "server --p 1".into()])
+        );
+        assert_eq!(in_command.args, None);
+
+        let mut nul = container(&["sh", "-c", "x"], &[]);
+        assert!(matches!(
+            append_words(&mut nul, &["a\0"]),
+            Err(FlagError::Quote(_))
+        ));
+    }
+
+    #[test]
+    fn only_missing_flags_are_appended() {
+        let mut c = container(&["server"], &["--port=9000"]);
+        let added = append_missing_flags(&mut c, &[("--port", "8080"), ("--num-shard", "2")])
+            .expect("appends");
+        assert_eq!(added, ["--num-shard", "2"]);
+        assert_eq!(
+            c.args,
+            Some(vec!["--port=9000".into(), "--num-shard".into(), "2".into()])
+        );
+
+        // A script is one word of the argv: flags written inside it are not seen.
+        let mut script = container(&["sh", "-c"], &["server --port=9000"]);
+        let added = append_missing_flags(&mut script, &[("--port", "8080")]).expect("appends");
+        assert_eq!(added, ["--port", "8080"]);
+        assert_eq!(
+            script.args,
+            Some(vec!["server --port=9000 --port 8080".into()])
+        );
+
+        let mut all_present = container(&["server", "--port", "1"], &[]);
+        assert!(
+            append_missing_flags(&mut all_present, &[("--port", "8080")])
+                .expect("nothing to do")
+                .is_empty()
+        );
+        assert_eq!(all_present.args, None, "args are not created for nothing");
     }
 }

@@ -22,13 +22,27 @@ pub fn metadata<P: Plugin>() -> wit::Metadata {
         python_modules: m.python_modules,
         multinode_launcher: m.multinode_launcher,
         capabilities: m.capabilities,
+        serving: m.serving.map(|s| wit::Serving {
+            dynamo_runtime: s.dynamo_runtime,
+            ports: s
+                .ports
+                .into_iter()
+                .map(|p| wit::ServingPort {
+                    name: p.name,
+                    number: p.number,
+                })
+                .collect(),
+            health_path: s.health_path,
+        }),
+        annotation_prefixes: m.annotation_prefixes,
     }
 }
 
-/// Converts the input, calls `P::render`, and converts the result to the WIT types.
+/// Converts the input, calls `P::render` through [`crate::render_checked`] (so `P::validate` runs
+/// first unless `P` opts out), and converts the result to the WIT types.
 pub fn render<P: Plugin>(input: wit::RenderInput) -> Result<wit::RenderOutput, wit::PluginError> {
     let input = render_input(input);
-    match P::render(&input) {
+    match crate::render_checked::<P>(&input) {
         Ok(out) => Ok(wit::RenderOutput {
             pod_template: out.pod_template,
             extra_objects: out
@@ -89,6 +103,7 @@ fn render_input(i: wit::RenderInput) -> c::RenderInput {
             backend_framework: i.component.backend_framework,
             replicas: i.component.replicas,
             gpus_per_node: i.component.gpus_per_node,
+            gpu_resource: i.component.gpu_resource,
             compilation_cache_path: i.component.compilation_cache_path,
         },
         placement: c::Placement {

@@ -2,7 +2,10 @@
 //!
 //! A fixture is a [`RenderInput`] written as YAML (`.yaml`/`.yml`) or JSON (any other extension),
 //! with camelCase field names; omitted fields take their defaults and `podTemplate` is an embedded
-//! object:
+//! object (or a string of JSON text). What `dynamo-operator render --plugin-input <dir>` dumps, one
+//! JSON file per plugin call (the contract's serde form: annotations as a `{key, value}` list,
+//! enums in lowercase, absent options as `null`), is such a fixture as it is: copy a dump into
+//! `tests/fixtures/` instead of writing the host's defaults by hand.
 //!
 //! ```yaml
 //! graph: {name: g, namespace: ns}
@@ -14,10 +17,18 @@
 //!
 //! The same fixture can be rendered through the WebAssembly build with the host runtime, which is
 //! how the plugin tests compare native and sandboxed results.
+//!
+//! [`render`] calls the plugin as the host does, through [`crate::render_checked`] (its
+//! `validate` first, unless it opts out). [`vectors`] runs conformance vectors: an input, the
+//! call, and the expected outcome in one file, compared with a readable diff.
 
 use std::path::{Path, PathBuf};
 
 use crate::{Diagnostic, Plugin, PluginError, RenderInput, RenderOutput};
+
+pub mod vectors;
+
+pub use vectors::{Vector, check_vectors, run_conformance};
 
 /// Why a fixture could not be run.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +56,14 @@ pub enum HarnessError {
         path: PathBuf,
         /// The plugin's error.
         source: PluginError,
+    },
+    /// A conformance vector file is not valid, or could not be written back.
+    #[error("conformance vector {path}: {message}")]
+    Vector {
+        /// The vector path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
 }
 
@@ -74,11 +93,12 @@ pub fn load_input(path: impl AsRef<Path>) -> Result<RenderInput, HarnessError> {
     })
 }
 
-/// Renders fixture `path` with plugin `P`.
+/// Renders fixture `path` with plugin `P` as the host would ([`crate::render_checked`]: `P`'s
+/// `validate` first unless `P` opts out).
 pub fn render<P: Plugin>(path: impl AsRef<Path>) -> Result<RenderOutput, HarnessError> {
     let path = path.as_ref();
     let input = load_input(path)?;
-    P::render(&input).map_err(|source| HarnessError::Plugin {
+    crate::render_checked::<P>(&input).map_err(|source| HarnessError::Plugin {
         path: path.to_owned(),
         source,
     })
@@ -115,6 +135,91 @@ mod tests {
                 .insert("svc".into(), input.component.service_name.clone());
             Ok(RenderOutput::new(pod.to_json()?))
         }
+    }
+
+    /// Rejects service `bad` and warns about service `warn`.
+    struct Picky;
+
+    impl Plugin for Picky {
+        fn metadata() -> Metadata {
+            Metadata::default()
+        }
+
+        fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
+            Marker::render(input)
+        }
+
+        fn validate(input: &RenderInput) -> Vec<Diagnostic> {
+            match input.component.service_name.as_str() {
+                "bad" => vec![Diagnostic::error("f", "bad service")],
+                "warn" => vec![Diagnostic::warning("f", "careful")],
+                _ => Vec::new(),
+            }
+        }
+    }
+
+    #[test]
+    fn render_validates_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("in.json");
+        let write = |service: &str| {
+            std::fs::write(
+                &path,
+                format!(r#"{{"component": {{"serviceName": "{service}"}}, "podTemplate": {{}}}}"#),
+            )
+            .expect("writes");
+        };
+        write("bad");
+        assert!(matches!(
+            render::<Picky>(&path),
+            Err(HarnessError::Plugin { source: PluginError::InvalidInput(d), .. }) if d.message == "bad service"
+        ));
+        write("warn");
+        assert_eq!(
+            render::<Picky>(&path).expect("renders").warnings,
+            ["f: careful"]
+        );
+    }
+
+    #[test]
+    fn plugin_input_dumps_are_fixtures() {
+        use crate::{Deployer, KeyValue, Role};
+        // What `render --plugin-input` writes: the contract's serde form of the input.
+        let mut input = RenderInput::default();
+        input.graph.name = "g".into();
+        input.graph.annotations = vec![KeyValue::new("example.com/x-a", "1")];
+        input.component.service_name = "svc".into();
+        input.component.sub_component_type = None;
+        input.component.gpus_per_node = 2;
+        input.component.gpu_resource = "nvidia.com/gpu".into();
+        input.placement.deployer = Deployer::Lws;
+        input.placement.role = Role::Leader;
+        input.pod_template =
+            r#"{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"main","image":"i"}]}}"#
+                .into();
+        let dump = serde_json::to_string_pretty(&input).expect("serializes");
+        assert!(dump.contains(r#""deployer": "lws""#), "{dump}");
+        assert!(dump.contains(r#""subComponentType": null"#), "{dump}");
+        assert!(dump.contains(r#""key": "example.com/x-a""#), "{dump}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("svc-leader.json");
+        std::fs::write(&path, &dump).expect("writes");
+        let loaded = load_input(&path).expect("a dump is a fixture");
+        let pod = |i: &RenderInput| {
+            serde_json::from_str::<serde_json::Value>(&i.pod_template).expect("json")
+        };
+        assert_eq!(pod(&loaded), pod(&input));
+        assert_eq!(
+            RenderInput {
+                pod_template: String::new(),
+                ..loaded
+            },
+            RenderInput {
+                pod_template: String::new(),
+                ..input
+            }
+        );
     }
 
     #[test]

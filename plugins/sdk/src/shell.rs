@@ -4,6 +4,10 @@
 //! that need no quoting stay bare). [`ShellArg`] separates literal words, which are quoted so the
 //! shell sees them verbatim, from expressions the host hands a plugin (`$(LWS_WORKER_INDEX)`,
 //! `$((LWS_WORKER_INDEX + 1))`), which must still expand in the shell.
+//!
+//! [`quote_portable`] and [`append_to_script`] quote the way every plugin SDK does (Rust, Python,
+//! JavaScript), byte for byte, as Python's `shlex.quote` does: plugins written in different
+//! languages that append the same words to the same script produce the same text.
 
 use std::borrow::Cow;
 
@@ -30,6 +34,43 @@ pub fn join<'a>(words: impl IntoIterator<Item = &'a str>) -> Result<String, Quot
             out.push(' ');
         }
         out.push_str(&quote(word)?);
+    }
+    Ok(out)
+}
+
+/// Characters a word may hold and still be written bare by [`quote_portable`]: ASCII letters and
+/// digits and `_./:=@%+,-` (the set of Python's `shlex.quote`).
+pub fn is_portable_bare(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(c, '_' | '.' | '/' | ':' | '=' | '@' | '%' | '+' | ',' | '-')
+}
+
+/// Quotes one word for a POSIX shell the way every plugin SDK does (Python's `shlex.quote`).
+///
+/// A non-empty word made only of [`is_portable_bare`] characters is returned unchanged; any other
+/// word is wrapped in single quotes, each `'` inside written as `'"'"'`; the empty word is `''`.
+/// A word holding a NUL byte cannot be passed to a program and is an error.
+pub fn quote_portable(word: &str) -> Result<Cow<'_, str>, QuoteError> {
+    if word.contains('\0') {
+        return Err(QuoteError {
+            word: word.to_owned(),
+        });
+    }
+    if !word.is_empty() && word.chars().all(is_portable_bare) {
+        return Ok(Cow::Borrowed(word));
+    }
+    Ok(Cow::Owned(format!("'{}'", word.replace('\'', "'\"'\"'"))))
+}
+
+/// Appends `words` to a shell script, each preceded by one space and quoted with
+/// [`quote_portable`]: `append_to_script("exec server", ["--name", "a b"])` is
+/// `exec server --name 'a b'`.
+pub fn append_to_script<S: AsRef<str>>(script: &str, words: &[S]) -> Result<String, QuoteError> {
+    let mut out = String::with_capacity(script.len() + words.len() * 8);
+    out.push_str(script);
+    for word in words {
+        out.push(' ');
+        out.push_str(&quote_portable(word.as_ref())?);
     }
     Ok(out)
 }
@@ -154,6 +195,36 @@ mod tests {
         assert_eq!(quote("it's").as_deref(), Ok("\"it's\""));
         assert_eq!(quote("$(rm -rf /)").as_deref(), Ok("'$(rm -rf /)'"));
         assert!(quote("a\0b").is_err());
+    }
+
+    #[test]
+    fn portable_quoting_matches_python_shlex() {
+        for bare in [
+            "--port",
+            "8080",
+            "Qwen/Qwen2.5-7B",
+            "a=b",
+            "x@y%z+1,2:3",
+            "_.-",
+        ] {
+            assert_eq!(quote_portable(bare).as_deref(), Ok(bare));
+        }
+        assert_eq!(quote_portable("a b").as_deref(), Ok("'a b'"));
+        assert_eq!(quote_portable("").as_deref(), Ok("''"));
+        assert_eq!(quote_portable("it's").as_deref(), Ok("'it'\"'\"'s'"));
+        assert_eq!(quote_portable("$HOME").as_deref(), Ok("'$HOME'"));
+        assert_eq!(quote_portable("é").as_deref(), Ok("'é'"));
+        assert!(quote_portable("a\0b").is_err());
+    }
+
+    #[test]
+    fn words_are_appended_to_a_script() {
+        assert_eq!(
+            append_to_script("exec server", &["--name", "a b", "it's"]).as_deref(),
+            Ok("exec server --name 'a b' 'it'\"'\"'s'")
+        );
+        assert_eq!(append_to_script("x", &[] as &[&str]).as_deref(), Ok("x"));
+        assert!(append_to_script("x", &["\0"]).is_err());
     }
 
     #[test]

@@ -48,6 +48,11 @@ pub const COMMAND_FIELD: &str = "extraPodSpec.mainContainer.command";
 pub struct Sglang;
 
 impl Plugin for Sglang {
+    // `render` checks what it needs itself and reports its own warnings; `validate`'s findings
+    // reach the user through admission and `render`'s check step. Running `validate` first would
+    // change this built-in's render output (new errors, repeated warnings).
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "sglang".into(),
@@ -57,6 +62,7 @@ impl Plugin for Sglang {
             python_modules: vec![MODULE.into()],
             multinode_launcher: None,
             capabilities: Vec::new(),
+            ..Metadata::default()
         }
     }
 

@@ -59,6 +59,11 @@ pub const GPU_FIELD: &str = "resources.limits.gpu";
 pub struct Trtllm;
 
 impl Plugin for Trtllm {
+    // `render` checks what it needs itself and reports its own warnings; `validate`'s findings
+    // reach the user through admission and `render`'s check step. Running `validate` first would
+    // change this built-in's render output (new errors, repeated warnings).
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "trtllm".into(),
@@ -68,6 +73,7 @@ impl Plugin for Trtllm {
             python_modules: vec![MODULE.into()],
             multinode_launcher: Some(LAUNCHER.into()),
             capabilities: Vec::new(),
+            ..Metadata::default()
         }
     }
 

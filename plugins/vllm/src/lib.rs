@@ -59,6 +59,11 @@ pub const NODE_COUNT_FIELD: &str = "multinode.nodeCount";
 pub struct Vllm;
 
 impl Plugin for Vllm {
+    // `render` checks what it needs itself and reports its own warnings; `validate`'s findings
+    // reach the user through admission and `render`'s check step. Running `validate` first would
+    // change this built-in's render output (new errors, repeated warnings).
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "vllm".into(),
@@ -68,6 +73,7 @@ impl Plugin for Vllm {
             python_modules: vec![MODULE.into()],
             multinode_launcher: None,
             capabilities: Vec::new(),
+            ..Metadata::default()
         }
     }
 

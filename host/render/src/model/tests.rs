@@ -30,7 +30,7 @@ spec:
       replicas: 3
       envs: [{ name: B, value: service }]
       labels: { tier: service }
-      resources: { requests: { gpu: "2" }, limits: { gpu: "4" } }
+      resources: { requests: { gpu: "2" }, limits: { gpu: "2" } }
       extraPodSpec:
         mainContainer: { image: w:1, command: [python3, -m, dynamo.vllm], args: [--model, m] }
 "#;
@@ -54,7 +54,8 @@ fn names_and_counts() {
         "a worker's Service is named after its component"
     );
     assert_eq!(w.replicas, 3);
-    assert_eq!(w.gpus_per_node, 2, "requests win over limits");
+    assert_eq!(w.gpus_per_node, 2);
+    assert_eq!(w.gpu_resource, "nvidia.com/gpu");
     assert_eq!(w.node_count, 1);
     assert_eq!(w.role, ComponentRole::Worker);
     let fe = m.service("Frontend").expect("frontend");
@@ -466,4 +467,76 @@ fn a_detected_module_must_agree_with_the_annotation() {
          `dynamo.sglang` (backend `sglang`), but \
          spec.services.llama.annotations[nvidia.com/backend-framework] is `llamacpp`"
     );
+}
+
+/// A worker whose `resources` are `resources` (inline YAML).
+fn worker_with(resources: &str) -> String {
+    format!(
+        r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: {{ name: g, namespace: ns }}
+spec:
+  services:
+    w:
+      componentType: worker
+      resources: {resources}
+      extraPodSpec: {{ mainContainer: {{ image: w:1, command: [python3, -m, dynamo.vllm] }} }}
+"#
+    )
+}
+
+#[test]
+fn a_gpu_request_must_equal_its_limit() {
+    let error = build(
+        &worker_with(r#"{ requests: { gpu: "1" }, limits: { gpu: "2" } }"#),
+        &RenderConfig::default(),
+    )
+    .expect_err("request below limit");
+    let text = error.to_string();
+    assert!(
+        text.contains("spec.services.w.resources.requests.gpu")
+            && text.contains("must equal resources.limits.gpu (2), got 1"),
+        "{text}"
+    );
+
+    let error = build(
+        &worker_with(r#"{ requests: { gpu: "1", gpuType: amd.com/gpu }, limits: { gpu: "1" } }"#),
+        &RenderConfig::default(),
+    )
+    .expect_err("two resource names");
+    let text = error.to_string();
+    assert!(
+        text.contains("spec.services.w.resources.requests.gpuType")
+            && text.contains("`nvidia.com/gpu`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn gpu_count_and_resource_come_from_the_limit_or_the_request_alone() {
+    let cases = [
+        (
+            r#"{ limits: { gpu: "4", gpuType: amd.com/gpu } }"#,
+            4,
+            "amd.com/gpu",
+        ),
+        (r#"{ requests: { gpu: "2" } }"#, 2, "nvidia.com/gpu"),
+        (
+            r#"{ requests: { gpu: "1" }, limits: { gpu: "1" } }"#,
+            1,
+            "nvidia.com/gpu",
+        ),
+        (r#"{ limits: { gpu: "0" } }"#, 0, ""),
+        (r#"{ limits: { cpu: "2" } }"#, 0, ""),
+    ];
+    for (resources, count, resource) in cases {
+        let m = model(&worker_with(resources));
+        let w = m.service("w").expect("worker");
+        assert_eq!(
+            (w.gpus_per_node, w.gpu_resource.as_str()),
+            (count, resource),
+            "{resources}"
+        );
+    }
 }

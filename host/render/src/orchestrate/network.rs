@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_api::shared::{IngressSpec, IngressTls};
+use dynamo_plugin_contract::ServingPort;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -31,7 +32,13 @@ pub const VIRTUAL_SERVICE_API_VERSION: &str = "networking.istio.io/v1beta1";
 pub fn objects(graph: &GraphModel, config: &RenderConfig) -> Result<Vec<Object>, RenderError> {
     let mut objects = Vec::new();
     for service in &graph.services {
-        if service.role == ComponentRole::Frontend || graph.kube_discovery() {
+        // A plain engine is reached through its Service whatever the discovery backend, since
+        // Dynamo's Frontend does not route to it; it has one exactly when it declares ports.
+        let wanted = match plain_engine_ports(service) {
+            Some(ports) => !ports.is_empty(),
+            None => service.role == ComponentRole::Frontend || graph.kube_discovery(),
+        };
+        if wanted {
             objects.push(component_service(graph, service)?);
         }
         if service.role == ComponentRole::Frontend {
@@ -42,16 +49,53 @@ pub fn objects(graph: &GraphModel, config: &RenderConfig) -> Result<Vec<Object>,
     Ok(objects)
 }
 
+/// The ports a plain (non-Dynamo) engine's plugin declares, or `None` for a Dynamo engine.
+fn plain_engine_ports(service: &ServiceModel) -> Option<&[ServingPort]> {
+    let serving = service.chain.as_ref()?.serving.as_ref()?;
+    (!serving.dynamo_runtime).then_some(serving.ports.as_slice())
+}
+
+/// A Service port targeting the container port of the same name.
+fn named_port(name: &str, number: i32, app_protocol: Option<String>) -> ServicePort {
+    ServicePort {
+        name: Some(name.to_owned()),
+        port: number,
+        target_port: Some(IntOrString::String(name.to_owned())),
+        protocol: Some("TCP".to_owned()),
+        app_protocol,
+        ..ServicePort::default()
+    }
+}
+
 /// The Service of one component: `{dgd}-{svc}`, selecting the component's pods (leaders only
 /// for LeaderWorkerSet components).
+///
+/// Its ports: `http` for a frontend, `grpc` for an endpoint picker, `system` for other Dynamo
+/// components plus any port their plugin declares, and exactly the declared ports of a plain
+/// engine.
 pub fn component_service(
     graph: &GraphModel,
     service: &ServiceModel,
 ) -> Result<Object, RenderError> {
-    let (port_name, port, app_protocol) = match service.role {
-        ComponentRole::Frontend => ("http", FRONTEND_PORT, None),
-        ComponentRole::Epp => ("grpc", EPP_GRPC_PORT, Some("http2".to_owned())),
-        _ => ("system", SYSTEM_PORT, None),
+    let ports = match (service.role, plain_engine_ports(service)) {
+        (ComponentRole::Frontend, _) => vec![named_port("http", FRONTEND_PORT, None)],
+        // The endpoint picker's Service targets its gRPC port by number, as Dynamo's does.
+        (ComponentRole::Epp, _) => vec![ServicePort {
+            target_port: Some(IntOrString::Int(EPP_GRPC_PORT)),
+            ..named_port("grpc", EPP_GRPC_PORT, Some("http2".to_owned()))
+        }],
+        (_, Some(declared)) => declared
+            .iter()
+            .map(|p| named_port(&p.name, i32::from(p.number), None))
+            .collect(),
+        (_, None) => {
+            let mut ports = vec![named_port("system", SYSTEM_PORT, None)];
+            let declared = service.chain.as_ref().and_then(|c| c.serving.as_ref());
+            for p in declared.iter().flat_map(|s| &s.ports) {
+                ports.push(named_port(&p.name, i32::from(p.number), None));
+            }
+            ports
+        }
     };
     let mut selector = BTreeMap::from([
         (label::COMPONENT.to_owned(), service.name.clone()),
@@ -90,19 +134,7 @@ pub fn component_service(
         },
         spec: Some(ServiceSpec {
             selector: Some(selector),
-            ports: Some(vec![ServicePort {
-                name: Some(port_name.to_owned()),
-                port,
-                // The endpoint picker's Service targets its gRPC port by number, as Dynamo's does.
-                target_port: Some(if service.role == ComponentRole::Epp {
-                    IntOrString::Int(port)
-                } else {
-                    IntOrString::String(port_name.to_owned())
-                }),
-                protocol: Some("TCP".to_owned()),
-                app_protocol,
-                ..ServicePort::default()
-            }]),
+            ports: Some(ports),
             ..ServiceSpec::default()
         }),
         status: None,

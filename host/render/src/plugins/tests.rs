@@ -16,7 +16,7 @@ fn meta(name: &str, framework: &str, module: &str) -> Metadata {
         frameworks: vec![framework.into()],
         python_modules: vec![module.into()],
         multinode_launcher: None,
-        capabilities: Vec::new(),
+        ..Metadata::default()
     }
 }
 

@@ -7,6 +7,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use dynamo_plugin_contract::Serving;
+
 use crate::keys;
 use crate::model::{ComponentRole, GraphModel, ServiceModel};
 
@@ -46,8 +48,13 @@ pub struct Defaults {
     pub termination_grace_period_seconds: i64,
 }
 
-/// Defaults of `service` in `graph`, by component role.
+/// Defaults of `service` in `graph`, by component role; an engine whose plugin declares it is not
+/// a Dynamo runtime starts from [`plain_engine_defaults`] instead.
 pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Defaults {
+    let serving = service.chain.as_ref().and_then(|c| c.serving.as_ref());
+    if let Some(serving) = serving.filter(|s| !s.dynamo_runtime) {
+        return plain_engine_defaults(serving);
+    }
     let mut defaults = Defaults {
         container: Container {
             name: keys::MAIN_CONTAINER.to_owned(),
@@ -157,7 +164,65 @@ pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Default
         }
         ComponentRole::Default => {}
     }
+    // A Dynamo engine that serves more than the runtime's ports declares them; they go beside.
+    if let Some(serving) = serving {
+        let ports = defaults.container.ports.get_or_insert_with(Vec::new);
+        for declared in &serving.ports {
+            if !ports
+                .iter()
+                .any(|p| p.name.as_deref() == Some(declared.name.as_str()))
+            {
+                ports.push(port(&declared.name, i32::from(declared.number)));
+            }
+        }
+    }
     defaults
+}
+
+/// Startup probe failures allowed for a plain engine: with a 10 s period, two hours to download
+/// and load a model, as Dynamo's workers get.
+const PLAIN_ENGINE_STARTUP_FAILURES: i32 = 720;
+
+/// What an engine that is not a Dynamo runtime starts from, built from its plugin's serving
+/// declaration: no default command (the user's or the plugin's), no Dynamo or NIXL environment,
+/// only the declared ports, and HTTP probes on the health path at the first port. The pod's
+/// identity (`POD_NAME`, `POD_NAMESPACE`, `POD_UID`) is still given, since any engine may log it.
+pub fn plain_engine_defaults(serving: &Serving) -> Defaults {
+    let mut container = Container {
+        name: keys::MAIN_CONTAINER.to_owned(),
+        env: Some(vec![
+            field_env("POD_NAME", "metadata.name"),
+            field_env("POD_NAMESPACE", "metadata.namespace"),
+            field_env("POD_UID", "metadata.uid"),
+        ]),
+        ports: (!serving.ports.is_empty()).then(|| {
+            serving
+                .ports
+                .iter()
+                .map(|p| port(&p.name, i32::from(p.number)))
+                .collect()
+        }),
+        ..Container::default()
+    };
+    if let (Some(path), Some(first)) = (&serving.health_path, serving.ports.first()) {
+        container.startup_probe = Some(http_probe(
+            path,
+            &first.name,
+            0,
+            10,
+            5,
+            PLAIN_ENGINE_STARTUP_FAILURES,
+        ));
+        container.liveness_probe = Some(http_probe(path, &first.name, 0, 10, 5, 3));
+        container.readiness_probe = Some(http_probe(path, &first.name, 0, 10, 5, 3));
+    }
+    Defaults {
+        container,
+        volumes: Vec::new(),
+        volume_mounts: Vec::new(),
+        service_account: None,
+        termination_grace_period_seconds: TERMINATION_GRACE_PERIOD_SECONDS,
+    }
 }
 
 /// The frontend sidecar container's starting point (`sidecar-frontend`).

@@ -101,7 +101,13 @@ pub fn base_template(
     if let Some(secret) = spec.env_from_secret.as_ref().filter(|s| !s.is_empty()) {
         add_env_from_secret(&mut main, secret);
     }
-    add_infrastructure_env(&mut main, config);
+    let plain_engine = service
+        .chain
+        .as_ref()
+        .is_some_and(|chain| chain.serves_plain_engine());
+    if !plain_engine {
+        add_infrastructure_env(&mut main, config);
+    }
 
     // 9. Base pod spec with the user's extraPodSpec merged over it.
     let user_pod = spec.extra_pod_spec.as_ref().map(|e| &e.pod_spec);
@@ -171,8 +177,9 @@ pub fn base_template(
         });
     }
 
-    // 11. Discovery ServiceAccount.
+    // 11. Discovery ServiceAccount (a plain engine takes no part in Dynamo's discovery).
     if graph.kube_discovery()
+        && !plain_engine
         && pod
             .service_account_name
             .as_deref()

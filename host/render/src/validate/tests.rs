@@ -504,3 +504,35 @@ fn checkpoint_restore_is_refused_by_name() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_gpu_request_differing_from_its_limit_is_refused_by_name() {
+    let found = check(&dgd(
+        "",
+        r#"  services:
+    w:
+      componentType: worker
+      resources: { requests: { gpu: "1" }, limits: { gpu: "2" } }
+    x:
+      componentType: worker
+      resources: { requests: { gpu: "2" }, limits: { gpu: "2" } }
+"#,
+    ));
+    let errors = errors(&found);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].0, "spec.services.w.resources.requests.gpu");
+    assert!(
+        errors[0]
+            .1
+            .contains("must equal resources.limits.gpu (2), got 1"),
+        "{errors:?}"
+    );
+    // The same rule guards a standalone component.
+    let svc: DynamoComponentDeploymentSharedSpec = serde_json::from_value(serde_json::json!({
+        "componentType": "worker",
+        "resources": { "requests": { "gpu": "4" }, "limits": { "gpu": "8" } }
+    }))
+    .expect("spec");
+    let found = validate_service("w", &svc, "spec");
+    assert_eq!(error_paths(&found), ["spec.resources.requests.gpu"]);
+}

@@ -82,6 +82,10 @@ impl Attack {
 }
 
 impl Plugin for Hostile {
+    // Render and validate misbehave independently, on purpose: the host's sandbox tests call
+    // each on its own, so `render` must not run `validate` first.
+    const VALIDATE_BEFORE_RENDER: bool = false;
+
     fn metadata() -> Metadata {
         Metadata {
             name: "hostile".into(),
@@ -96,6 +100,7 @@ impl Plugin for Hostile {
                 "ssh-key-secret".into(),
                 "host-path".into(),
             ],
+            ..Metadata::default()
         }
     }
 

@@ -1,0 +1,1 @@
+"""Native tests of the `{{name}}` plugin (`python3 -m unittest` from the project folder)."""
