@@ -105,6 +105,23 @@ macro_rules! conversions {
     };
 }
 
+/// The component record of contracts before 0.3.0, which have no `gpu-resource`.
+macro_rules! component_without_gpu_resource {
+    () => {
+        fn component(c: &c::Component) -> wit::Component {
+            wit::Component {
+                service_name: c.service_name.clone(),
+                component_type: c.component_type.clone(),
+                sub_component_type: c.sub_component_type.clone(),
+                backend_framework: c.backend_framework.clone(),
+                replicas: c.replicas,
+                gpus_per_node: c.gpus_per_node,
+                compilation_cache_path: c.compilation_cache_path.clone(),
+            }
+        }
+    };
+}
+
 /// `dynamo:backend@0.1.0`.
 pub(crate) mod v0_1 {
     use super::*;
@@ -121,18 +138,7 @@ pub(crate) mod v0_1 {
     pub(crate) use generated::{Plugin, PluginPre};
 
     conversions!();
-
-    fn component(c: &c::Component) -> wit::Component {
-        wit::Component {
-            service_name: c.service_name.clone(),
-            component_type: c.component_type.clone(),
-            sub_component_type: c.sub_component_type.clone(),
-            backend_framework: c.backend_framework.clone(),
-            replicas: c.replicas,
-            gpus_per_node: c.gpus_per_node,
-            compilation_cache_path: c.compilation_cache_path.clone(),
-        }
-    }
+    component_without_gpu_resource!();
 
     pub(crate) fn metadata(m: wit::Metadata) -> c::Metadata {
         c::Metadata {
@@ -169,18 +175,7 @@ pub(crate) mod v0_2 {
     pub(crate) use generated::{Plugin, PluginPre};
 
     conversions!();
-
-    fn component(c: &c::Component) -> wit::Component {
-        wit::Component {
-            service_name: c.service_name.clone(),
-            component_type: c.component_type.clone(),
-            sub_component_type: c.sub_component_type.clone(),
-            backend_framework: c.backend_framework.clone(),
-            replicas: c.replicas,
-            gpus_per_node: c.gpus_per_node,
-            compilation_cache_path: c.compilation_cache_path.clone(),
-        }
-    }
+    component_without_gpu_resource!();
 
     pub(crate) fn metadata(m: wit::Metadata) -> c::Metadata {
         c::Metadata {

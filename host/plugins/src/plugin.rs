@@ -793,6 +793,13 @@ fn check_serving(serving: &dynamo_plugin_contract::Serving) -> Result<(), String
                 "health path {path:?} needs a port to probe; declare at least one port"
             ));
         }
+        if serving.dynamo_runtime {
+            return Err(format!(
+                "health path {path:?} is for engines that are not a Dynamo runtime; a Dynamo \
+                 runtime keeps its probes on the `system` port (declare none, or set \
+                 dynamo-runtime to false)"
+            ));
+        }
     }
     Ok(())
 }

@@ -115,12 +115,19 @@ pub fn render_with(
             let mut output = plugins::run_chain(plugins, chain, input, base, &field)?;
             pod::order_plugin_mounts(base, &mut output.template);
             templates.push((*role, output.template));
-            diagnostics.extend(
-                output
-                    .warnings
-                    .into_iter()
-                    .map(|w| Diagnostic::warning(&field, w)),
-            );
+            // A plugin whose render runs its own validate first (the SDKs' default) returns the
+            // warnings `validate` already reported; the user sees each once.
+            let fresh: Vec<Diagnostic> = output
+                .warnings
+                .into_iter()
+                .filter(|w| !repeats_a_finding(w, &diagnostics))
+                .map(|w| Diagnostic::warning(&field, w))
+                .collect();
+            for warning in fresh {
+                if !diagnostics.contains(&warning) {
+                    diagnostics.push(warning);
+                }
+            }
             for (plugin, extra) in output.extra_objects {
                 match extra {
                     ExtraObject::SshKeySecret(name) => {
@@ -173,6 +180,16 @@ pub fn render_with(
         objects,
         ssh_key_secrets: ssh_key_secrets.into_iter().collect(),
         warnings: diagnostics,
+    })
+}
+
+/// True when render warning `warning` (`<plugin>: <text>`) repeats a finding already reported,
+/// written by the SDKs as `<fieldPath>: <message>`.
+fn repeats_a_finding(warning: &str, found: &[Diagnostic]) -> bool {
+    found.iter().any(|d| {
+        warning
+            .strip_suffix(&format!("{}: {}", d.field_path, d.message))
+            .is_some_and(|head| head.ends_with(": "))
     })
 }
 

@@ -358,7 +358,9 @@ fn plugin_findings_block_or_warn() {
                 "slow",
             )],
         )
-        .with_warnings("mpi", vec!["ssh on 2222".into()]);
+        .with_warnings("mpi", vec!["ssh on 2222".into()])
+        // What an SDK's validate-first render returns: the finding `validate` reported.
+        .with_warnings("trtllm", vec!["spec.services.decode: slow".into()]);
     let out = render(&graph(SMALL), &grove(), &plugins).expect("warnings only");
     let warnings: Vec<(String, String)> = out
         .warnings
@@ -373,12 +375,8 @@ fn plugin_findings_block_or_warn() {
                 "spec.services.decode".to_owned(),
                 "mpi: ssh on 2222".to_owned()
             ),
-            (
-                "spec.services.decode".to_owned(),
-                "mpi: ssh on 2222".to_owned()
-            ),
         ],
-        "validate findings deduplicated across roles; render warnings per pod template"
+        "each warning once: across roles, and a render repeating a validate finding"
     );
     let calls = plugins.calls();
     let first_render = calls

@@ -51,8 +51,9 @@ const PROFILE: [&str; 5] = [
     "profile.release.strip=\"debuginfo\"",
 ];
 
-/// Variables that must not leak from the outer build into the nested one.
-const SCRUBBED_ENV: [&str; 8] = [
+/// Variables that must not leak from an outer build (or a running `cargo test`) into a nested
+/// cargo.
+pub const SCRUBBED_ENV: [&str; 8] = [
     "RUSTFLAGS",
     "CARGO_ENCODED_RUSTFLAGS",
     "CARGO_BUILD_RUSTFLAGS",

@@ -116,8 +116,20 @@ fn a_project_is_written_once() {
 #[test]
 fn the_javascript_sdk_ships_without_its_own_tests() {
     let js = paths(Lang::Js);
-    assert!(js.contains(&"dynamo-plugin-sdk/index.js".to_owned()), "{js:?}");
-    assert!(js.contains(&"dynamo-plugin-sdk/build.js".to_owned()), "{js:?}");
-    assert!(!js.iter().any(|p| p.starts_with("dynamo-plugin-sdk/test/")), "{js:?}");
-    assert!(js.iter().any(|p| p.starts_with("test/")), "the project's own tests: {js:?}");
+    assert!(
+        js.contains(&"dynamo-plugin-sdk/index.js".to_owned()),
+        "{js:?}"
+    );
+    assert!(
+        js.contains(&"dynamo-plugin-sdk/build.js".to_owned()),
+        "{js:?}"
+    );
+    assert!(
+        !js.iter().any(|p| p.starts_with("dynamo-plugin-sdk/test/")),
+        "{js:?}"
+    );
+    assert!(
+        js.iter().any(|p| p.starts_with("test/")),
+        "the project's own tests: {js:?}"
+    );
 }

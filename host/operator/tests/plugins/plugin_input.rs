@@ -1,6 +1,7 @@
 //! `render --plugin-input`: the exact backend inputs, as fixtures the harnesses read.
 
 use std::path::Path;
+use std::process::Output;
 
 use dynamo_plugin_runtime::contract::{RenderInput, Role};
 use dynamo_plugin_runtime::{PluginRegistry, PluginRuntime, RuntimeConfig};
@@ -27,19 +28,21 @@ fn fixtures(dir: &Path) -> Vec<(String, RenderInput)> {
     found
 }
 
+/// `dynamo-operator render -f <graph> <extra...> --plugin-input <target>`, from the workspace.
+fn dump(graph: &str, extra: &[&str], target: impl AsRef<std::ffi::OsStr>) -> Output {
+    operator(&workspace())
+        .args(["render", "-f", graph])
+        .args(extra)
+        .arg("--plugin-input")
+        .arg(target)
+        .output()
+        .expect("running dynamo-operator")
+}
+
 #[test]
 fn every_backend_input_is_written_once_per_service_and_role() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = operator(&workspace())
-        .args([
-            "render",
-            "-f",
-            "examples/graphs/vllm-agg.yaml",
-            "--plugin-input",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("running dynamo-operator");
+    let out = dump("examples/graphs/vllm-agg.yaml", &[], dir.path());
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "the objects are not printed");
     let found = fixtures(dir.path());
@@ -76,18 +79,11 @@ fn every_backend_input_is_written_once_per_service_and_role() {
 #[test]
 fn multi_node_services_get_a_leader_and_a_worker_input() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let out = operator(&workspace())
-        .args([
-            "render",
-            "-f",
-            "examples/graphs/vllm-disagg-multinode.yaml",
-            "--orchestrator",
-            "lws",
-            "--plugin-input",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("running dynamo-operator");
+    let out = dump(
+        "examples/graphs/vllm-disagg-multinode.yaml",
+        &["--orchestrator", "lws"],
+        dir.path(),
+    );
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let found = fixtures(dir.path());
     let roles: Vec<Role> = found.iter().map(|(_, i)| i.placement.role).collect();
@@ -105,16 +101,7 @@ fn multi_node_services_get_a_leader_and_a_worker_input() {
 
 #[test]
 fn a_dash_prints_a_yaml_stream_naming_each_input() {
-    let out = operator(&workspace())
-        .args([
-            "render",
-            "-f",
-            "examples/graphs/vllm-agg.yaml",
-            "--plugin-input",
-            "-",
-        ])
-        .output()
-        .expect("running dynamo-operator");
+    let out = dump("examples/graphs/vllm-agg.yaml", &[], "-");
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let stream = text(&out.stdout);
     assert!(
@@ -137,12 +124,7 @@ fn a_graph_without_backends_says_so() {
          spec: { services: { Frontend: { componentType: frontend } } }\n",
     )
     .expect("written");
-    let out = operator(&workspace())
-        .args(["render", "-f"])
-        .arg(&graph)
-        .args(["--plugin-input", "-"])
-        .output()
-        .expect("running dynamo-operator");
+    let out = dump(graph.to_str().expect("a UTF-8 path"), &[], "-");
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("no service of the graph runs a backend plugin"),

@@ -12,18 +12,6 @@ use crate::build::{operator, path_with_tools, render_with_plugins, run, text, to
 /// The plugin name every new project gets here.
 const NAME: &str = "acme";
 
-/// Variables of the running `cargo test` that must not reach a nested cargo.
-const SCRUBBED_ENV: [&str; 8] = [
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "RUSTC_WORKSPACE_WRAPPER",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "CARGO_BUILD_TARGET",
-    "CARGO_MANIFEST_DIR",
-];
-
 /// Writes a new `lang` project into a fresh temporary directory (outside the workspace).
 fn new_project(lang: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -110,7 +98,7 @@ fn a_new_rust_plugin_tests_builds_and_renders() {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let nested = |args: &[&str]| {
         let mut command = in_project(&project, &cargo);
-        for var in SCRUBBED_ENV {
+        for var in dynamo_plugin_build::SCRUBBED_ENV {
             command.env_remove(var);
         }
         command.env("CARGO_TARGET_DIR", &target).args(args);

@@ -15,7 +15,7 @@
 //! | main container probes | anything, except `httpGet.host` / `tcpSocket.host` pointing elsewhere |
 //! | main container `volumeMounts` | add mounts of the volumes it may add, or of volumes already mounted there; existing mounts stay (`readOnly` may become `true`); no mount propagation |
 //! | main container `securityContext` | only stricter (see [`security`]) |
-//! | `spec.initContainers` | add containers of a restricted shape: an image already in the pod, command, args, working directory, env as above, `envFrom` equal to the main container's, mounts as above, resources no larger than the main container's, a security context no weaker than the main container's; existing init containers stay unchanged and in order |
+//! | `spec.initContainers` | add containers of a restricted shape: an image already in the pod, command, args, working directory, env as above, `envFrom` equal to the main container's, mounts as above, no resources or exactly the main container's, a security context no weaker than the main container's; existing init containers stay unchanged and in order |
 //! | `spec.volumes` | add `emptyDir`, `downwardAPI`, `configMap` of its own ConfigMaps or of the host's wait-for-leader ConfigMap; existing volumes stay unchanged |
 //! | `spec.securityContext` | only stricter |
 //! | `spec.hostNetwork`, `hostPID`, `hostIPC` | only to `false` |

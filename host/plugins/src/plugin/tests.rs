@@ -78,6 +78,11 @@ fn a_serving_declaration_must_be_what_kubernetes_accepts() {
         ..serving(&[("system", 9091)], None)
     });
     assert!(load_error(&m).contains("taken by the Dynamo runtime"));
+    m.serving = Some(Serving {
+        dynamo_runtime: true,
+        ..serving(&[("http", 8080)], Some("/health"))
+    });
+    assert!(load_error(&m).contains("keeps its probes on the `system` port"));
 
     let mut launcher = backend();
     launcher.kind = PluginKind::Launcher;

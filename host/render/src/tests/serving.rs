@@ -45,7 +45,7 @@ fn engine(dynamo_runtime: bool) -> Metadata {
                 ServingPort::new("http", 8080),
                 ServingPort::new("grpc", 8081),
             ],
-            health_path: Some("/health".into()),
+            health_path: (!dynamo_runtime).then(|| "/health".into()),
         }),
         annotation_prefixes: vec!["example.com/tgi-".into()],
         ..Metadata::default()
