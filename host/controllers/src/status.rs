@@ -171,7 +171,11 @@ pub fn deployment_state(
     // A change its controller has not seen yet is an update only if something of the previous
     // template runs; a new Deployment is simply not ready yet (and reads the same as before it
     // existed, so its creation costs no status write of its own).
-    let unobserved_change = !observed && (replicas.replicas > 0 || !pods.is_empty());
+    // A Deployment whose controller never wrote its status has no previous template: pods seen
+    // before that first status write are the new template's.
+    let ever_observed = status.observed_generation.is_some();
+    let unobserved_change =
+        !observed && ever_observed && (replicas.replicas > 0 || !pods.is_empty());
     if unobserved_change || replicas.replicas > updated || extra_pods {
         return state(
             Phase::Updating,
@@ -529,6 +533,10 @@ mod tests {
         let unseen = deployment_state("d", 2, Some(&created), &[]);
         assert_eq!(unseen.phase, Phase::PodsNotReady);
         assert_eq!(unseen.message, missing.message, "no extra status write");
+        // Its first pods can be seen before its controller first writes its status: they are
+        // the new template's, so this is not an update.
+        let starting = deployment_state("d", 2, Some(&created), &ready_pods(1));
+        assert_eq!(starting.phase, Phase::PodsNotReady, "{}", starting.message);
         // An unseen change with the old pods still there is an update, never Ready.
         let d = deployment(3, status(2, 2, 2, 2));
         assert_eq!(
