@@ -449,12 +449,7 @@ pub(crate) fn gpus(
                 format!("must be a whole number of GPUs, got `{text}`"),
             )
         })?;
-        let resource = item
-            .gpu_type
-            .clone()
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| crate::pod::DEFAULT_GPU_RESOURCE.to_owned());
-        Ok(Some((count, resource)))
+        Ok(Some((count, crate::pod::gpu_resource(item))))
     };
     let request = parse("requests")?;
     let limit = parse("limits")?;

@@ -255,10 +255,11 @@ impl Chain {
         std::iter::once(self.backend.as_str()).chain(self.launcher.as_deref())
     }
 
-    /// True when the backend's engine is not a Dynamo runtime: the host then builds a plain pod
-    /// and Service from the plugin's serving declaration instead of Dynamo's worker defaults.
-    pub fn serves_plain_engine(&self) -> bool {
-        self.serving.as_ref().is_some_and(|s| !s.dynamo_runtime)
+    /// The serving declaration of a backend whose engine is not a Dynamo runtime: the host then
+    /// builds a plain pod and Service from it instead of Dynamo's worker defaults. `None` for a
+    /// Dynamo engine, declared or not.
+    pub fn plain_engine(&self) -> Option<&Serving> {
+        self.serving.as_ref().filter(|s| !s.dynamo_runtime)
     }
 
     /// True when annotation `key` reaches the chain's plugins: the operator's own (`nvidia.com/`)

@@ -69,6 +69,30 @@ pub fn run(what: &str, command: &mut Command) -> Duration {
     start.elapsed()
 }
 
+/// The objects of a rendered YAML stream.
+pub fn documents(stream: &str) -> Vec<serde_json::Value> {
+    use serde::Deserialize as _;
+    serde_yaml_ng::Deserializer::from_str(stream)
+        .map(|d| serde_json::Value::deserialize(d).expect("rendered YAML parses"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// The main container of the first Deployment among `objects`.
+pub fn deployment_main_container(objects: &[serde_json::Value]) -> serde_json::Value {
+    let deployment = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment")
+        .unwrap_or_else(|| panic!("no Deployment among {} objects", objects.len()));
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == "main")
+        .cloned()
+        .expect("a main container")
+}
+
 /// `<target>/tmp/plugin-languages`, for components built here.
 pub fn out_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-languages");

@@ -8,7 +8,10 @@ use dynamo_plugin_runtime::{LoadedPlugin, PluginError, PluginOrigin, PluginRunti
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::build::{LANGS, Lang, render_with_plugins, runtime_config, text, tgi, workspace};
+use crate::build::{
+    LANGS, Lang, deployment_main_container, documents, render_with_plugins, runtime_config, text,
+    tgi, workspace,
+};
 
 /// One conformance vector (`examples/tgi/SPEC.md`).
 #[derive(Debug, Deserialize)]
@@ -162,20 +165,8 @@ fn the_tgi_graph_renders_alike_in_every_language_without_dynamo_defaults() {
         );
     }
 
-    let objects: Vec<Value> = serde_yaml_ng::Deserializer::from_str(rust)
-        .map(|d| Value::deserialize(d).expect("YAML"))
-        .filter(|v| !v.is_null())
-        .collect();
-    let deployment = objects
-        .iter()
-        .find(|o| o["kind"] == "Deployment")
-        .expect("the TGI Deployment");
-    let main = deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["name"] == "main")
-        .expect("main");
+    let objects = documents(rust);
+    let main = deployment_main_container(&objects);
     assert_eq!(main["command"], json!(["text-generation-launcher"]));
     assert_eq!(
         main["args"],

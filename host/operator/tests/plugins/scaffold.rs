@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 
-use crate::build::{operator, path_with_tools, render_with_plugins, run, text, tool};
+use crate::build::{
+    deployment_main_container, documents, operator, path_with_tools, render_with_plugins, run,
+    text, tool,
+};
 
 /// The plugin name every new project gets here.
 const NAME: &str = "acme";
@@ -52,21 +54,7 @@ fn render_with(project: &Path, wasm: &Path) -> Value {
     std::fs::copy(wasm, plugins.path().join(format!("{NAME}.wasm"))).expect("copied");
     let out = render_with_plugins(project, "graph.yaml", plugins.path());
     assert!(out.status.success(), "render: {}", text(&out.stderr));
-    let objects: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&text(&out.stdout))
-        .map(|d| Value::deserialize(d).expect("YAML"))
-        .filter(|v| !v.is_null())
-        .collect();
-    let deployment = objects
-        .iter()
-        .find(|o| o["kind"] == "Deployment")
-        .unwrap_or_else(|| panic!("no Deployment in {}", text(&out.stdout)));
-    deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|c| c["name"] == "main")
-        .cloned()
-        .expect("a main container")
+    deployment_main_container(&documents(&text(&out.stdout)))
 }
 
 /// What every template's plugin declares: an `http` port, probed on a health path, and no

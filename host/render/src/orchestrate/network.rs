@@ -51,8 +51,8 @@ pub fn objects(graph: &GraphModel, config: &RenderConfig) -> Result<Vec<Object>,
 
 /// The ports a plain (non-Dynamo) engine's plugin declares, or `None` for a Dynamo engine.
 fn plain_engine_ports(service: &ServiceModel) -> Option<&[ServingPort]> {
-    let serving = service.chain.as_ref()?.serving.as_ref()?;
-    (!serving.dynamo_runtime).then_some(serving.ports.as_slice())
+    let serving = service.chain.as_ref()?.plain_engine()?;
+    Some(serving.ports.as_slice())
 }
 
 /// A Service port targeting the container port of the same name.

@@ -11,6 +11,7 @@ use dynamo_plugin_contract::Serving;
 
 use crate::keys;
 use crate::model::{ComponentRole, GraphModel, ServiceModel};
+use crate::plugins::Chain;
 
 /// Port of the frontend's HTTP API.
 pub const FRONTEND_PORT: i32 = 8000;
@@ -51,10 +52,10 @@ pub struct Defaults {
 /// Defaults of `service` in `graph`, by component role; an engine whose plugin declares it is not
 /// a Dynamo runtime starts from [`plain_engine_defaults`] instead.
 pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Defaults {
-    let serving = service.chain.as_ref().and_then(|c| c.serving.as_ref());
-    if let Some(serving) = serving.filter(|s| !s.dynamo_runtime) {
+    if let Some(serving) = service.chain.as_ref().and_then(Chain::plain_engine) {
         return plain_engine_defaults(serving);
     }
+    let serving = service.chain.as_ref().and_then(|c| c.serving.as_ref());
     let mut defaults = Defaults {
         container: Container {
             name: keys::MAIN_CONTAINER.to_owned(),

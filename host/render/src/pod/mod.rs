@@ -43,6 +43,7 @@ use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys::{self, label};
 use crate::model::{GraphModel, ServiceModel, main_container, merge_env_by_name, short_hash};
+use crate::plugins::Chain;
 
 /// Default GPU resource name.
 pub const DEFAULT_GPU_RESOURCE: &str = "nvidia.com/gpu";
@@ -104,7 +105,8 @@ pub fn base_template(
     let plain_engine = service
         .chain
         .as_ref()
-        .is_some_and(|chain| chain.serves_plain_engine());
+        .and_then(Chain::plain_engine)
+        .is_some();
     if !plain_engine {
         add_infrastructure_env(&mut main, config);
     }
@@ -406,6 +408,14 @@ fn apply_resources(main: &mut Container, resources: &Resources) {
     }
 }
 
+/// The resource name of an item's GPUs: its `gpuType`, else [`DEFAULT_GPU_RESOURCE`].
+pub fn gpu_resource(item: &ResourceItem) -> String {
+    item.gpu_type
+        .clone()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| DEFAULT_GPU_RESOURCE.to_owned())
+}
+
 fn apply_resource_item(target: &mut BTreeMap<String, Quantity>, item: &ResourceItem) {
     let mut set = |name: &str, value: &Option<String>| {
         if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
@@ -414,12 +424,7 @@ fn apply_resource_item(target: &mut BTreeMap<String, Quantity>, item: &ResourceI
     };
     set("cpu", &item.cpu);
     set("memory", &item.memory);
-    let gpu_name = item
-        .gpu_type
-        .clone()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| DEFAULT_GPU_RESOURCE.to_owned());
-    set(&gpu_name, &item.gpu);
+    set(&gpu_resource(item), &item.gpu);
     for (name, value) in item.custom.iter().flatten() {
         target.insert(name.clone(), Quantity(value.clone()));
     }
