@@ -254,8 +254,10 @@ async fn a_server_crash_neither_blocks_publish_nor_loses_or_duplicates_events() 
         accepted, EVENTS,
         "the buffer was never full, so no event was dropped"
     );
+    // A publish that waited on the server would take the 1 s connect or ack timeout; the margin
+    // below that only absorbs a loaded machine descheduling the task.
     assert!(
-        slowest < Duration::from_millis(100),
+        slowest < Duration::from_millis(500),
         "publish must return at once, even with the server down; the slowest took {slowest:?}"
     );
     let stats = wait_published(&publisher, EVENTS as u64, Duration::from_secs(20)).await;

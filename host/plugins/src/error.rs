@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use dynamo_plugin_contract as contract;
 
+#[cfg(test)]
+mod tests;
+
 /// Component name used in errors from the `metadata` call made while loading.
 pub const LOAD_COMPONENT: &str = "<metadata>";
 
@@ -84,7 +87,7 @@ pub enum PluginError {
     },
 
     /// The plugin's memory reached the configured cap and it could not continue.
-    #[error("plugin {plugin} ran out of memory ({limit} bytes) on {component}")]
+    #[error("plugin {plugin} ran out of memory (limit {}) on {component}", Bytes(*limit))]
     OutOfMemory {
         /// The plugin name.
         plugin: String,
@@ -219,5 +222,23 @@ impl PluginError {
             self,
             Self::Trap { .. } | Self::Timeout { .. } | Self::OutOfMemory { .. }
         )
+    }
+}
+
+// === impl Bytes ===
+
+/// A byte count shown the way limits are configured: whole KiB, MiB or GiB when exact, else bytes.
+struct Bytes(usize);
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        match UNITS
+            .iter()
+            .find(|(size, _)| self.0 >= *size && self.0.is_multiple_of(*size))
+        {
+            Some((size, unit)) => write!(f, "{} {unit}", self.0 / size),
+            None => write!(f, "{} bytes", self.0),
+        }
     }
 }
