@@ -1,9 +1,10 @@
 //! `render --plugin-input`: the exact inputs the host hands a backend plugin, for plugin authors.
 //!
 //! The graph is rendered as usual through a [`Recording`] plugin set, which passes every call on
-//! to the loaded plugins and keeps the input of the first `render` call per graph, service and
-//! role: the call to the backend plugin, which gets the host's base pod. (A launcher after it
-//! gets the backend's output, not the host's.) The recorded inputs are the contract's
+//! to the loaded plugins and keeps the input of the first call per graph, service and role: the
+//! backend plugin's `validate`, whose input is the host's base pod, as its `render` gets next.
+//! (A launcher after it gets the backend's output, not the host's.) Because `validate` comes
+//! first, a graph the plugin refuses still yields the input it refused. The recorded inputs are the contract's
 //! `RenderInput` serialized as fixtures are written (camelCase, the pod template embedded), so
 //! the plugin SDKs' harnesses read them as they are.
 
@@ -37,8 +38,8 @@ pub struct Recorded {
     pub input: RenderInput,
 }
 
-/// A [`PluginSet`] that forwards every call and records the first render input per graph,
-/// service and role.
+/// A [`PluginSet`] that forwards every call and records the first input per graph, service and
+/// role.
 pub struct Recording<'a> {
     inner: &'a dyn PluginSet,
     recorded: Mutex<BTreeMap<Origin, Recorded>>,
@@ -55,6 +56,24 @@ impl<'a> Recording<'a> {
         }
     }
 
+    /// Keeps `input` unless one was already kept for its graph, service and role: the first
+    /// call is the backend's, the one that gets the host's base pod.
+    fn record(&self, plugin: &str, input: &RenderInput) {
+        let origin = Origin {
+            graph: input.graph.name.clone(),
+            service: input.component.service_name.clone(),
+            role: role_name(input.placement.role),
+        };
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(origin)
+            .or_insert_with(|| Recorded {
+                plugin: plugin.to_owned(),
+                input: input.clone(),
+            });
+    }
+
     /// The recorded inputs, in graph, service and role order.
     pub fn into_recorded(self) -> BTreeMap<Origin, Recorded> {
         self.recorded
@@ -69,20 +88,7 @@ impl PluginSet for Recording<'_> {
     }
 
     fn render(&self, plugin: &str, input: &RenderInput) -> Result<RenderOutput, PluginCallError> {
-        let origin = Origin {
-            graph: input.graph.name.clone(),
-            service: input.component.service_name.clone(),
-            role: role_name(input.placement.role),
-        };
-        let mut recorded = self
-            .recorded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        recorded.entry(origin).or_insert_with(|| Recorded {
-            plugin: plugin.to_owned(),
-            input: input.clone(),
-        });
-        drop(recorded);
+        self.record(plugin, input);
         self.inner.render(plugin, input)
     }
 
@@ -91,6 +97,9 @@ impl PluginSet for Recording<'_> {
         plugin: &str,
         input: &RenderInput,
     ) -> Result<Vec<Diagnostic>, PluginCallError> {
+        // `validate` gets the backend's input before `render` does, so a graph the plugin
+        // refuses still leaves its input behind: the fixture an author needs for that error.
+        self.record(plugin, input);
         self.inner.validate(plugin, input)
     }
 

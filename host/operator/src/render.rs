@@ -86,9 +86,25 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     for graph in &graphs {
         let name = graph.metadata.name.as_deref().unwrap_or("<unnamed>");
         let shown = names::printable(name);
-        let rendered = dynamo_render::render(graph, &config, plugin_set).map_err(|e| {
-            anyhow::anyhow!("{source}: DynamoGraphDeployment {shown}: {}", one_line(&e))
-        })?;
+        let rendered = match dynamo_render::render(graph, &config, plugin_set) {
+            Ok(rendered) => rendered,
+            Err(e) => {
+                let error =
+                    anyhow::anyhow!("{source}: DynamoGraphDeployment {shown}: {}", one_line(&e));
+                // The inputs a plugin refused are the fixtures for its error cases, so they are
+                // written before the failure is reported. A graph the host itself refuses never
+                // reaches a plugin and leaves nothing to write.
+                if let Some(target) = &args.plugin_input {
+                    let recorded = recording.into_recorded();
+                    if !recorded.is_empty() {
+                        for note in crate::plugin_input::write(&recorded, target)? {
+                            eprintln!("{note}");
+                        }
+                    }
+                }
+                return Err(error);
+            }
+        };
         if !stream.is_empty() {
             stream.push_str("---\n");
         }

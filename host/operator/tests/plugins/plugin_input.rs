@@ -132,3 +132,80 @@ fn a_graph_without_backends_says_so() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_graph_the_plugin_refuses_still_leaves_the_refused_input() {
+    // World size 5 over 2 nodes of 4 GPUs is the vLLM plugin's own error, found by its `validate`; the
+    // host's checks pass, so the input reached the plugin and is the fixture for that error.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = dir.path().join("refused.yaml");
+    std::fs::write(
+        &graph,
+        "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: odd }\n\
+         spec:\n  services:\n    worker:\n      componentType: worker\n      \
+         multinode: { nodeCount: 2 }\n      resources: { limits: { gpu: \"4\" } }\n      \
+         extraPodSpec:\n        mainContainer:\n          image: vllm:1\n          \
+         command: [python3, -m, dynamo.vllm]\n          \
+         args: [--model, m, --tensor-parallel-size, \"5\"]\n",
+    )
+    .expect("written");
+    let inputs = dir.path().join("inputs");
+    let out = dump(
+        graph.to_str().expect("a UTF-8 path"),
+        &["--orchestrator", "lws"],
+        &inputs,
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "the render must fail: {stderr}");
+    assert!(
+        stderr.contains("not divisible by multinode.nodeCount 2"),
+        "the plugin's finding is the error: {stderr}"
+    );
+    let found = fixtures(&inputs);
+    let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["odd.worker.leader.json", "odd.worker.worker.json"],
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrote "), "{stderr}");
+
+    // Fed back to the plugin, the dump reproduces the refusal.
+    let runtime = PluginRuntime::new(RuntimeConfig::new()).expect("runtime");
+    let registry = PluginRegistry::load(&runtime, None).expect("built-ins");
+    let vllm = registry.by_framework("vllm").expect("vllm");
+    let findings = vllm.validate(&found[0].1).expect("validate runs");
+    assert!(
+        findings
+            .iter()
+            .any(|d| d.message.contains("not divisible by multinode.nodeCount 2")),
+        "{findings:?}"
+    );
+}
+
+#[test]
+fn a_graph_the_host_refuses_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = dir.path().join("invalid.yaml");
+    std::fs::write(
+        &graph,
+        "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: bad }\n\
+         spec:\n  services:\n    worker:\n      componentType: worker\n      \
+         resources: { requests: { gpu: \"1\" }, limits: { gpu: \"2\" } }\n      \
+         extraPodSpec:\n        mainContainer:\n          image: vllm:1\n          \
+         command: [python3, -m, dynamo.vllm]\n",
+    )
+    .expect("written");
+    let inputs = dir.path().join("inputs");
+    let out = dump(graph.to_str().expect("a UTF-8 path"), &[], &inputs);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("spec.services.worker.resources.requests.gpu"),
+        "{stderr}"
+    );
+    assert!(
+        !inputs.exists(),
+        "no plugin was called, so nothing is written"
+    );
+}
