@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the toolchains that build plugins written in Python (componentize-py, from PyPI) and
-# JavaScript (jco with componentize-js, from npm), pinned under hack/tools/plugin-languages/, into
-# the tools cache, and puts `componentize-py` and `jco` wrappers in its bin directory.
+# Installs the toolchains that build plugins written in Python (componentize-py, from PyPI),
+# JavaScript (jco with componentize-js, from npm) and TypeScript (the TypeScript compiler and
+# Node's types, from npm), pinned under hack/tools/plugin-languages/, into the tools cache, and
+# puts `componentize-py`, `jco` and `tsc` wrappers in its bin directory. A TypeScript project
+# finds Node's types through a `node_modules` link to plugin-languages/node/node_modules.
 #
 # Each install is keyed by its pin file and the interpreter's version (a stamp file), so a warm run
 # only hashes two files. Called by hack/build-tools.sh; prints nothing on stdout.
@@ -37,7 +39,7 @@ fi
 node_dir="$cache_root/node"
 js_key=$(key "$pins/package-lock.json" "$(node --version)")
 if [ "$(cat "$node_dir/.stamp" 2>/dev/null)" != "$js_key" ]; then
-  echo "plugin-tools: installing jco and componentize-js ..." >&2
+  echo "plugin-tools: installing jco, componentize-js and TypeScript ..." >&2
   rm -rf "$node_dir" && mkdir -p "$node_dir"
   cp "$pins/package.json" "$pins/package-lock.json" "$node_dir/"
   (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
@@ -53,4 +55,8 @@ cat > "$bin/jco" <<WRAP
 #!/bin/sh
 exec node "$node_dir/node_modules/@bytecodealliance/jco/src/jco.js" "\$@"
 WRAP
-chmod +x "$bin/componentize-py" "$bin/jco"
+cat > "$bin/tsc" <<WRAP
+#!/bin/sh
+exec node "$node_dir/node_modules/typescript/bin/tsc" "\$@"
+WRAP
+chmod +x "$bin/componentize-py" "$bin/jco" "$bin/tsc"

@@ -12,10 +12,11 @@ use std::{env, fs};
 
 /// Folders embedded whole: (group, folder relative to the workspace root, top-level entries
 /// left out). The JavaScript SDK's own tests stay home: a project's `node --test` would run them.
-const FOLDERS: [(&str, &str, &[&str]); 7] = [
+const FOLDERS: [(&str, &str, &[&str]); 8] = [
     ("template/rust", "plugins/templates/rust", &[]),
     ("template/python", "plugins/templates/python", &[]),
     ("template/js", "plugins/templates/js", &[]),
+    ("template/ts", "plugins/templates/ts", &[]),
     ("sdk/rust", "plugins/sdk/src", &[]),
     ("contract/rust", "plugins/contract/src", &[]),
     ("sdk/python", "plugins/sdk-python/dynamo_plugin", &[]),

@@ -1,5 +1,5 @@
-//! `plugin new`: writes a new backend plugin project, in Rust, Python or JavaScript, that builds
-//! and tests on its own, outside this repository.
+//! `plugin new`: writes a new backend plugin project, in Rust, Python, JavaScript or TypeScript,
+//! that builds and tests on its own, outside this repository.
 //!
 //! Everything the project needs comes from this binary, so a project is pinned to the SDK and
 //! contract of the operator that made it and needs no checkout of the operator's sources:
@@ -9,6 +9,7 @@
 //! | Rust | `vendor/dynamo-plugin-sdk`, `vendor/dynamo-plugin-contract` (path dependencies) and the operator's `Cargo.lock` | `cargo build --release --target wasm32-wasip2` |
 //! | Python | `dynamo_plugin/` | componentize-py |
 //! | JavaScript | `dynamo-plugin-sdk/` | jco (componentize-js) |
+//! | TypeScript | `dynamo-plugin-sdk/` (typed by its `.d.ts` files) | `tsc`, then jco (componentize-js) |
 //!
 //! Every project also gets the WIT contract at `wit/dynamo-backend@<version>/backend.wit` and a
 //! `dynamo-plugin.json` recording the operator, SDK and contract versions it was made with.
@@ -26,6 +27,9 @@ pub use embedded::WIT_VERSION;
 /// The version of the operator, and of the SDKs it embeds (one workspace version).
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Files of the JavaScript template that a TypeScript project uses as they are.
+const SHARED_WITH_TS: [&str; 2] = ["graph.yaml", "test/fixtures/main.json"];
+
 /// Plugin names the operator ships; a plugin of the same name replaces the built-in.
 const BUILT_IN_PLUGINS: [&str; 4] = ["vllm", "sglang", "trtllm", "mpi"];
 
@@ -38,6 +42,10 @@ pub enum Lang {
     Python,
     /// JavaScript, with jco / componentize-js and the `dynamo-plugin-sdk` module.
     Js,
+    /// TypeScript, compiled by `tsc` to the JavaScript that jco / componentize-js builds; the
+    /// same `dynamo-plugin-sdk` module, typed by its declaration files.
+    #[value(name = "ts", alias = "typescript")]
+    Ts,
 }
 
 impl Lang {
@@ -46,7 +54,15 @@ impl Lang {
             Self::Rust => "template/rust",
             Self::Python => "template/python",
             Self::Js => "template/js",
+            Self::Ts => "template/ts",
         }
+    }
+
+    /// Whether embedded file `path` of `group` is one of this language's templates. TypeScript
+    /// shares the JavaScript template's graph and fixture: the same plugin, the same input.
+    fn is_template(self, group: &str, path: &str) -> bool {
+        group == self.template_group()
+            || (self == Self::Ts && group == "template/js" && SHARED_WITH_TS.contains(&path))
     }
 
     fn name(self) -> &'static str {
@@ -54,6 +70,7 @@ impl Lang {
             Self::Rust => "rust",
             Self::Python => "python",
             Self::Js => "js",
+            Self::Ts => "ts",
         }
     }
 }
@@ -77,8 +94,8 @@ pub struct NewArgs {
 /// Subcommands of `dynamo-operator plugin`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Write a new backend plugin project (Rust, Python or JavaScript) that builds and tests on
-    /// its own, pinned to this operator's SDK and WIT contract.
+    /// Write a new backend plugin project (Rust, Python, JavaScript or TypeScript) that builds
+    /// and tests on its own, pinned to this operator's SDK and WIT contract.
     New(NewArgs),
 }
 
@@ -142,18 +159,19 @@ pub fn project_files(name: &str, lang: Lang) -> Vec<(String, Vec<u8>)> {
     let substitute = |text: &str| substitute(text, name);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for (group, path, bytes) in embedded::FILES {
+        let template = lang.is_template(group, path);
         let destination = match (*group, lang) {
-            (g, _) if g == lang.template_group() => substitute(path),
+            _ if template => substitute(path),
             ("wit", _) => format!("wit/{path}"),
             ("sdk/rust", Lang::Rust) => format!("vendor/dynamo-plugin-sdk/src/{path}"),
             ("contract/rust", Lang::Rust) => format!("vendor/dynamo-plugin-contract/src/{path}"),
             ("lock", Lang::Rust) => "Cargo.lock".to_owned(),
             ("sdk/python", Lang::Python) => format!("dynamo_plugin/{path}"),
-            ("sdk/js", Lang::Js) => format!("dynamo-plugin-sdk/{path}"),
+            ("sdk/js", Lang::Js | Lang::Ts) => format!("dynamo-plugin-sdk/{path}"),
             _ => continue,
         };
         // Templates are text with placeholders; everything else is copied byte for byte.
-        let contents = if *group == lang.template_group() {
+        let contents = if template {
             match std::str::from_utf8(bytes) {
                 Ok(text) => substitute(text).into_bytes(),
                 Err(_) => bytes.to_vec(),

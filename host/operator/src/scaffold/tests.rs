@@ -1,6 +1,6 @@
 use super::*;
 
-const LANGS: [Lang; 3] = [Lang::Rust, Lang::Python, Lang::Js];
+const LANGS: [Lang; 4] = [Lang::Rust, Lang::Python, Lang::Js, Lang::Ts];
 
 fn paths(lang: Lang) -> Vec<String> {
     project_files("tgi", lang)
@@ -132,4 +132,63 @@ fn the_javascript_sdk_ships_without_its_own_tests() {
         js.iter().any(|p| p.starts_with("test/")),
         "the project's own tests: {js:?}"
     );
+}
+
+#[test]
+fn a_typescript_project_shares_the_javascript_graph_and_fixture() {
+    let ts = project_files("tgi", Lang::Ts);
+    let js = project_files("tgi", Lang::Js);
+    let file = |files: &[(String, Vec<u8>)], path: &str| {
+        files
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, bytes)| bytes.clone())
+            .unwrap_or_else(|| panic!("no {path}"))
+    };
+    for shared in SHARED_WITH_TS {
+        assert_eq!(file(&ts, shared), file(&js, shared), "{shared}");
+    }
+    let names: Vec<&str> = ts.iter().map(|(p, _)| p.as_str()).collect();
+    for own in [
+        "src/plugin.ts",
+        "test/plugin.test.ts",
+        "tsconfig.json",
+        "dynamo-plugin-sdk/index.d.ts",
+        "dynamo-plugin-sdk/build.js",
+    ] {
+        assert!(names.contains(&own), "{own}: {names:?}");
+    }
+    // Nothing else of the JavaScript template: its plugin.js would be overwritten by tsc.
+    assert!(!names.contains(&"src/plugin.js"), "{names:?}");
+    assert!(!names.contains(&"test/plugin.test.js"), "{names:?}");
+    let package = String::from_utf8(file(&ts, "package.json")).expect("UTF-8");
+    assert!(package.contains("\"typescript\": \"5.9.3\""), "{package}");
+}
+
+#[test]
+fn template_pins_match_the_tools_the_tests_build_with() {
+    // The scaffold tests build new projects with hack/plugin-tools.sh's installs; a template
+    // pinning other versions would be tested against tools its users never get.
+    let tools: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../hack/tools/plugin-languages/package.json"
+    )))
+    .expect("JSON");
+    for lang in [Lang::Js, Lang::Ts] {
+        let files = project_files("tgi", lang);
+        let (_, package) = files
+            .iter()
+            .find(|(p, _)| p == "package.json")
+            .expect("package.json");
+        let package: serde_json::Value = serde_json::from_slice(package).expect("JSON");
+        let pins = package["devDependencies"].as_object().expect("pins");
+        assert!(!pins.is_empty());
+        for (name, version) in pins {
+            assert_eq!(
+                version, &tools["dependencies"][name],
+                "{lang:?}: {name} differs from hack/tools/plugin-languages/package.json"
+            );
+        }
+        assert_eq!(package["overrides"], tools["overrides"], "{lang:?}");
+    }
 }

@@ -1,5 +1,6 @@
-//! `plugin new`: a project in each language, made outside the workspace, passes its own tests,
-//! builds to a component and renders its example graph through `--plugin-dir`.
+//! `plugin new`: a project in each language (Rust, Python, JavaScript, TypeScript), made outside
+//! the workspace, passes its own tests, builds to a component and renders its example graph
+//! through `--plugin-dir`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +9,7 @@ use serde_json::Value;
 
 use crate::build::{
     deployment_main_container, documents, operator, path_with_tools, render_with_plugins, run,
-    text, tool,
+    text, tool, tools_dir,
 };
 
 /// The plugin name every new project gets here.
@@ -139,6 +140,65 @@ fn a_new_javascript_plugin_tests_builds_and_renders() {
     );
     run(
         "npm run build (new JavaScript plugin)",
+        in_project(&project, "npm").args(["run", "build"]),
+    );
+    assert_plain_engine(&render_with(
+        &project,
+        &project.join(format!("dist/{NAME}.wasm")),
+    ));
+}
+
+#[test]
+fn a_new_typescript_plugin_type_checks_tests_builds_and_renders() {
+    let (_dir, project) = new_project("ts");
+    // `npm install` would fetch what hack/plugin-tools.sh already installed from the same pins
+    // (TypeScript, Node's types, jco): link that instead of downloading it for every test run.
+    tool("tsc");
+    let installed = tools_dir()
+        .parent()
+        .expect("the tools cache")
+        .join("plugin-languages/node/node_modules");
+    assert!(
+        installed.join("@types/node").is_dir(),
+        "{} has no @types/node: run hack/build-tools.sh",
+        installed.display()
+    );
+    std::os::unix::fs::symlink(&installed, project.join("node_modules")).expect("linked");
+
+    run(
+        "npm test (new TypeScript plugin)",
+        in_project(&project, "npm").arg("test"),
+    );
+    assert!(
+        project.join("src/plugin.js").is_file(),
+        "tsc writes the JavaScript beside the TypeScript"
+    );
+
+    // A type error stops the test run before any test runs.
+    let source = project.join("src/plugin.ts");
+    let typed = std::fs::read_to_string(&source).expect("the plugin source");
+    std::fs::write(
+        &source,
+        typed.replace(
+            "const flags: ShellArg[][] = [['--port', String(PORT)]];",
+            "const flags: ShellArg[][] = [['--port', PORT]];",
+        ),
+    )
+    .expect("written");
+    let out = in_project(&project, "npm")
+        .arg("test")
+        .output()
+        .expect("running npm");
+    let printed = text(&out.stdout) + &text(&out.stderr);
+    assert!(!out.status.success(), "a type error must fail `npm test`");
+    assert!(
+        printed.contains("src/plugin.ts") && printed.contains("not assignable to type 'ShellArg'"),
+        "tsc names the file and the error: {printed}"
+    );
+    std::fs::write(&source, typed).expect("restored");
+
+    run(
+        "npm run build (new TypeScript plugin)",
         in_project(&project, "npm").args(["run", "build"]),
     );
     assert_plain_engine(&render_with(
