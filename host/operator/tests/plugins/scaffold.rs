@@ -58,9 +58,25 @@ fn render_with(project: &Path, wasm: &Path) -> Value {
     deployment_main_container(&documents(&text(&out.stdout)))
 }
 
-/// What every template's plugin declares: an `http` port, probed on a health path, and no
-/// Dynamo runtime defaults.
+/// What every template's plugin does: an `http` port, probed on a health path, no Dynamo
+/// runtime defaults, and the model cache at `/cache` that `HF_HOME` names.
 fn assert_plain_engine(main: &Value) {
+    assert!(
+        main["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["mountPath"] == "/cache"),
+        "{main}"
+    );
+    assert!(
+        main["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| e["name"] == "HF_HOME" && e["value"] == "/cache"),
+        "{main}"
+    );
     let ports = main["ports"].as_array().expect("ports");
     assert!(ports.iter().any(|p| p["name"] == "http"), "{main}");
     assert!(

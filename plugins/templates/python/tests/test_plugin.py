@@ -31,14 +31,33 @@ class Plugin(unittest.TestCase):
     def test_the_fixture_is_valid(self):
         self.assertEqual(harness.validate_json(WitWorld, FIXTURE), [])
 
-    def test_render_adds_the_flags(self):
+    def test_render_adds_the_flags_the_cache_and_hf_home(self):
         result = harness.render_json(WitWorld, FIXTURE)
         self.assertEqual(main_container(result)["args"], ["--model", "Qwen/Qwen3-0.6B", "--port", "8000", "--max-batch-size", "32"])
         self.assertEqual(result["output"]["warnings"], [])
         # Everything else is returned exactly as received.
         expected = fixture()["podTemplate"]
-        expected["spec"]["containers"][0]["args"] = main_container(result)["args"]
+        want = expected["spec"]["containers"][0]
+        want["args"] = main_container(result)["args"]
+        want["volumeMounts"] = want.get("volumeMounts", []) + [{"name": "model-cache", "mountPath": "/cache"}]
+        want["env"] = want.get("env", []) + [{"name": "HF_HOME", "value": "/cache"}]
+        expected["spec"]["volumes"] = expected["spec"].get("volumes", []) + [{"name": "model-cache", "emptyDir": {}}]
         self.assertEqual(harness.diff_json(expected, result["output"]["podTemplate"]), [])
+
+    def test_a_mounted_cache_path_and_a_set_hf_home_are_kept(self):
+        doc = fixture()
+        main = doc["podTemplate"]["spec"]["containers"][0]
+        main["volumeMounts"] = [{"name": "models", "mountPath": "/cache"}]
+        main["env"] = [{"name": "HF_HOME", "value": "/models"}]
+        rendered = main_container(harness.render_json(WitWorld, doc))
+        self.assertEqual(rendered["volumeMounts"], [{"name": "models", "mountPath": "/cache"}])
+        self.assertEqual(rendered["env"], [{"name": "HF_HOME", "value": "/models"}])
+
+    def test_multi_node_is_rejected(self):
+        doc = fixture()
+        doc["placement"] = {**doc["placement"], "deployer": "lws", "role": "leader", "nodeCount": 2}
+        found = harness.validate_json(WitWorld, doc)
+        self.assertEqual([d["fieldPath"] for d in found], ["spec.services.engine.multinode.nodeCount"])
 
     def test_flags_already_set_are_kept(self):
         doc = fixture()
