@@ -291,10 +291,18 @@ pub fn pod_labels(
     }
     labels.extend(component_labels(graph, service));
     labels.insert(label::SELECTOR.to_owned(), selector(graph, service, role));
-    if service.metrics_enabled() {
+    // A plain engine neither registers in Dynamo's discovery nor serves Dynamo's metrics on a
+    // `system` port, so its pods lack the labels that select pods for either: a metrics scrape
+    // of them could only fail.
+    let plain_engine = service
+        .chain
+        .as_ref()
+        .and_then(Chain::plain_engine)
+        .is_some();
+    if service.metrics_enabled() && !plain_engine {
         labels.insert(label::METRICS_ENABLED.to_owned(), label::TRUE.to_owned());
     }
-    if graph.kube_discovery() {
+    if graph.kube_discovery() && !plain_engine {
         labels.extend(discovery_labels());
     }
     if let Some(model) = &service.spec.model_ref {

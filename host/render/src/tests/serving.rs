@@ -135,6 +135,56 @@ fn a_plain_engine_gets_no_dynamo_defaults() {
     assert_eq!(main["resources"]["limits"]["amd.com/gpu"], "2");
 }
 
+/// The labels of the tgi clique's pod template.
+fn pod_labels(objects: &[Object]) -> serde_json::Map<String, Value> {
+    let pods = pod_templates(objects);
+    let (_, pod) = pods
+        .iter()
+        .find(|(id, _)| id.ends_with("/tgi"))
+        .expect("a tgi clique");
+    pod["metadata"]["labels"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn only_a_dynamo_engine_is_labelled_for_discovery_and_metrics() {
+    const DYNAMO_ONLY: [&str; 3] = [
+        "nvidia.com/dynamo-discovery-backend",
+        "nvidia.com/dynamo-discovery-enabled",
+        "nvidia.com/metrics-enabled",
+    ];
+    let dynamo = FakePlugins::new().with_plugin(engine(true));
+    let labels = pod_labels(
+        &render(&graph(TGI), &grove(), &dynamo)
+            .expect("render")
+            .objects,
+    );
+    for key in DYNAMO_ONLY {
+        assert!(
+            labels.contains_key(key),
+            "a Dynamo engine has {key}: {labels:?}"
+        );
+    }
+    let plain = FakePlugins::new().with_plugin(engine(false));
+    let labels = pod_labels(
+        &render(&graph(TGI), &grove(), &plain)
+            .expect("render")
+            .objects,
+    );
+    for key in DYNAMO_ONLY {
+        assert!(
+            !labels.contains_key(key),
+            "a plain engine lacks {key}: {labels:?}"
+        );
+    }
+    assert_eq!(
+        labels["nvidia.com/dynamo-component"], "tgi",
+        "identity stays"
+    );
+}
+
 #[test]
 fn a_plain_engine_is_reached_through_a_service_on_its_ports() {
     let plugins = FakePlugins::new().with_plugin(engine(false));
