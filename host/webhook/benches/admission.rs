@@ -1,8 +1,10 @@
 //! Admission latency: p50/p99 of validating a 4-service graph (anchor `vllm-disagg_planner`,
-//! host rules plus the vLLM plugin's `validate`), with 8 requests in flight at a time.
+//! host rules plus the vLLM plugin's `validate`), with 1, 2 and 8 requests in flight at a time.
 //!
-//! Two figures: `in-process` calls `Admission::review` directly; `https` goes through the real
-//! server (rustls, HTTP/1.1 keep-alive on 8 connections), as the API server calls it.
+//! Two paths: `in-process` calls `Admission::review` directly; `https` goes through the real
+//! server (rustls, HTTP/1.1 keep-alive, one connection per request in flight), as the API server
+//! calls it. One request in flight is the cost of a review; more show the queueing on the
+//! operator's two worker threads.
 //! Run: `cargo bench -p dynamo-webhook --bench admission`.
 
 use std::sync::Arc;
@@ -15,7 +17,9 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-const CONCURRENCY: usize = 8;
+/// Requests in flight, one run each.
+const CONCURRENCY: [usize; 3] = [1, 2, 8];
+/// Requests per run.
 const REQUESTS: usize = 4000;
 
 fn review_body() -> Vec<u8> {
@@ -50,11 +54,11 @@ fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
     (at(0.50), at(0.99), at(0.999))
 }
 
-fn print(label: &str, samples: Vec<Duration>, wall: Duration) {
+fn print(label: &str, concurrency: usize, samples: Vec<Duration>, wall: Duration) {
     let n = samples.len();
     let (p50, p99, p999) = percentiles(samples);
     println!(
-        "{label:<12} {n} requests, {CONCURRENCY} in flight: p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, {:.0} req/s",
+        "{label:<12} {n} requests, {concurrency} in flight: p50 {:.3} ms, p99 {:.3} ms, p99.9 {:.3} ms, {:.0} req/s",
         p50.as_secs_f64() * 1e3,
         p99.as_secs_f64() * 1e3,
         p999.as_secs_f64() * 1e3,
@@ -62,15 +66,15 @@ fn print(label: &str, samples: Vec<Duration>, wall: Duration) {
     );
 }
 
-async fn in_process(admission: Admission, body: Arc<Vec<u8>>) {
+async fn in_process(admission: Admission, body: Arc<Vec<u8>>, concurrency: usize) {
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..concurrency {
         let admission = admission.clone();
         let body = Arc::clone(&body);
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
-            for _ in 0..REQUESTS / CONCURRENCY {
+            for _ in 0..REQUESTS / concurrency {
                 let t = Instant::now();
                 let review = admission.review(Webhook::ValidateGraph, &body).await;
                 samples.push(t.elapsed());
@@ -86,10 +90,16 @@ async fn in_process(admission: Admission, body: Arc<Vec<u8>>) {
     for task in tasks {
         all.extend(task.await.expect("bench task"));
     }
-    print("in-process", all, start.elapsed());
+    print("in-process", concurrency, all, start.elapsed());
 }
 
-async fn over_https(admission: Admission, body: Arc<Vec<u8>>) {
+/// A running webhook server on loopback and a client configuration that trusts it.
+struct Server {
+    port: u16,
+    connector: tokio_rustls::TlsConnector,
+}
+
+async fn serve(admission: Admission) -> Server {
     let names = vec!["localhost".to_owned()];
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -122,11 +132,18 @@ async fn over_https(admission: Admission, body: Arc<Vec<u8>>) {
         .with_root_certificates(roots)
         .with_no_client_auth(),
     );
-    let connector = tokio_rustls::TlsConnector::from(config);
+    Server {
+        port,
+        connector: tokio_rustls::TlsConnector::from(config),
+    }
+}
+
+async fn over_https(server: &Server, body: Arc<Vec<u8>>, concurrency: usize) {
+    let port = server.port;
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let connector = connector.clone();
+    for _ in 0..concurrency {
+        let connector = server.connector.clone();
         let body = Arc::clone(&body);
         tasks.push(tokio::spawn(async move {
             let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
@@ -139,7 +156,7 @@ async fn over_https(admission: Admission, body: Arc<Vec<u8>>) {
             );
             let mut samples = Vec::new();
             let mut buffer = vec![0u8; 1 << 16];
-            for _ in 0..REQUESTS / CONCURRENCY {
+            for _ in 0..REQUESTS / concurrency {
                 let t = Instant::now();
                 tls.write_all(head.as_bytes()).await.expect("write");
                 tls.write_all(&body).await.expect("write");
@@ -176,7 +193,7 @@ async fn over_https(admission: Admission, body: Arc<Vec<u8>>) {
     for task in tasks {
         all.extend(task.await.expect("bench task"));
     }
-    print("https", all, start.elapsed());
+    print("https", concurrency, all, start.elapsed());
 }
 
 fn main() {
@@ -200,7 +217,12 @@ fn main() {
         for _ in 0..50 {
             let _ = admission.review(Webhook::ValidateGraph, &body).await;
         }
-        in_process(admission.clone(), Arc::clone(&body)).await;
-        over_https(admission, body).await;
+        for concurrency in CONCURRENCY {
+            in_process(admission.clone(), Arc::clone(&body), concurrency).await;
+        }
+        let server = serve(admission).await;
+        for concurrency in CONCURRENCY {
+            over_https(&server, Arc::clone(&body), concurrency).await;
+        }
     });
 }
