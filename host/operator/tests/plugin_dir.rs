@@ -1,56 +1,18 @@
 //! `render --plugin-dir`: a backend plugin shipped apart from the operator is loaded from a
-//! directory and renders its components.
-//!
-//! The plugin is the llama.cpp example (`examples/llamacpp-plugin`), compiled to a wasm32-wasip2
-//! component once per test binary with `dynamo-plugin-build` (release, size profile) into
-//! `<target>/wasm-plugins` — the nested target dir the built-ins use, never the one the running
-//! `cargo test` holds locked, so there is no lock deadlock and the SDK's dependencies compiled for
-//! the built-ins are reused. With `DYNAMO_PLUGIN_WASM_DIR` set, the prebuilt
-//! `llamacpp_backend_plugin.wasm` there is used instead.
+//! directory and renders its components. The plugin is the llama.cpp example
+//! ([`example_plugin`]).
 
-use std::path::{Path, PathBuf};
+#[path = "support/example_plugin.rs"]
+mod example_plugin;
+
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
+use example_plugin::{plugin_dir, workspace};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 
-const PACKAGE: &str = "llamacpp-backend-plugin";
 const GRAPH: &str = "examples/llamacpp-graph.yaml";
 const ANNOTATION_FIELD: &str = "spec.services.worker.annotations[nvidia.com/backend-framework]";
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The plugin component, built on first use.
-fn plugin_wasm() -> &'static Path {
-    static WASM: OnceLock<PathBuf> = OnceLock::new();
-    WASM.get_or_init(|| {
-        let file = dynamo_plugin_build::wasm_file_name(PACKAGE);
-        if let Some(dir) = std::env::var_os(dynamo_plugin_build::PREBUILT_DIR_ENV) {
-            return PathBuf::from(dir).join(file);
-        }
-        // CARGO_TARGET_TMPDIR is `<target>/tmp`.
-        let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let target = tmp.parent().unwrap_or(&tmp).join("wasm-plugins");
-        match dynamo_plugin_build::build(&workspace(), &target, &[PACKAGE]) {
-            Ok(built) => built
-                .into_iter()
-                .next()
-                .map(|b| b.wasm)
-                .expect("one package built"),
-            Err(e) => panic!("building the example plugin: {e}"),
-        }
-    })
-}
-
-/// A fresh plugin directory holding only the example plugin.
-fn plugin_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(plugin_wasm(), dir.path().join("llamacpp.wasm")).expect("copying the plugin");
-    dir
-}
 
 fn render(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
@@ -101,7 +63,8 @@ fn a_plugin_from_the_plugin_dir_renders_the_llama_cpp_worker() {
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     let objects = documents(&text(&out.stdout));
 
-    let worker = main_container(&objects, "llamacpp-worker-");
+    // A plain engine is not in the Dynamo workers' hashed generation: its names are stable.
+    let worker = main_container(&objects, "llamacpp-worker");
     assert_eq!(worker["command"], json!(["/app/llama-server"]));
     assert_eq!(
         worker["args"],
@@ -152,16 +115,12 @@ fn a_plugin_from_the_plugin_dir_renders_the_llama_cpp_worker() {
         "Dynamo env on a plain engine: {dynamo_env:?}"
     );
 
-    // The component's Service exposes exactly the declared port, by name.
+    // The component's Service, under the service's own name, exposes exactly the declared
+    // port, by name.
     let service = objects
         .iter()
-        .find(|o| {
-            o["kind"] == "Service"
-                && o["metadata"]["name"]
-                    .as_str()
-                    .is_some_and(|n| n.starts_with("llamacpp-worker-"))
-        })
-        .expect("the worker's Service");
+        .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == "llamacpp-worker")
+        .expect("the worker's Service, named without a worker hash");
     assert_eq!(
         service["spec"]["ports"],
         json!([{"name": "http", "port": 8080, "protocol": "TCP", "targetPort": "http"}])

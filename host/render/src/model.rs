@@ -216,7 +216,7 @@ impl GraphModel {
             });
         for service in &mut services {
             // Grove updates its cliques in place: no generation of workers carries a hash there.
-            if service.role == ComponentRole::Worker && orchestrator != Orchestrator::Grove {
+            if service.in_worker_generation() && orchestrator != Orchestrator::Grove {
                 service.worker_hash = worker_hash.clone();
                 if let Some(hash) = &worker_hash {
                     service.hashed = true;
@@ -287,8 +287,7 @@ impl GraphModel {
         if let Some(hash) = &overrides.worker_hash {
             self.worker_hash = Some(hash.clone());
             for service in &mut self.services {
-                if service.role == ComponentRole::Worker && self.orchestrator != Orchestrator::Grove
-                {
+                if service.in_worker_generation() && self.orchestrator != Orchestrator::Grove {
                     service.worker_hash = Some(hash.clone());
                     if service.hashed {
                         service.dcd_name = format!("{}-{}-{hash}", self.name, service.k8s_name);
@@ -342,6 +341,20 @@ impl ServiceModel {
     /// True when each replica spans several nodes.
     pub fn is_multinode(&self) -> bool {
         self.node_count > 1
+    }
+
+    /// True when the service's backend declared an engine that is not a Dynamo runtime
+    /// ([`Chain::plain_engine`]).
+    pub fn is_plain_engine(&self) -> bool {
+        self.chain.as_ref().and_then(Chain::plain_engine).is_some()
+    }
+
+    /// True when the service belongs to the graph's generation of Dynamo workers, which the
+    /// worker hash names and a rolling update replaces as a whole. A plain engine does not: it
+    /// takes no part in Dynamo's discovery, so its Deployment rolls in place under a stable
+    /// name, and its spec does not renew the Dynamo workers.
+    fn in_worker_generation(&self) -> bool {
+        self.role == ComponentRole::Worker && !self.is_plain_engine()
     }
 
     /// Field path of the service in the graph (`spec.services.<name>`).
@@ -688,11 +701,11 @@ const NON_POD_FIELDS: [&str; 5] = [
     "dynamoNamespace",
 ];
 
-/// First 8 hex digits of the sha256 of the worker services' pod-affecting specs (graph envs,
-/// labels and annotations folded in), keyed by service name; `None` without workers.
+/// First 8 hex digits of the sha256 of the Dynamo worker services' pod-affecting specs (graph
+/// envs, labels and annotations folded in), keyed by service name; `None` without workers.
 fn worker_hash(services: &[ServiceModel]) -> Result<Option<String>, RenderError> {
     let mut workers = serde_json::Map::new();
-    for service in services.iter().filter(|s| s.role == ComponentRole::Worker) {
+    for service in services.iter().filter(|s| s.in_worker_generation()) {
         let mut spec = serde_json::to_value(&service.spec)
             .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
         if let Some(fields) = spec.as_object_mut() {

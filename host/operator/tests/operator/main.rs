@@ -7,6 +7,7 @@ mod graphs;
 mod leadership;
 mod lifecycle;
 mod multinode;
+mod plain_engines;
 mod process;
 mod resilience;
 mod rollout;

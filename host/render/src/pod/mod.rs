@@ -43,7 +43,6 @@ use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys::{self, label};
 use crate::model::{GraphModel, ServiceModel, main_container, merge_env_by_name, short_hash};
-use crate::plugins::Chain;
 
 /// Default GPU resource name.
 pub const DEFAULT_GPU_RESOURCE: &str = "nvidia.com/gpu";
@@ -102,11 +101,7 @@ pub fn base_template(
     if let Some(secret) = spec.env_from_secret.as_ref().filter(|s| !s.is_empty()) {
         add_env_from_secret(&mut main, secret);
     }
-    let plain_engine = service
-        .chain
-        .as_ref()
-        .and_then(Chain::plain_engine)
-        .is_some();
+    let plain_engine = service.is_plain_engine();
     if !plain_engine {
         add_infrastructure_env(&mut main, config);
     }
@@ -294,11 +289,7 @@ pub fn pod_labels(
     // A plain engine neither registers in Dynamo's discovery nor serves Dynamo's metrics on a
     // `system` port, so its pods lack the labels that select pods for either: a metrics scrape
     // of them could only fail.
-    let plain_engine = service
-        .chain
-        .as_ref()
-        .and_then(Chain::plain_engine)
-        .is_some();
+    let plain_engine = service.is_plain_engine();
     if service.metrics_enabled() && !plain_engine {
         labels.insert(label::METRICS_ENABLED.to_owned(), label::TRUE.to_owned());
     }

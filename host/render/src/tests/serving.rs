@@ -272,3 +272,70 @@ fn a_plugin_reads_the_annotations_under_its_prefixes_and_its_gpus() {
         input.graph.annotations
     );
 }
+
+const MIXED: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  services:
+    tgi:
+      componentType: worker
+      annotations: { nvidia.com/backend-framework: tgi }
+      resources: { limits: { gpu: "1" } }
+      extraPodSpec:
+        mainContainer: { image: tgi:3, args: [--model-id, m] }
+    decode:
+      componentType: worker
+      resources: { limits: { gpu: "1" } }
+      extraPodSpec:
+        mainContainer: { image: vllm:1, command: [python3, -m, dynamo.vllm], args: [--model, m] }
+"#;
+
+/// `(kind, name)` of every object rendered for `yaml` on the Deployment pathway.
+fn names_on_the_deployment_pathway(yaml: &str, plugins: &FakePlugins) -> Vec<(String, String)> {
+    render(&graph(yaml), &RenderConfig::default(), plugins)
+        .expect("render")
+        .objects
+        .iter()
+        .map(|o| (o.kind().to_owned(), o.name().to_owned()))
+        .collect()
+}
+
+#[test]
+fn a_plain_engine_keeps_its_names_across_updates_and_stays_out_of_the_worker_generation() {
+    let plugins = FakePlugins::new().with_plugin(engine(false));
+    let before = names_on_the_deployment_pathway(MIXED, &plugins);
+    let named = |names: &[(String, String)], kind: &str, prefix: &str| -> Vec<String> {
+        names
+            .iter()
+            .filter(|(k, n)| k == kind && n.starts_with(prefix))
+            .map(|(_, n)| n.clone())
+            .collect()
+    };
+    // The plain engine's component, workload and Service are named after the service alone.
+    assert_eq!(
+        named(&before, "DynamoComponentDeployment", "g-tgi"),
+        ["g-tgi"],
+        "{before:?}"
+    );
+    assert_eq!(named(&before, "Service", "g-tgi"), ["g-tgi"], "{before:?}");
+    let decode = named(&before, "DynamoComponentDeployment", "g-decode-");
+    assert_eq!(decode.len(), 1, "the Dynamo worker is hashed: {before:?}");
+
+    // A new engine version rolls the plain engine in place and leaves the Dynamo workers alone.
+    let after = names_on_the_deployment_pathway(&MIXED.replace("tgi:3", "tgi:4"), &plugins);
+    assert_eq!(after, before, "no name changes");
+
+    // A new Dynamo worker generation leaves the plain engine's names alone.
+    let after = names_on_the_deployment_pathway(&MIXED.replace("vllm:1", "vllm:2"), &plugins);
+    assert_ne!(
+        named(&after, "DynamoComponentDeployment", "g-decode-"),
+        decode
+    );
+    assert_eq!(
+        named(&after, "DynamoComponentDeployment", "g-tgi"),
+        ["g-tgi"]
+    );
+    assert_eq!(named(&after, "Service", "g-tgi"), ["g-tgi"]);
+}
