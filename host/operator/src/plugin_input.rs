@@ -4,9 +4,9 @@
 //! to the loaded plugins and keeps the input of the first call per graph, service and role: the
 //! backend plugin's `validate`, whose input is the host's base pod, as its `render` gets next.
 //! (A launcher after it gets the backend's output, not the host's.) Because `validate` comes
-//! first, a graph the plugin refuses still yields the input it refused. The recorded inputs are the contract's
-//! `RenderInput` serialized as fixtures are written (camelCase, the pod template embedded), so
-//! the plugin SDKs' harnesses read them as they are.
+//! first, a graph the plugin refuses still yields the input it refused. The recorded inputs are
+//! the contract's `RenderInput` serialized as fixtures are written (camelCase, the pod template
+//! embedded), so the plugin SDKs' harnesses read them as they are.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

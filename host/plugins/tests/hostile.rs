@@ -6,7 +6,7 @@ mod common;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{echo, hostile, input, runtime};
+use common::{echo, hostile, input, load_hostile, runtime};
 use dynamo_plugin_runtime::contract::PluginError as ContractError;
 use dynamo_plugin_runtime::{PluginError, PluginOrigin, PluginRuntime};
 
@@ -155,15 +155,9 @@ fn patient_hostile() -> &'static dynamo_plugin_runtime::LoadedPlugin {
     static RUNTIME: OnceLock<PluginRuntime> = OnceLock::new();
     static PLUGIN: OnceLock<dynamo_plugin_runtime::LoadedPlugin> = OnceLock::new();
     PLUGIN.get_or_init(|| {
-        let runtime = RUNTIME.get_or_init(|| {
+        load_hostile(RUNTIME.get_or_init(|| {
             PluginRuntime::new(common::config().deadline(Duration::from_secs(10))).expect("runtime")
-        });
-        runtime
-            .load(
-                PluginOrigin::Bytes("hostile fixture".into()),
-                dynamo_plugin_test_fixtures::hostile(),
-            )
-            .expect("hostile loads")
+        }))
     })
 }
 

@@ -135,8 +135,9 @@ fn a_graph_without_backends_says_so() {
 
 #[test]
 fn a_graph_the_plugin_refuses_still_leaves_the_refused_input() {
-    // World size 5 over 2 nodes of 4 GPUs is the vLLM plugin's own error, found by its `validate`; the
-    // host's checks pass, so the input reached the plugin and is the fixture for that error.
+    // World size 5 over 2 nodes of 4 GPUs is the vLLM plugin's own error, found by its
+    // `validate`; the host's checks pass, so the input reached the plugin and is the fixture for
+    // that error.
     let dir = tempfile::tempdir().expect("temp dir");
     let graph = dir.path().join("refused.yaml");
     std::fs::write(

@@ -42,16 +42,17 @@ pub fn load_echo(runtime: &PluginRuntime) -> LoadedPlugin {
 /// The hostile test plugin loaded on the shared runtime.
 pub fn hostile() -> &'static Arc<LoadedPlugin> {
     static HOSTILE: OnceLock<Arc<LoadedPlugin>> = OnceLock::new();
-    HOSTILE.get_or_init(|| {
-        Arc::new(
-            runtime()
-                .load(
-                    PluginOrigin::Bytes("hostile fixture".into()),
-                    dynamo_plugin_test_fixtures::hostile(),
-                )
-                .expect("hostile loads"),
+    HOSTILE.get_or_init(|| Arc::new(load_hostile(runtime())))
+}
+
+/// Loads the hostile test plugin on `runtime`.
+pub fn load_hostile(runtime: &PluginRuntime) -> LoadedPlugin {
+    runtime
+        .load(
+            PluginOrigin::Bytes("hostile fixture".into()),
+            dynamo_plugin_test_fixtures::hostile(),
         )
-    })
+        .expect("hostile loads")
 }
 
 /// Bytes of a built-in by package name.

@@ -52,19 +52,23 @@ fn engine(dynamo_runtime: bool) -> Metadata {
     }
 }
 
-/// The main container of the only clique of `objects`.
-fn main_container(objects: &[Object]) -> Value {
+/// The pod template of the tgi clique of `objects`.
+fn tgi_pod(objects: &[Object]) -> Value {
     let pods = pod_templates(objects);
-    let (_, pod) = pods
-        .iter()
+    pods.iter()
         .find(|(id, _)| id.ends_with("/tgi"))
+        .map(|(_, pod)| pod.clone())
         .unwrap_or_else(|| {
             panic!(
                 "no tgi clique in {:?}",
                 pods.iter().map(|p| &p.0).collect::<Vec<_>>()
             )
-        });
-    pod["spec"]["containers"]
+        })
+}
+
+/// The main container of the tgi clique of `objects`.
+fn main_container(objects: &[Object]) -> Value {
+    tgi_pod(objects)["spec"]["containers"]
         .as_array()
         .into_iter()
         .flatten()
@@ -137,12 +141,7 @@ fn a_plain_engine_gets_no_dynamo_defaults() {
 
 /// The labels of the tgi clique's pod template.
 fn pod_labels(objects: &[Object]) -> serde_json::Map<String, Value> {
-    let pods = pod_templates(objects);
-    let (_, pod) = pods
-        .iter()
-        .find(|(id, _)| id.ends_with("/tgi"))
-        .expect("a tgi clique");
-    pod["metadata"]["labels"]
+    tgi_pod(objects)["metadata"]["labels"]
         .as_object()
         .cloned()
         .unwrap_or_default()
