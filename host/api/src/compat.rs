@@ -18,9 +18,15 @@
 //! Running the walk the other way round (`compare_schemas(ours, theirs)`) lists what ours accepts
 //! and theirs does not.
 //!
-//! [`compare_crds`] adds the CRD-level facts: group, names, scope, versions, subresources and
-//! printer columns. Everything works on `serde_json::Value`, so either side can come from YAML
-//! files or from [`crate::crds`].
+//! [`compare_crds`] adds the CRD-level facts: group, names, scope, the versions (which are
+//! served, which is stored, which are deprecated and with what warning), subresources, printer
+//! columns and the conversion strategy (with the webhook's path and review versions; the Service
+//! it points at is an installation detail and not compared). Every version either side serves is
+//! compared with the same version of the other. Everything works on `serde_json::Value`, so
+//! either side can come from YAML files or from [`crate::crds`].
+//!
+//! Enumerations are read the way the apiserver applies them: a value must be in the node's own
+//! `enum` and in the `enum` of every `allOf` branch (controller-gen writes some enums that way).
 
 use std::fmt;
 
@@ -120,6 +126,18 @@ pub enum Problem {
         /// Our message.
         ours: Option<String>,
     },
+    /// The same CEL rule is evaluated differently (`optionalOldSelf`, `reason`, `fieldPath` or
+    /// `messageExpression` differ), which can change what it accepts or whether the CRD is valid.
+    ValidationRuleDiffers {
+        /// The rule.
+        rule: String,
+        /// The key whose value differs.
+        key: &'static str,
+        /// Their value.
+        theirs: Option<Value>,
+        /// Our value.
+        ours: Option<Value>,
+    },
     /// The `default`s differ.
     DefaultDiffers {
         /// Their default.
@@ -183,6 +201,17 @@ impl fmt::Display for Problem {
             Self::ExtraValidationRule(r) => write!(f, "extra CEL rule {r:?}"),
             Self::NullableMissing => f.write_str("not nullable (theirs is)"),
             Self::ValidationRuleMissing(r) => write!(f, "CEL rule {r:?} missing"),
+            Self::ValidationRuleDiffers {
+                rule,
+                key,
+                theirs,
+                ours,
+            } => write!(
+                f,
+                "CEL rule {rule:?}: {key} {}, theirs {}",
+                opt(ours),
+                opt(theirs)
+            ),
             Self::ValidationMessageDiffers { rule, theirs, ours } => {
                 write!(f, "CEL rule {rule:?}: message {ours:?}, theirs {theirs:?}")
             }
@@ -248,6 +277,18 @@ pub fn compare_crds(theirs: &Value, ours: &Value) -> Vec<Finding> {
             &format!("spec.names.{key}"),
             theirs.pointer(&pointer),
             ours.pointer(&pointer),
+        );
+    }
+
+    for pointer in [
+        "/spec/conversion/strategy",
+        "/spec/conversion/webhook/conversionReviewVersions",
+        "/spec/conversion/webhook/clientConfig/service/path",
+    ] {
+        same(
+            &pointer[1..].replace('/', "."),
+            theirs.pointer(pointer),
+            ours.pointer(pointer),
         );
     }
 
@@ -468,12 +509,11 @@ impl Walker {
 
     /// Enum, required, bounds, pattern, format and default.
     fn compare_constraints(&mut self, theirs: &Value, ours: &Value, path: &str) {
-        if let Some(our_enum) = ours.get("enum").and_then(Value::as_array) {
-            let missing: Vec<Value> = match theirs.get("enum").and_then(Value::as_array) {
+        if let Some(our_enum) = effective_enum(ours) {
+            let missing: Vec<Value> = match effective_enum(theirs) {
                 Some(their_enum) => their_enum
-                    .iter()
+                    .into_iter()
                     .filter(|v| !our_enum.contains(v))
-                    .cloned()
                     .collect(),
                 None => vec![Value::String("<any value>".into())],
             };
@@ -581,44 +621,82 @@ impl Walker {
 
     /// CEL rules (`x-kubernetes-validations`), matched by rule text.
     fn compare_rules(&mut self, theirs: &Value, ours: &Value, path: &str) {
-        let rules = |v: &Value| -> Vec<(String, Option<String>)> {
+        let rules = |v: &Value| -> Vec<Value> {
             v.get("x-kubernetes-validations")
                 .and_then(Value::as_array)
-                .map(|rules| {
-                    rules
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.get("rule")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                                r.get("message").and_then(Value::as_str).map(str::to_owned),
-                            )
-                        })
-                        .collect()
-                })
+                .cloned()
                 .unwrap_or_default()
         };
+        let text = |r: &Value| {
+            r.get("rule")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let (their_rules, our_rules) = (rules(theirs), rules(ours));
-        for (rule, message) in &our_rules {
-            match their_rules.iter().find(|(r, _)| r == rule) {
-                None => self.report(path, Problem::ExtraValidationRule(rule.clone())),
-                Some((_, their_message)) if their_message != message => self.report(
+        for our_rule in &our_rules {
+            let rule = text(our_rule);
+            let Some(their_rule) = their_rules.iter().find(|r| text(r) == rule) else {
+                self.report(path, Problem::ExtraValidationRule(rule));
+                continue;
+            };
+            let message = |r: &Value| r.get("message").and_then(Value::as_str).map(str::to_owned);
+            if message(their_rule) != message(our_rule) {
+                self.report(
                     path,
                     Problem::ValidationMessageDiffers {
                         rule: rule.clone(),
-                        theirs: their_message.clone(),
-                        ours: message.clone(),
+                        theirs: message(their_rule),
+                        ours: message(our_rule),
                     },
-                ),
-                Some(_) => {}
+                );
+            }
+            for key in RULE_OPTIONS {
+                // `optionalOldSelf: false` is what an absent key means.
+                let option = |r: &Value| r.get(key).filter(|v| **v != Value::Bool(false)).cloned();
+                if option(their_rule) != option(our_rule) {
+                    self.report(
+                        path,
+                        Problem::ValidationRuleDiffers {
+                            rule: rule.clone(),
+                            key,
+                            theirs: option(their_rule),
+                            ours: option(our_rule),
+                        },
+                    );
+                }
             }
         }
-        for (rule, _) in &their_rules {
-            if !our_rules.iter().any(|(r, _)| r == rule) {
-                self.report(path, Problem::ValidationRuleMissing(rule.clone()));
+        for their_rule in &their_rules {
+            let rule = text(their_rule);
+            if !our_rules.iter().any(|r| text(r) == rule) {
+                self.report(path, Problem::ValidationRuleMissing(rule));
             }
         }
     }
+}
+
+/// Keys of a CEL rule besides `rule` and `message` that change how it is evaluated or reported.
+const RULE_OPTIONS: [&str; 4] = [
+    "optionalOldSelf",
+    "reason",
+    "fieldPath",
+    "messageExpression",
+];
+
+/// The values a node admits by enumeration: its own `enum` intersected with the `enum` of every
+/// `allOf` branch; `None` when nothing restricts it.
+fn effective_enum(node: &Value) -> Option<Vec<Value>> {
+    let mut lists = node.get("enum").into_iter().chain(
+        node.get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|branch| branch.get("enum")),
+    );
+    let first = lists.next()?.as_array()?.clone();
+    Some(lists.fold(first, |acc, list| {
+        let list = list.as_array().cloned().unwrap_or_default();
+        acc.into_iter().filter(|v| list.contains(v)).collect()
+    }))
 }

@@ -23,8 +23,14 @@
 //! 4. **Check** the result with [`check_structural`], which rejects anything the apiserver would
 //!    reject (and any key `JSONSchemaProps` would silently drop).
 //!
-//! The helpers [`plain_integer`], [`no_default`] and [`any_value`] are `#[schemars(transform = ...)]` hooks for
-//! fields whose schema must differ from what their Rust type suggests.
+//! The helpers [`plain_integer`], [`no_default`], [`any_value`], [`preserved_object`],
+//! [`embedded_resource`], [`list_set`], [`list_map_by_name`], [`list_map_by_type`] and
+//! [`container_name_set`] are `#[schemars(transform = ...)]` hooks for fields whose schema must
+//! differ from what their Rust type suggests.
+//!
+//! Like Kubernetes' own code generator, the pipeline reduces every embedded `ObjectMeta` (the
+//! `metadata` of a pod template or a PVC template) to the fields Kubernetes keeps there: names,
+//! labels, annotations and finalizers.
 
 use schemars::{JsonSchema, Schema, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
@@ -113,6 +119,84 @@ pub fn any_value(schema: &mut Schema) {
         obj.insert("description".into(), description);
     }
     obj.insert("x-kubernetes-preserve-unknown-fields".into(), true.into());
+}
+
+/// `#[schemars(transform = ...)]` hook: an object whose fields are kept as they are (`type: object`
+/// with `x-kubernetes-preserve-unknown-fields`), for fields Dynamo declares schemaless, such as a
+/// pod template only a later step interprets.
+pub fn preserved_object(schema: &mut Schema) {
+    any_value(schema);
+    schema
+        .ensure_object()
+        .insert("type".into(), "object".into());
+}
+
+/// `#[schemars(transform = ...)]` hook: a whole Kubernetes object (with `apiVersion`, `kind` and
+/// `metadata`) kept as it is (`x-kubernetes-embedded-resource`), such as a generated graph.
+pub fn embedded_resource(schema: &mut Schema) {
+    preserved_object(schema);
+    schema
+        .ensure_object()
+        .insert("x-kubernetes-embedded-resource".into(), true.into());
+}
+
+/// `#[schemars(transform = ...)]` hook: a list of strings that server-side apply treats as a set
+/// (`x-kubernetes-list-type: set`).
+pub fn list_set(schema: &mut Schema) {
+    schema
+        .ensure_object()
+        .insert("x-kubernetes-list-type".into(), "set".into());
+}
+
+/// `#[schemars(transform = ...)]` hook: a list of objects keyed by their `name`
+/// (`x-kubernetes-list-type: map`, `x-kubernetes-list-map-keys: [name]`).
+pub fn list_map_by_name(schema: &mut Schema) {
+    list_map(schema, "name");
+}
+
+/// `#[schemars(transform = ...)]` hook: a list of conditions keyed by their `type`
+/// (`x-kubernetes-list-type: map`, `x-kubernetes-list-map-keys: [type]`).
+pub fn list_map_by_type(schema: &mut Schema) {
+    list_map(schema, "type");
+}
+
+fn list_map(schema: &mut Schema, key: &str) {
+    let obj = schema.ensure_object();
+    obj.insert("x-kubernetes-list-type".into(), "map".into());
+    obj.insert("x-kubernetes-list-map-keys".into(), json!([key]));
+}
+
+/// Pattern of a DNS-1123 label (a container or pod name): lower-case alphanumerics and `-`.
+pub const DNS_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+/// `#[schemars(transform = ...)]` hook: a set of container names (each a DNS-1123 label of 1 to
+/// 63 characters).
+pub fn container_name_set(schema: &mut Schema) {
+    list_set(schema);
+    if let Some(Value::Object(items)) = schema.ensure_object().get_mut("items") {
+        items.insert("minLength".into(), 1.into());
+        items.insert("maxLength".into(), 63.into());
+        items.insert("pattern".into(), DNS_LABEL_PATTERN.into());
+    }
+}
+
+/// The `metadata` of an object embedded in another one (a pod template, a PVC template), as
+/// Kubernetes validates it there: only names, labels, annotations and finalizers are kept.
+fn embedded_object_meta(definition: &mut Value) {
+    const KEPT: [&str; 5] = ["annotations", "finalizers", "labels", "name", "namespace"];
+    if let Some(Value::Object(properties)) = definition.get_mut("properties") {
+        properties.retain(|name, _| KEPT.contains(&name.as_str()));
+        for property in properties.values_mut() {
+            if let Some(obj) = property.as_object_mut() {
+                // Server-side-apply markers of the full ObjectMeta do not apply to the copy.
+                obj.remove("x-kubernetes-list-type");
+                obj.remove("x-kubernetes-map-type");
+            }
+        }
+    }
+    if let Some(obj) = definition.as_object_mut() {
+        obj.remove("required");
+    }
 }
 
 /// Replaces `$ref`s by the (fixed-up) definitions they name.
@@ -295,10 +379,16 @@ const LIST_MAPS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// List properties that are sets: (definition, property).
-const LIST_SETS: &[(&str, &str)] = &[(
-    "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes",
-    "values",
-)];
+const LIST_SETS: &[(&str, &str)] = &[
+    (
+        "io.k8s.api.batch.v1.PodFailurePolicyOnExitCodesRequirement",
+        "values",
+    ),
+    (
+        "io.k8s.api.core.v1.ContainerRestartRuleOnExitCodes",
+        "values",
+    ),
+];
 
 /// A literal default value.
 #[derive(Clone, Copy)]
@@ -427,6 +517,10 @@ pub fn definition_fixup(name: &str, definition: &mut Value) {
                 "anyOf": [{"type": "integer"}, {"type": "string"}],
                 "x-kubernetes-int-or-string": true,
             });
+            return;
+        }
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" => {
+            embedded_object_meta(definition);
             return;
         }
         "io.k8s.apimachinery.pkg.apis.meta.v1.Condition" => {

@@ -367,6 +367,8 @@ pub fn reported_state(component: &DynamoComponentDeployment) -> ComponentState {
                 updated_replicas: 0,
                 ready_replicas: Some(0),
                 available_replicas: Some(0),
+                runtime_namespace: None,
+                scheduled_replicas: None,
             });
     let observed = status.observed_generation >= component.metadata.generation
         && component.metadata.generation.is_some();

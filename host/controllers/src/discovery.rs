@@ -2,12 +2,13 @@
 //! a watch on CustomResourceDefinitions, and what that makes of the operator configuration.
 //!
 //! The orchestrator switches of the configuration are tri-state (`enabled: true|false|unset`).
-//! Unset means "use it when the cluster has it": LeaderWorkerSet when both LeaderWorkerSet and
-//! Volcano are served (the LWS pathway gang-schedules each group with a Volcano PodGroup), Grove
-//! when Grove is served, KAI when KAI's Queue is served. Because the answer follows a watch,
-//! installing LeaderWorkerSet or Grove after the operator started needs no restart: the
-//! capabilities change, every graph is reconciled again, and a graph that waited for a
-//! multi-node orchestrator converges.
+//! Unset means "use it when the cluster has it": LeaderWorkerSet when LeaderWorkerSet is served,
+//! Grove when Grove is served, KAI when KAI's Queue is served. Volcano is not needed: the LWS
+//! pathway no longer gang-schedules its groups with Volcano PodGroups (nor does Dynamo 1.5); when
+//! Volcano is served, the PodGroups earlier versions made are watched so that they are removed.
+//! Because the answer follows a watch, installing LeaderWorkerSet or Grove after the operator
+//! started needs no restart: the capabilities change, every graph is reconciled again, and a
+//! graph that waited for a multi-node orchestrator converges.
 //!
 //! A switch set to `true` whose API is absent is not a start-up failure (one missing CRD must not
 //! stop every graph): the graphs that need it report what to install in their `Ready` condition
@@ -34,7 +35,7 @@ use crate::kinds::{
 pub struct Capabilities {
     /// `leaderworkerset.x-k8s.io` LeaderWorkerSets.
     pub lws: bool,
-    /// `scheduling.volcano.sh` PodGroups.
+    /// `scheduling.volcano.sh` PodGroups (only to remove those earlier versions made).
     pub volcano: bool,
     /// `grove.io` PodCliqueSets, PodCliques and PodCliqueScalingGroups.
     pub grove: bool,
@@ -62,8 +63,6 @@ impl fmt::Display for MissingApi {
 }
 
 const INSTALL_LWS: &str = "install LeaderWorkerSet (https://github.com/kubernetes-sigs/lws)";
-const INSTALL_VOLCANO: &str =
-    "install Volcano (https://volcano.sh), which gang-schedules each LeaderWorkerSet group";
 const INSTALL_GROVE: &str = "install Grove (https://github.com/ai-dynamo/grove), or set orchestrators.grove.enabled to false";
 const INSTALL_KAI: &str = "install the KAI scheduler (https://github.com/NVIDIA/KAI-Scheduler), or set orchestrators.kaiScheduler.enabled to false";
 
@@ -92,7 +91,7 @@ impl Capabilities {
         let mut resolved = operator.clone();
         let switches = &mut resolved.orchestrators;
         switches.grove.enabled = Some(switches.grove.enabled.unwrap_or(self.grove));
-        switches.lws.enabled = Some(switches.lws.enabled.unwrap_or(self.lws && self.volcano));
+        switches.lws.enabled = Some(switches.lws.enabled.unwrap_or(self.lws));
         switches.kai_scheduler.enabled = Some(switches.kai_scheduler.enabled.unwrap_or(self.kai));
         resolved
     }
@@ -111,7 +110,6 @@ impl Capabilities {
     pub fn missing(&self, kind: &str) -> Option<MissingApi> {
         let (served, crd, install) = match kind {
             "LeaderWorkerSet" => (self.lws, LeaderWorkerSet::CRD, INSTALL_LWS),
-            "PodGroup" => (self.volcano, PodGroup::CRD, INSTALL_VOLCANO),
             "PodCliqueSet" => (self.grove, PodCliqueSet::CRD, INSTALL_GROVE),
             _ => return None,
         };
@@ -131,18 +129,18 @@ impl Capabilities {
 
     /// What to install so that a multi-node service can run, for a graph that has none.
     pub fn multinode_advice(&self) -> String {
-        let mut missing = Vec::new();
-        if !self.lws {
-            missing.push(LeaderWorkerSet::CRD);
-        }
-        if !self.volcano {
-            missing.push(PodGroup::CRD);
+        if self.lws {
+            return "no multi-node orchestrator is available: LeaderWorkerSet is served but \
+                    switched off; enable it (orchestrators.lws.enabled) or Grove \
+                    (orchestrators.grove.enabled, podcliquesets.grove.io) in the operator \
+                    configuration"
+                .to_owned();
         }
         format!(
-            "no multi-node orchestrator is available: install LeaderWorkerSet and Volcano \
-             (missing: {}), or Grove (podcliquesets.grove.io); or enable one in the operator \
-             configuration (orchestrators.lws.enabled, orchestrators.grove.enabled)",
-            missing.join(", ")
+            "no multi-node orchestrator is available: install LeaderWorkerSet ({}) or Grove \
+             (podcliquesets.grove.io); or enable one in the operator configuration \
+             (orchestrators.lws.enabled, orchestrators.grove.enabled)",
+            LeaderWorkerSet::CRD
         )
     }
 }

@@ -74,7 +74,8 @@ foreign_kind!(
 );
 
 foreign_kind!(
-    /// A Volcano PodGroup (`scheduling.volcano.sh/v1beta1`): the gang of one LeaderWorkerSet.
+    /// A Volcano PodGroup (`scheduling.volcano.sh/v1beta1`): the gang earlier versions made for
+    /// each LeaderWorkerSet; read only to remove them.
     PodGroup,
     "scheduling.volcano.sh",
     "v1beta1",

@@ -13,6 +13,10 @@
 //! - [`status`]: component readiness from Deployments and pods; conditions;
 //! - [`graph`], [`component`], [`scaling`]: the three controllers;
 //! - [`ssh`]: the SSH key Secrets of MPI launches;
+//! - [`storage`]: rewriting objects stored at an older version, then narrowing the CRD's
+//!   `storedVersions`;
+//! - [`unsupported`]: a `Ready=False` condition on objects of kinds whose CRDs are shipped but
+//!   not acted on (DynamoGraphDeploymentRequest, DynamoCheckpoint);
 //! - [`discovery`]: which optional APIs (LeaderWorkerSet, Volcano, Grove, KAI) the cluster serves,
 //!   and the orchestrator that makes; [`kinds`]: typed handles for those APIs' objects.
 //!
@@ -37,7 +41,9 @@ pub mod scaling;
 pub mod scope;
 pub mod ssh;
 pub mod status;
+pub mod storage;
 pub mod stores;
+pub mod unsupported;
 
 use std::future::Future;
 use std::sync::Arc;

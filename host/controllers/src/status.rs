@@ -149,6 +149,8 @@ pub fn deployment_state(
         updated_replicas: status.updated_replicas.unwrap_or(0),
         ready_replicas: Some(status.ready_replicas.unwrap_or(0)),
         available_replicas: Some(status.available_replicas.unwrap_or(0)),
+        runtime_namespace: None,
+        scheduled_replicas: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,
@@ -314,6 +316,8 @@ pub fn lws_state(
         updated_replicas: updated,
         ready_replicas: Some(ready),
         available_replicas: Some(ready),
+        runtime_namespace: None,
+        scheduled_replicas: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,
@@ -395,6 +399,8 @@ pub fn grove_state(
         updated_replicas: updated,
         ready_replicas: Some(ready),
         available_replicas: Some(ready),
+        runtime_namespace: None,
+        scheduled_replicas: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,

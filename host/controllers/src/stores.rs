@@ -93,7 +93,8 @@ pub struct Caches {
     pub pods: Cache<Pod>,
     /// LeaderWorkerSets of multi-node components (empty until the cluster serves them).
     pub leader_worker_sets: Cache<LeaderWorkerSet>,
-    /// Volcano PodGroups of multi-node components (empty until served).
+    /// Volcano PodGroups earlier versions made for multi-node components, to remove them
+    /// (empty until served).
     pub pod_groups: Cache<PodGroup>,
     /// Grove PodCliqueSets (empty until served).
     pub clique_sets: Cache<PodCliqueSet>,
@@ -556,7 +557,9 @@ impl Optional {
         if capabilities.volcano
             && let Some(pending) = self.pod_groups.take()
         {
-            // PodGroups carry only the instance-id label, as Dynamo's operator writes them.
+            // The PodGroups earlier versions made (and Dynamo's operator before 1.5) carry only
+            // the instance-id label; nothing renders them now, so the component controller
+            // removes the ones it owns.
             started.push(listed(pending.start(
                 namespaced(client, ns),
                 Some(label::LWS_INSTANCE_ID),
@@ -566,8 +569,8 @@ impl Optional {
         }
         if capabilities.grove {
             if let Some(pending) = self.clique_sets.take() {
-                // A PodCliqueSet carries only the graph's `spec.labels`: all are watched, and
-                // the graph finds its own by owner.
+                // A PodCliqueSet made by an earlier version carries only the graph's
+                // `spec.labels`: all are watched, and the graph finds its own by owner.
                 started.push(listed(pending.start(
                     namespaced(client, ns),
                     None,

@@ -12,7 +12,7 @@ use dynamo_plugin_runtime::PluginRegistry;
 use dynamo_render::config::parse_duration;
 use dynamo_render::{OperatorConfiguration, RenderConfig};
 use dynamo_telemetry::Telemetry;
-use dynamo_webhook::{Admission, AutoProvision, Provision};
+use dynamo_webhook::{Admission, AutoProvision, ConversionTarget, Provision};
 use kube::Client;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -26,6 +26,18 @@ const WEBHOOK_READY: &str = "webhook";
 
 /// How often the webhook certificate is checked for renewal and the caBundle for drift.
 const CERTIFICATE_CHECK: Duration = Duration::from_secs(15);
+
+/// The CRDs served at several versions and converted by this operator's webhook: their
+/// conversion `caBundle` is written (auto certificates) and their stored objects migrated.
+const CONVERTED_CRDS: [&str; 4] = [
+    "dynamographdeployments.nvidia.com",
+    "dynamocomponentdeployments.nvidia.com",
+    "dynamographdeploymentscalingadapters.nvidia.com",
+    "dynamographdeploymentrequests.nvidia.com",
+];
+
+/// How long a failed storage migration waits before it is tried again.
+const STORAGE_MIGRATION_RETRY: Duration = Duration::from_secs(30);
 
 /// Options of `dynamo-operator run`.
 #[derive(Debug, clap::Args)]
@@ -119,7 +131,10 @@ async fn serve(args: &Args, operator: OperatorConfiguration) -> anyhow::Result<(
         None => Some(scope::Claims::watch(client.clone())),
     };
 
-    if operator.server.webhook.enabled {
+    // A cluster-wide operator always serves the HTTPS server: besides the admission webhooks
+    // (registered only when enabled), it answers the CRDs' conversion webhook, without which
+    // nothing stored as v1beta1 could be read at v1alpha1.
+    if operator.server.webhook.enabled || namespace.is_none() {
         start_webhooks(
             args,
             &operator,
@@ -128,6 +143,7 @@ async fn serve(args: &Args, operator: OperatorConfiguration) -> anyhow::Result<(
             &config,
             &telemetry,
             claims.clone(),
+            namespace.is_none(),
             stop.clone(),
         )
         .await?;
@@ -146,6 +162,23 @@ async fn serve(args: &Args, operator: OperatorConfiguration) -> anyhow::Result<(
         None
     };
     telemetry.set_leader(true);
+
+    // Cluster-wide duties of the leader: objects stored at an older version are rewritten at the
+    // storage version (then `storedVersions` narrowed), and objects of the kinds whose CRDs are
+    // shipped but not acted on are marked so. Both run beside the controllers; neither holds
+    // up reconciling.
+    if namespace.is_none() {
+        tokio::spawn(dynamo_controllers::storage::migrate_all(
+            client.clone(),
+            &CONVERTED_CRDS,
+            STORAGE_MIGRATION_RETRY,
+        ));
+    }
+    tokio::spawn(dynamo_controllers::unsupported::run(
+        client.clone(),
+        namespace.clone(),
+        stop.clone(),
+    ));
 
     let nats = config.operator.infrastructure.nats_address.clone();
     let mut options = dynamo_controllers::Options::new(config);
@@ -324,6 +357,7 @@ async fn start_webhooks(
     base: &RenderConfig,
     telemetry: &Telemetry,
     claims: Option<scope::Claims>,
+    converts: bool,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let settings = &operator.server.webhook;
@@ -367,13 +401,25 @@ async fn start_webhooks(
         }
         // Loopback too: an out-of-cluster operator is registered by URL on 127.0.0.1.
         names.extend(["localhost".to_owned(), "127.0.0.1".to_owned()]);
-        Provision::Auto(Box::new(AutoProvision::new(
+        let mut auto = AutoProvision::new(
             client,
             args.operator_namespace.clone(),
             settings.secret_name.clone(),
             settings.configuration_name.clone(),
             names,
-        )))
+        );
+        if converts {
+            auto = auto.conversion(ConversionTarget {
+                crds: CONVERTED_CRDS.iter().map(|c| (*c).to_owned()).collect(),
+                service: args
+                    .operator_namespace
+                    .clone()
+                    .filter(|_| !settings.service_name.is_empty())
+                    .map(|ns| (ns, settings.service_name.clone())),
+                loopback_port: Some(settings.port),
+            });
+        }
+        Provision::Auto(Box::new(auto))
     };
     let store = provision
         .start()
@@ -387,7 +433,7 @@ async fn start_webhooks(
     tracing::info!(
         address = %local(&listener),
         mode = %settings.cert_provision_mode,
-        "serving admission webhooks"
+        "serving the admission and conversion webhooks"
     );
     tokio::spawn(dynamo_webhook::server::serve(
         listener,

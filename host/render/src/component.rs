@@ -3,7 +3,7 @@
 //! A DCD carries its service's effective spec (the graph's envs, labels and annotations folded in)
 //! and, in labels, its graph's name and worker hash. [`render_component`] rebuilds a one-service
 //! graph from it and runs the same pipeline, then keeps what the component owns: its Deployment
-//! (or LeaderWorkerSets and PodGroups), its Services and its Ingress. So a DCD made by a graph
+//! (or LeaderWorkerSets), its Services and its Ingress. So a DCD made by a graph
 //! renders exactly what the graph render printed for it, and a DCD applied by hand works too.
 
 use std::collections::BTreeMap;
@@ -19,10 +19,9 @@ use crate::plugins::PluginSet;
 use crate::{Rendered, render_with};
 
 /// Kinds a component owns (the rest of a graph render belongs to the graph).
-pub const COMPONENT_KINDS: [&str; 6] = [
+pub const COMPONENT_KINDS: [&str; 5] = [
     "Deployment",
     "LeaderWorkerSet",
-    "PodGroup",
     "Service",
     "Ingress",
     "VirtualService",

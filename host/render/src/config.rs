@@ -545,7 +545,7 @@ impl Default for MpiConfig {
 pub struct OrchestratorsConfig {
     /// Grove.
     pub grove: GroveConfig,
-    /// LeaderWorkerSet (with Volcano).
+    /// LeaderWorkerSet (multi-node services on the DCD pathway).
     pub lws: SwitchConfig,
     /// KAI scheduler (Grove pods only).
     pub kai_scheduler: SwitchConfig,
@@ -825,7 +825,7 @@ pub enum Orchestrator {
     /// Deployments only; multi-node services are rejected.
     #[default]
     Deployment,
-    /// Deployments, plus one LeaderWorkerSet and Volcano PodGroup per multi-node replica.
+    /// Deployments, plus one LeaderWorkerSet per multi-node replica.
     Lws,
     /// One Grove PodCliqueSet for the whole graph.
     Grove,

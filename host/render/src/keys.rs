@@ -10,10 +10,17 @@ pub mod label {
     pub const SELECTOR: &str = "nvidia.com/selector";
     /// Service name as written in `spec.services`.
     pub const COMPONENT: &str = "nvidia.com/dynamo-component";
-    /// `componentType` of the service.
+    /// Type of the component: its `componentType`, except that a worker whose
+    /// `subComponentType` is `prefill` or `decode` is of that type (Dynamo 1.5's component
+    /// types). Pods carry it and Services select on it.
     pub const COMPONENT_TYPE: &str = "nvidia.com/dynamo-component-type";
-    /// `subComponentType` of the service.
+    /// `subComponentType` of the service (`prefill` or `decode` for a disaggregated worker).
     pub const SUB_COMPONENT_TYPE: &str = "nvidia.com/dynamo-sub-component-type";
+    /// Class of a component: [`WORKER_CLASS`] on the Dynamo workers of a graph with an endpoint
+    /// picker, whose InferencePool selects on it.
+    pub const COMPONENT_CLASS: &str = "nvidia.com/dynamo-component-class";
+    /// Value of [`COMPONENT_CLASS`] on workers.
+    pub const WORKER_CLASS: &str = "worker";
     /// Dynamo namespace the component registers in.
     pub const DYNAMO_NAMESPACE: &str = "nvidia.com/dynamo-namespace";
     /// Name of the parent DynamoGraphDeployment.
@@ -30,7 +37,9 @@ pub mod label {
     pub const DISCOVERY_ENABLED: &str = "nvidia.com/dynamo-discovery-enabled";
     /// LeaderWorkerSet pod role (`leader` or `worker`).
     pub const LWS_ROLE: &str = "role";
-    /// LeaderWorkerSet replica index of the pod's group.
+    /// Replica index label of the Volcano PodGroups that earlier versions made beside each
+    /// LeaderWorkerSet. Nothing is rendered with it any more; the component controller finds
+    /// such PodGroups by it and removes them.
     pub const LWS_INSTANCE_ID: &str = "instance-id";
     /// KAI scheduler queue of a pod (when the KAI scheduler is on).
     pub const KAI_QUEUE: &str = "kai.scheduler/queue";
@@ -41,6 +50,9 @@ pub mod label {
     pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
     /// Value of [`MANAGED_BY`] on what this operator manages.
     pub const MANAGED_BY_OPERATOR: &str = "dynamo-operator";
+    /// Label Dynamo's operator puts (value [`MANAGED_BY_OPERATOR`]) on the model Services it
+    /// shares between graphs.
+    pub const DYNAMO_MANAGED_BY: &str = "nvidia.com/managed-by";
     /// Value `"false"`.
     pub const FALSE: &str = "false";
 }
@@ -79,10 +91,12 @@ pub mod annotation {
     pub const CURRENT_WORKER_HASH: &str = "nvidia.com/current-worker-hash";
     /// Restart token written onto pod templates by the controller.
     pub const RESTART_AT: &str = "nvidia.com/restartAt";
-    /// Model name of a model Service.
+    /// Model a model Service serves; also on the workloads, Services and pods of the
+    /// components serving it (`modelRef.name`).
     pub const BASE_MODEL: &str = "nvidia.com/dynamo-base-model";
-    /// Volcano gang the pods of one LeaderWorkerSet replica belong to.
-    pub const VOLCANO_GROUP_NAME: &str = "scheduling.k8s.io/group-name";
+    /// Istio sidecar injection switch; `"false"` on the endpoint picker, which speaks gRPC to
+    /// the gateway directly.
+    pub const ISTIO_INJECT: &str = "sidecar.istio.io/inject";
 
     /// Graph annotations copied onto every DynamoComponentDeployment's `spec.annotations`.
     pub const PROPAGATED_TO_COMPONENTS: [&str; 6] = [
@@ -103,8 +117,6 @@ pub const FRONTEND_SIDECAR_CONTAINER: &str = "sidecar-frontend";
 pub const KAI_DEFAULT_QUEUE: &str = "dynamo";
 /// Scheduler name of KAI.
 pub const KAI_SCHEDULER_NAME: &str = "kai-scheduler";
-/// Scheduler name of Volcano (LeaderWorkerSet gangs).
-pub const VOLCANO_SCHEDULER_NAME: &str = "volcano";
 /// ServiceAccount of planner pods.
 pub const PLANNER_SERVICE_ACCOUNT: &str = "planner-serviceaccount";
 /// ServiceAccount of endpoint-picker pods.

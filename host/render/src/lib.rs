@@ -11,7 +11,7 @@
 //! - [`pod`]: the host's base pod template per component and role;
 //! - [`placement`]: multi-node host and rank expressions for plugins;
 //! - [`plugins`]: the [`PluginSet`] trait and chain composition (backend, then its launcher);
-//! - [`orchestrate`]: Deployments / LeaderWorkerSets + PodGroups / a Grove PodCliqueSet, plus
+//! - [`orchestrate`]: Deployments / LeaderWorkerSets / a Grove PodCliqueSet, plus
 //!   Services, Ingress, discovery RBAC;
 //! - [`object`]: the [`Object`] type, the output order and YAML printing;
 //! - [`config`]: the operator configuration subset and [`RenderConfig`].

@@ -93,7 +93,7 @@ pub struct ServiceModel {
     pub node_count: u32,
     /// Dynamo namespace the service registers in.
     pub dynamo_namespace: String,
-    /// The graph's worker hash, on worker services.
+    /// The graph's worker hash, on Dynamo worker services (every pathway).
     pub worker_hash: Option<String>,
     /// True when the DCD name carries the worker hash (workers on the DCD pathway).
     pub hashed: bool,
@@ -215,16 +215,20 @@ impl GraphModel {
                     .unwrap_or_else(|| keys::KAI_DEFAULT_QUEUE.to_owned())
             });
         for service in &mut services {
-            // Grove updates its cliques in place: no generation of workers carries a hash there.
-            if service.in_worker_generation() && orchestrator != Orchestrator::Grove {
-                service.worker_hash = worker_hash.clone();
-                if let Some(hash) = &worker_hash {
-                    service.hashed = true;
-                    service.dcd_name = format!("{}-{hash}", service.dcd_name);
-                    // One Service per component on the DCD pathway, named after it: during a
-                    // rolling update the old and new generations each have theirs.
-                    service.service_name = service.dcd_name.clone();
-                }
+            if !service.in_worker_generation() {
+                continue;
+            }
+            // Every pathway labels its workers with the hash; Grove updates its cliques in
+            // place, so only the DCD pathway names a generation of workers after it.
+            service.worker_hash = worker_hash.clone();
+            if orchestrator != Orchestrator::Grove
+                && let Some(hash) = &worker_hash
+            {
+                service.hashed = true;
+                service.dcd_name = format!("{}-{hash}", service.dcd_name);
+                // One Service per component on the DCD pathway, named after it: during a
+                // rolling update the old and new generations each have theirs.
+                service.service_name = service.dcd_name.clone();
             }
         }
         Ok(Self {
@@ -250,6 +254,12 @@ impl GraphModel {
     /// True when pods discover each other through the Kubernetes API.
     pub fn kube_discovery(&self) -> bool {
         self.discovery == DiscoveryBackend::Kubernetes
+    }
+
+    /// True when the graph has an endpoint picker (its workers then carry the
+    /// `nvidia.com/dynamo-component-class` label its InferencePool selects on).
+    pub fn has_endpoint_picker(&self) -> bool {
+        self.services.iter().any(|s| s.role == ComponentRole::Epp)
     }
 
     /// The service named `name`, if any.
@@ -287,7 +297,7 @@ impl GraphModel {
         if let Some(hash) = &overrides.worker_hash {
             self.worker_hash = Some(hash.clone());
             for service in &mut self.services {
-                if service.in_worker_generation() && self.orchestrator != Orchestrator::Grove {
+                if service.in_worker_generation() {
                     service.worker_hash = Some(hash.clone());
                     if service.hashed {
                         service.dcd_name = format!("{}-{}-{hash}", self.name, service.k8s_name);
@@ -349,11 +359,37 @@ impl ServiceModel {
         self.chain.as_ref().and_then(Chain::plain_engine).is_some()
     }
 
+    /// The component's type as Dynamo 1.5 labels and announces it: `prefill` or `decode` for
+    /// a worker with that `subComponentType`, else its `componentType`.
+    pub fn dynamo_component_type(&self) -> &str {
+        match self.sub_component_type.as_deref() {
+            Some(sub @ (component_type::PREFILL | component_type::DECODE))
+                if self.component_type == component_type::WORKER =>
+            {
+                sub
+            }
+            _ => &self.component_type,
+        }
+    }
+
+    /// Value of the `nvidia.com/dynamo-sub-component-type` label: the `subComponentType`, or
+    /// the `componentType` itself when that is `prefill` or `decode`.
+    pub fn sub_component_label(&self) -> Option<&str> {
+        match self.sub_component_type.as_deref().filter(|s| !s.is_empty()) {
+            Some(sub) => Some(sub),
+            None => matches!(
+                self.component_type.as_str(),
+                component_type::PREFILL | component_type::DECODE
+            )
+            .then_some(self.component_type.as_str()),
+        }
+    }
+
     /// True when the service belongs to the graph's generation of Dynamo workers, which the
     /// worker hash names and a rolling update replaces as a whole. A plain engine does not: it
     /// takes no part in Dynamo's discovery, so its Deployment rolls in place under a stable
     /// name, and its spec does not renew the Dynamo workers.
-    fn in_worker_generation(&self) -> bool {
+    pub fn in_worker_generation(&self) -> bool {
         self.role == ComponentRole::Worker && !self.is_plain_engine()
     }
 

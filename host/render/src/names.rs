@@ -146,14 +146,12 @@ pub fn printable(value: &str) -> String {
 }
 
 /// The rule an object's name must follow: Services are DNS-1035 labels; objects whose name is
-/// also a selector label value (Deployments, LeaderWorkerSets, PodGroups, DynamoComponentDeployments)
-/// are label-safe DNS labels; everything else is a DNS-1123 subdomain.
+/// also a selector label value (Deployments, LeaderWorkerSets, DynamoComponentDeployments) are
+/// label-safe DNS labels; everything else is a DNS-1123 subdomain.
 pub fn rule_for_kind(kind: &str) -> Rule {
     match kind {
         "Service" => Rule::Dns1035Label,
-        "Deployment" | "LeaderWorkerSet" | "PodGroup" | "DynamoComponentDeployment" => {
-            Rule::DnsLabel
-        }
+        "Deployment" | "LeaderWorkerSet" | "DynamoComponentDeployment" => Rule::DnsLabel,
         _ => Rule::DnsSubdomain,
     }
 }

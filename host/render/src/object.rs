@@ -139,7 +139,7 @@ fn strip_nulls(value: Value) -> Value {
 
 /// Kinds in apply order: identities and configuration first, then what selects or runs pods,
 /// then what routes traffic to them. Kinds not listed sort after these, alphabetically.
-pub const KIND_ORDER: [&str; 13] = [
+pub const KIND_ORDER: [&str; 12] = [
     "ServiceAccount",
     "Role",
     "RoleBinding",
@@ -148,7 +148,6 @@ pub const KIND_ORDER: [&str; 13] = [
     "Service",
     "DynamoComponentDeployment",
     "Deployment",
-    "PodGroup",
     "LeaderWorkerSet",
     "PodCliqueSet",
     "Ingress",

@@ -174,7 +174,10 @@ fn check_structure(
             !id.starts_with("LeaderWorkerSet/"),
             "{ctx} {id}: selector label"
         );
-        if labels["nvidia.com/dynamo-component-type"] == "worker" {
+        if ["worker", "prefill", "decode"]
+            .iter()
+            .any(|t| labels["nvidia.com/dynamo-component-type"] == *t)
+        {
             let chain = pod["metadata"]["annotations"][RENDERED_BY]
                 .as_str()
                 .unwrap_or_default();
@@ -264,6 +267,39 @@ fn multinode_anchors_request_their_extra_objects_once() {
         "two services, one plugin ConfigMap; the host's wait-for-leader ConfigMap"
     );
     assert!(vllm.ssh_key_secrets.is_empty());
+}
+
+#[test]
+fn failover_engines_publish_forward_pass_metrics_on_their_own_ports() {
+    let (_, dgd) = anchors()
+        .into_iter()
+        .find(|(f, _)| f == "vllm-agg_failover.yaml")
+        .expect("failover anchor");
+    let out = render(&dgd, &RenderConfig::default(), &FakePlugins::new()).expect("render");
+    let pods = pod_templates(&out.objects);
+    let (_, pod) = pods
+        .iter()
+        .find(|(_, p)| p["spec"]["containers"][0]["name"] == "engine-0")
+        .expect("failover pod");
+    let port = |engine: usize| {
+        pod["spec"]["containers"][engine]["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == "DYN_FORWARDPASS_METRIC_PORT")
+            .map(|e| e["value"].clone())
+    };
+    assert_eq!(port(0), Some(Value::from("20380")));
+    assert_eq!(port(1), Some(Value::from("20381")));
+    // The memory server starts without a startup probe, as Dynamo 1.5 runs it.
+    let server = pod["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == "gms-server")
+        .expect("gms-server");
+    assert_eq!(server["restartPolicy"], "Always");
+    assert!(server.get("startupProbe").is_none(), "{server}");
 }
 
 const SMALL: &str = r#"

@@ -16,5 +16,5 @@ pub mod rules;
 pub mod server;
 
 pub use admission::{Admission, ClaimedElsewhere, Webhook};
-pub use provision::{AutoProvision, Provision, ProvisionError};
+pub use provision::{AutoProvision, ConversionTarget, Provision, ProvisionError};
 pub use server::{CertStore, TlsError};

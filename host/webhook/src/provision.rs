@@ -16,8 +16,11 @@ use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration, WebhookClientConfig,
 };
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, WebhookClientConfig as CrdClientConfig,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::PostParams;
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 
 use crate::certs::{CertError, Lifetimes, Material};
@@ -73,7 +76,44 @@ pub struct AutoProvision {
     configuration_name: String,
     names: Vec<String>,
     lifetimes: Lifetimes,
+    conversion: Option<ConversionTarget>,
     memory: Arc<tokio::sync::Mutex<Option<Material>>>,
+}
+
+/// The CRDs whose conversion webhook is this operator, and how to recognise that their
+/// `clientConfig` points here, so the CA bundle is written into them and into no one else's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversionTarget {
+    /// Names of the CRDs converted by the webhook (`dynamographdeployments.nvidia.com`, ...).
+    pub crds: Vec<String>,
+    /// The webhook Service (`namespace`, `name`) a CRD's `clientConfig.service` names in cluster.
+    pub service: Option<(String, String)>,
+    /// The webhook server's port, for a CRD registered by `clientConfig.url` on loopback (an
+    /// operator running out of cluster).
+    pub loopback_port: Option<u16>,
+}
+
+// === impl ConversionTarget ===
+
+impl ConversionTarget {
+    /// Whether `config` (a CRD's conversion `clientConfig`) reaches this operator.
+    pub fn points_here(&self, config: &CrdClientConfig) -> bool {
+        if let (Some(service), Some((namespace, name))) = (&config.service, &self.service) {
+            return service.namespace == *namespace && service.name == *name;
+        }
+        let (Some(url), Some(port)) = (&config.url, self.loopback_port) else {
+            return false;
+        };
+        let Some(rest) = url.strip_prefix("https://") else {
+            return false;
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        let Some((host, found)) = authority.rsplit_once(':') else {
+            return false;
+        };
+        let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+        loopback && found.parse::<u16>().ok() == Some(port)
+    }
 }
 
 impl AutoProvision {
@@ -94,8 +134,16 @@ impl AutoProvision {
             configuration_name: configuration_name.into(),
             names,
             lifetimes: Lifetimes::default(),
+            conversion: None,
             memory: Arc::default(),
         }
+    }
+
+    /// Also write the CA bundle into the conversion webhook of the CRDs of `target`. Default:
+    /// none.
+    pub fn conversion(mut self, target: ConversionTarget) -> Self {
+        self.conversion = Some(target);
+        self
     }
 
     /// Certificate lifetimes. Default: [`Lifetimes::default`].
@@ -233,6 +281,51 @@ impl AutoProvision {
         {
             replace(&mutating, &self.configuration_name, &config).await?;
             tracing::info!(configuration = %self.configuration_name, "caBundle written into the MutatingWebhookConfiguration");
+        }
+        if let Some(target) = &self.conversion {
+            self.publish_conversion_bundle(target, &bytes).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes `bundle` into the conversion webhook of each CRD of `target` that points here and
+    /// differs. A missing CRD, or one converted by someone else, is left alone.
+    async fn publish_conversion_bundle(
+        &self,
+        target: &ConversionTarget,
+        bundle: &ByteString,
+    ) -> Result<(), ProvisionError> {
+        let crds: Api<CustomResourceDefinition> = Api::all(self.client.clone());
+        for name in &target.crds {
+            let crd = crds
+                .get_opt(name)
+                .await
+                .map_err(|source| ProvisionError::Api {
+                    what: format!("reading CRD {name}"),
+                    source,
+                })?;
+            let Some(config) = crd
+                .as_ref()
+                .and_then(|c| c.spec.conversion.as_ref())
+                .filter(|c| c.strategy == "Webhook")
+                .and_then(|c| c.webhook.as_ref())
+                .and_then(|w| w.client_config.as_ref())
+            else {
+                continue;
+            };
+            if !target.points_here(config) || config.ca_bundle.as_ref() == Some(bundle) {
+                continue;
+            }
+            let patch = serde_json::json!({"spec": {"conversion": {"webhook": {"clientConfig": {
+                "caBundle": bundle,
+            }}}}});
+            crds.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+                .await
+                .map_err(|source| ProvisionError::Api {
+                    what: format!("writing the conversion caBundle of CRD {name}"),
+                    source,
+                })?;
+            tracing::info!(crd = %name, "caBundle written into the CRD's conversion webhook");
         }
         Ok(())
     }
@@ -380,3 +473,6 @@ fn unix_now() -> i64 {
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests;

@@ -25,6 +25,13 @@ use crate::admission::{Admission, Webhook};
 /// allows large objects (etcd's limit is 1.5 MiB each).
 const MAX_REVIEW_BYTES: usize = 4 << 20;
 
+/// Largest ConversionReview accepted: a list at a version other than the storage version sends
+/// every object of the page in one review.
+const MAX_CONVERSION_BYTES: usize = 64 << 20;
+
+/// Path of the CRD conversion webhook (`ConversionReview` v1), as in Dynamo's operator.
+pub const CONVERT_PATH: &str = "/convert";
+
 /// Errors of the TLS setup.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -129,9 +136,13 @@ fn certified_key(
 
 // === routes ===
 
-/// The webhook routes: one POST path per webhook, all answered by `admission`.
+/// The webhook routes: one POST path per admission webhook, all answered by `admission`, and
+/// [`CONVERT_PATH`], answered by [`dynamo_conversion::review`].
 pub fn router(admission: Admission) -> Router {
-    let mut router = Router::new();
+    let mut router = Router::new().route(
+        CONVERT_PATH,
+        post(convert).layer(DefaultBodyLimit::max(MAX_CONVERSION_BYTES)),
+    );
     for (webhook, path) in Webhook::ALL {
         router = router.route(
             path,
@@ -145,6 +156,30 @@ pub fn router(admission: Admission) -> Router {
     router
         .layer(DefaultBodyLimit::max(MAX_REVIEW_BYTES))
         .with_state(admission)
+}
+
+/// Answers one ConversionReview. Converting is pure CPU work on the request's objects, so it
+/// runs on a blocking thread and never holds up the async workers.
+async fn convert(body: Bytes) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let answered = tokio::task::spawn_blocking(move || {
+        serde_json::from_slice::<serde_json::Value>(&body)
+            .map(|review| dynamo_conversion::review(&review))
+    })
+    .await;
+    match answered {
+        Ok(Ok(response)) => axum::Json(response).into_response(),
+        Ok(Err(error)) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("the body is not a ConversionReview: {error}"),
+        )
+            .into_response(),
+        Err(error) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("conversion failed: {error}"),
+        )
+            .into_response(),
+    }
 }
 
 /// Serves `router` over TLS on `listener` until `shutdown` resolves. A failed handshake or

@@ -7,8 +7,9 @@
 //! What it does to a multi-node pod (see [`render`] and [`scripts`]):
 //!
 //! - **Both roles**: mount the SSH key-pair Secret named by `infrastructure.mpi-ssh-secret-name`
-//!   (volume of the same name, mode 0644) at `/ssh-pk`, set `OMPI_MCA_orte_keep_fqdn_hostnames=1`,
-//!   and ask the host to ensure that Secret (`extra-object::ssh-key-secret`).
+//!   (volume of the same name, mode 0644, listed before the pod's `/dev/shm` volume as Dynamo
+//!   1.5 lists it) at `/ssh-pk`, set `OMPI_MCA_orte_keep_fqdn_hostnames=1`, and ask the host to
+//!   ensure that Secret (`extra-object::ssh-key-secret`).
 //! - **Worker**: the main container runs `sshd` on port 2222 instead of the engine; liveness and
 //!   startup probes are removed and readiness becomes a TCP check of port 2222.
 //! - **Leader**: the main container waits for the workers' DNS names when the placement asks for
@@ -48,9 +49,10 @@ pub const ENTRYPOINT_WRAPPER_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/e
 pub const EXPORT_ENV_ANNOTATION: &str = "mpi.plugins.dynamo.nvidia.com/export-env";
 
 /// Variables always forwarded to every rank (when set on the leader), besides the main
-/// container's own env: device selection, model and Hugging Face settings, NCCL switches and the
-/// process basics.
-pub const FORWARDED_ENV: [&str; 17] = [
+/// container's own env: device selection, model and Hugging Face settings, NCCL switches, the
+/// process basics, and what Triton needs to compile kernels on each rank (`CPATH`,
+/// `TRITON_PTXAS_PATH`, forwarded since Dynamo 1.5).
+pub const FORWARDED_ENV: [&str; 19] = [
     "CUDA_VISIBLE_DEVICES",
     "MODEL_PATH",
     "HF_TOKEN",
@@ -68,6 +70,8 @@ pub const FORWARDED_ENV: [&str; 17] = [
     "PYTHONPATH",
     "HOME",
     "USER",
+    "CPATH",
+    "TRITON_PTXAS_PATH",
 ];
 
 /// Port `sshd` listens on in worker pods.

@@ -20,6 +20,9 @@ use crate::{
 /// File mode of the mounted key files (0644).
 pub const KEY_FILE_MODE: i32 = 0o644;
 
+/// Mount path of the pod's shared memory (the host mounts an in-memory volume there).
+pub const SHARED_MEMORY_PATH: &str = "/dev/shm";
+
 /// What a backend asked of the launcher through pod annotations (see the crate docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Handoff {
@@ -119,8 +122,17 @@ pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
 
     let mut pod = PodTemplate::from_input(input)?;
     let handoff = take_handoff(&mut pod)?;
+    // Dynamo 1.5 lists the key volume before the shared-memory volume at `/dev/shm`.
+    let shared_memory = pod.main_container().and_then(|main| {
+        main.volume_mounts
+            .iter()
+            .flatten()
+            .find(|m| m.mount_path == SHARED_MEMORY_PATH)
+            .map(|m| m.name.clone())
+    });
     upsert_volume(
         pod.spec_mut(),
+        shared_memory.as_deref(),
         Volume {
             name: secret.to_owned(),
             secret: Some(SecretVolumeSource {
@@ -202,13 +214,18 @@ pub fn render(input: &RenderInput) -> Result<RenderOutput, PluginError> {
     })
 }
 
-/// Adds `volume` to the pod, replacing one of the same name.
-fn upsert_volume(spec: &mut PodSpec, volume: Volume) {
+/// Adds `volume` to the pod, replacing one of the same name; a new volume goes before the
+/// volume named `before` when the pod has it, else last.
+fn upsert_volume(spec: &mut PodSpec, before: Option<&str>, volume: Volume) {
     let list = spec.volumes.get_or_insert_with(Vec::new);
-    match list.iter_mut().find(|v| v.name == volume.name) {
-        Some(slot) => *slot = volume,
-        None => list.push(volume),
+    if let Some(slot) = list.iter_mut().find(|v| v.name == volume.name) {
+        *slot = volume;
+        return;
     }
+    let at = before
+        .and_then(|name| list.iter().position(|v| v.name == name))
+        .unwrap_or(list.len());
+    list.insert(at, volume);
 }
 
 /// Adds `mount` to the container, replacing one of the same volume name.

@@ -75,6 +75,35 @@ fn single_node_passes_through() {
 }
 
 #[test]
+fn without_shared_memory_the_key_volume_goes_last() {
+    let mut input = load_at(FIXTURE, lws(Role::Leader, 2));
+    let mut template: serde_json::Value = serde_json::from_str(&input.pod_template).expect("json");
+    let drop_shm = |list: &mut serde_json::Value| {
+        if let Some(items) = list.as_array_mut() {
+            items.retain(|v| v["name"] != "shared-memory");
+        }
+    };
+    drop_shm(&mut template["spec"]["volumes"]);
+    for c in template["spec"]["containers"]
+        .as_array_mut()
+        .expect("containers")
+    {
+        drop_shm(&mut c["volumeMounts"]);
+    }
+    input.pod_template = template.to_string();
+    let out = render(&input);
+    let names: Vec<String> = pod(&out)
+        .spec
+        .expect("spec")
+        .volumes
+        .into_iter()
+        .flatten()
+        .map(|v| v.name)
+        .collect();
+    assert_eq!(names, ["nvidia-config", "models", "mpi-run-ssh-secret"]);
+}
+
+#[test]
 fn both_roles_mount_the_keys_and_keep_fqdn_host_names() {
     for placement in [grove(Role::Leader, "prefill", 2), lws(Role::Worker, 2)] {
         let out = render(&load_at(FIXTURE, placement));
@@ -92,7 +121,7 @@ fn both_roles_mount_the_keys_and_keep_fqdn_host_names() {
         let secret = volume.secret.as_ref().expect("secret volume");
         assert_eq!(secret.secret_name.as_deref(), Some("mpi-run-ssh-secret"));
         assert_eq!(secret.default_mode, Some(0o644));
-        // The user's volumes stay, in order.
+        // The user's volumes stay, in order; the key volume goes before the one at /dev/shm.
         let names: Vec<&str> = spec
             .volumes
             .iter()
@@ -104,8 +133,8 @@ fn both_roles_mount_the_keys_and_keep_fqdn_host_names() {
             [
                 "nvidia-config",
                 "models",
-                "shared-memory",
-                "mpi-run-ssh-secret"
+                "mpi-run-ssh-secret",
+                "shared-memory"
             ]
         );
 
@@ -325,7 +354,7 @@ fn handoff_wraps_the_engine_and_forwards_more_env() {
     );
     let out = render(&input);
     let s = script(&main(&out));
-    assert!(s.contains(" -x TENSORRT_LLM_CACHE_DIR -x TOKENIZERS_PARALLELISM -x TRANSFORMERS_CACHE -x TRTLLM_USE_UCX_KVCACHE -x USER bash -c "), "{s}");
+    assert!(s.contains(" -x TENSORRT_LLM_CACHE_DIR -x TOKENIZERS_PARALLELISM -x TRANSFORMERS_CACHE -x TRITON_PTXAS_PATH -x TRTLLM_USE_UCX_KVCACHE -x USER bash -c "), "{s}");
     assert_eq!(s.matches("-x PATH ").count(), 1, "{s}");
     assert!(
         s.ends_with(&format!(

@@ -123,7 +123,7 @@ fn chained_with_mpi_the_leader_launches_trtllm_llmapi_launch() {
     assert!(
         script.ends_with(
             " -x TENSORRT_LLM_CACHE_DIR -x TOKENIZERS_PARALLELISM -x TRANSFORMERS_CACHE \
-             -x TRTLLM_USE_UCX_KVCACHE -x USER bash -c 'trtllm-llmapi-launch python3 -m dynamo.trtllm \
+             -x TRITON_PTXAS_PATH -x TRTLLM_USE_UCX_KVCACHE -x USER bash -c 'trtllm-llmapi-launch python3 -m dynamo.trtllm \
              --model-path Qwen/Qwen3-0.6B --served-model-name Qwen/Qwen3-0.6B --extra-engine-args \
              /workspace/prefill.yaml --disaggregation-mode prefill'\n"
         ),

@@ -21,7 +21,7 @@ use crate::lws::{self, LeaderWorkerSetController};
 use crate::nodes::FakeNodes;
 use crate::process::{Process, ProcessGroup};
 use crate::workdir::WorkDir;
-use crate::{apiserver, crds, etcd, full, kubeconfig, kwok, nodes, ports, wait};
+use crate::{apiserver, conversion, crds, etcd, full, kubeconfig, kwok, nodes, ports, wait};
 
 /// How long [`ControlPlane::namespace`] waits for the `default` ServiceAccount in full mode.
 const SERVICE_ACCOUNT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -71,6 +71,8 @@ pub struct ControlPlane {
     pki: Pki,
     etcd_url: String,
     api_port: u16,
+    /// The conversion webhook the workspace's multi-version CRDs are pointed at.
+    conversion: conversion::Server,
     /// The LeaderWorkerSet controller while any handle to it lives; the lock also serializes
     /// starting it.
     lws: Mutex<Weak<lws::Running>>,
@@ -177,7 +179,8 @@ impl ControlPlane {
 
         let config = kubeconfig::load(&kubeconfig_path).await?;
         let client = kubeconfig::client(Component::Crds, config.clone())?;
-        let crds = crds::install_dir(&client, &workspace_root().join("crds")).await?;
+        let conversion = conversion::Server::start(&pki, &workdir)?;
+        let crds = crds::install_dir(&client, &workspace_root().join("crds"), &conversion).await?;
 
         let mut node_names = Vec::new();
         if let Mode::Full(fake_nodes) = &mode {
@@ -218,6 +221,7 @@ impl ControlPlane {
             pki,
             etcd_url,
             api_port,
+            conversion,
             lws: Mutex::new(Weak::new()),
         })
     }
@@ -289,7 +293,7 @@ impl ControlPlane {
     /// `Established`; `<workspace>/crds` is already installed at start.
     pub async fn install_crds(&self, dir: &Path) -> Result<Vec<String>> {
         let client = kubeconfig::client(Component::Crds, self.config.clone())?;
-        crds::install_dir(&client, dir).await
+        crds::install_dir(&client, dir, &self.conversion).await
     }
 
     /// Installs the upstream CRDs `hack/build-tools.sh` fetched as `name` (e.g. `grove`, from

@@ -9,6 +9,7 @@ use kube::runtime::wait::{await_condition, conditions};
 use kube::{Client, ResourceExt as _};
 
 use crate::bins::workspace_root;
+use crate::conversion;
 use crate::error::{Component, HarnessError, Result};
 
 /// The field manager of the harness's server-side applies.
@@ -23,11 +24,19 @@ const ESTABLISHED_TIMEOUT: Duration = Duration::from_secs(30);
 /// Applies every CRD in the `*.yaml`/`*.yml` files of `dir` and waits until each is `Established`.
 ///
 /// A missing or empty directory installs nothing. Files are applied in name order; a document
-/// that is not a `CustomResourceDefinition` is an error. Returns the names of the CRDs.
-pub(crate) async fn install_dir(client: &Client, dir: &Path) -> Result<Vec<String>> {
+/// that is not a `CustomResourceDefinition` is an error. A CRD converted by a webhook is pointed
+/// at `conversion` first. Returns the names of the CRDs.
+pub(crate) async fn install_dir(
+    client: &Client,
+    dir: &Path,
+    conversion: &conversion::Server,
+) -> Result<Vec<String>> {
     let mut crds = Vec::new();
     for file in yaml_files(dir)? {
         crds.extend(parse_file(&file)?);
+    }
+    for crd in &mut crds {
+        conversion.rewrite(crd);
     }
     install(client, crds).await
 }

@@ -31,6 +31,7 @@ mod apiserver;
 mod bins;
 mod certs;
 mod control_plane;
+mod conversion;
 mod crds;
 mod error;
 mod etcd;
@@ -46,6 +47,7 @@ mod workdir;
 
 pub use bins::{BUILD_TOOLS_SCRIPT, Bins, TOOLS_BIN_ENV, workspace_root};
 pub use control_plane::{AuditedRequest, ControlPlane, Mode, TEST_NAMESPACE_LABEL};
+pub use conversion::CONVERT_PATH;
 pub use crds::TEST_CRDS_DIR;
 pub use error::{Component, HarnessError, Result};
 pub use full::{CONTROLLERS, SCHEDULER_NAMES};

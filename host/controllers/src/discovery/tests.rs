@@ -31,21 +31,21 @@ fn unset_switches_follow_the_cluster_and_set_ones_win() {
         Orchestrator::Deployment
     );
 
-    // LeaderWorkerSet alone is not enough: its groups are gang-scheduled by Volcano.
-    let lws_only = Capabilities {
-        lws: true,
-        ..Capabilities::default()
-    };
-    assert_eq!(
-        lws_only.render_config(&base).orchestrator,
-        Orchestrator::Deployment
-    );
+    // LeaderWorkerSet alone is enough (its groups are no longer Volcano gangs); Volcano alone
+    // is nothing.
     let lws = Capabilities {
         lws: true,
-        volcano: true,
         ..Capabilities::default()
     };
     assert_eq!(lws.render_config(&base).orchestrator, Orchestrator::Lws);
+    let volcano_only = Capabilities {
+        volcano: true,
+        ..Capabilities::default()
+    };
+    assert_eq!(
+        volcano_only.render_config(&base).orchestrator,
+        Orchestrator::Deployment
+    );
 
     // Grove wins over LWS when both are there.
     let both = Capabilities::from_crds(ALL);
@@ -89,7 +89,9 @@ fn missing_apis_name_the_crd_and_what_to_install() {
     assert_eq!(nothing.missing("Deployment"), None);
     let advice = nothing.multinode_advice();
     assert!(
-        advice.contains("podgroups.scheduling.volcano.sh"),
+        advice.contains("leaderworkersets.leaderworkerset.x-k8s.io")
+            && advice.contains("podcliquesets.grove.io")
+            && !advice.contains("volcano"),
         "{advice}"
     );
     let lws = Capabilities {

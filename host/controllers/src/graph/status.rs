@@ -53,6 +53,8 @@ pub async fn write(
                     updated_replicas: 0,
                     ready_replicas: Some(0),
                     available_replicas: Some(0),
+                    runtime_namespace: None,
+                    scheduled_replicas: None,
                 });
         let old = plans.old.get(service).cloned().unwrap_or_default();
         if !old.is_empty() {
@@ -136,6 +138,7 @@ pub async fn write(
         restart: plans.restart.status.clone(),
         checkpoints: None,
         rolling_update,
+        placement: None,
     };
     publish(graph, status, ctx).await
 }
@@ -249,6 +252,7 @@ async fn failed(
             .or(previous.restart),
         checkpoints: None,
         rolling_update: previous.rolling_update,
+        placement: None,
     };
     publish(graph, status, ctx).await
 }

@@ -2,15 +2,18 @@
 //!
 //! It walks the `openAPIV3Schema` of the same CRD objects `crdgen` writes as YAML, so the
 //! reference cannot say anything the API server does not enforce. Per kind: the names, scope,
-//! subresources and printer columns, then one table each for `spec` and `status` with every
-//! field's path, type, whether it is required, its default and its description (with enum
-//! values and validation rules).
+//! served versions (which is stored, which are deprecated) and conversion; then per version,
+//! newest first, its subresources and printer columns and one table each for `spec` and `status`
+//! with every field's path, type, whether it is required, its default and its description (with
+//! enum values and validation rules).
 //!
 //! Kubernetes types embedded in the schemas (a container, a probe, a whole `PodSpec`) are not
 //! expanded: they would add thousands of rows the Kubernetes API reference already documents.
 //! They are recognised by comparing a schema node with the structural schema of a list of
 //! `k8s-openapi` types built by the same pipeline as the CRDs ([`known`]), and named instead
-//! (`[]EnvVar (core/v1)`). An object made of all the fields of such a type plus some of its own
+//! (`[]EnvVar (core/v1)`). The comparison ignores validation rules and string-length limits
+//! added inside such a type (Dynamo adds some to a component's pod template); those rules are
+//! listed in the field's description instead. An object made of all the fields of such a type plus some of its own
 //! (`extraPodSpec`: a `PodSpec` and `mainContainer`) lists only its own fields. A depth limit
 //! stops any other deep nesting.
 //!
@@ -21,6 +24,7 @@ use std::fmt::Write as _;
 
 use anyhow::Context as _;
 use k8s_openapi::api::autoscaling::v2 as autoscaling;
+use k8s_openapi::api::batch::v1 as batch;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
@@ -70,6 +74,8 @@ macro_rules! known_types {
 /// expanded field by field (down to [`MAX_DEPTH`]), which the reference's review shows.
 fn known() -> anyhow::Result<Vec<Known>> {
     Ok(known_types![
+        "core/v1" core::PodTemplateSpec,
+        "batch/v1" batch::JobSpec,
         "core/v1" core::PodSpec,
         "core/v1" core::Container,
         "core/v1" core::EnvVar,
@@ -115,14 +121,15 @@ impl Known {
         self.schema.get("properties").and_then(Value::as_object)
     }
 
-    /// True when `node` is this type, up to what a field may set around it.
+    /// True when `node` is this type, up to what a field may set around it and the rules and
+    /// length limits added inside it.
     fn is(&self, node: &Map<String, Value>) -> bool {
         let relevant = |(key, _): &(&String, &Value)| !FIELD_KEYS.contains(&key.as_str());
         node.iter().filter(relevant).count() == self.schema.iter().filter(relevant).count()
             && node
                 .iter()
                 .filter(relevant)
-                .all(|(key, value)| self.schema.get(key) == Some(value))
+                .all(|(key, value)| self.schema.get(key).is_some_and(|v| same_type(v, value)))
     }
 
     /// True when `node` is an object holding every field of this type, unchanged.
@@ -141,6 +148,72 @@ impl Known {
     }
 }
 
+/// Keys a CRD may add inside an embedded Kubernetes type without making it another type.
+const ADDED_LIMITS: [&str; 2] = ["x-kubernetes-validations", "maxLength"];
+
+/// Whether two schema values are equal once [`ADDED_LIMITS`] are removed from both.
+fn same_type(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys = |m: &Map<String, Value>| -> Vec<String> {
+                m.keys()
+                    .filter(|k| !ADDED_LIMITS.contains(&k.as_str()))
+                    .cloned()
+                    .collect()
+            };
+            keys(a) == keys(b)
+                && a.iter()
+                    .filter(|(k, _)| !ADDED_LIMITS.contains(&k.as_str()))
+                    .all(|(k, v)| b.get(k).is_some_and(|w| same_type(v, w)))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_type(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+/// The validation rules inside a node (not its own), as `(relative path, message or rule)`.
+fn nested_rules(node: &Map<String, Value>, path: &str, out: &mut Vec<(String, String)>) {
+    let visit = |child: &Value, child_path: String, out: &mut Vec<(String, String)>| {
+        let Some(child) = child.as_object() else {
+            return;
+        };
+        for rule in child
+            .get("x-kubernetes-validations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let said = rule
+                .get("message")
+                .or_else(|| rule.get("rule"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            out.push((child_path.clone(), said.to_owned()));
+        }
+        nested_rules(child, &child_path, out);
+    };
+    if let Some(properties) = node.get("properties").and_then(Value::as_object) {
+        let mut names: Vec<&String> = properties.keys().collect();
+        names.sort();
+        for name in names {
+            let child_path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            visit(&properties[name], child_path, out);
+        }
+    }
+    if let Some(items) = node.get("items") {
+        visit(items, format!("{path}[]"), out);
+    }
+    if let Some(values) = node.get("additionalProperties") {
+        visit(values, format!("{path}.<name>"), out);
+    }
+}
+
 /// The reference of every CRD, as one Markdown document.
 ///
 /// # Errors
@@ -153,7 +226,7 @@ pub fn markdown() -> anyhow::Result<String> {
         "<!-- Generated from the CRD schemas (host/api); do not edit. Regenerate with: {REFERENCE_COMMAND} -->\n\n"
     ));
     out.push_str(INTRO);
-    out.push_str("\n| Kind | Short name | What it is |\n|---|---|---|\n");
+    out.push_str("\n| Kind | Short name | Versions | What it is |\n|---|---|---|---|\n");
     for crd in &crds {
         let kind = &crd.spec.names.kind;
         let short = crd
@@ -168,7 +241,8 @@ pub fn markdown() -> anyhow::Result<String> {
         let summary = crd
             .spec
             .versions
-            .first()
+            .iter()
+            .find(|v| v.storage)
             .and_then(|v| root_schema(v.schema.as_ref()))
             .and_then(|s| {
                 s.get("description")
@@ -178,8 +252,9 @@ pub fn markdown() -> anyhow::Result<String> {
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "| [{kind}](#{}) | {short} | {} |",
+            "| [{kind}](#{}) | {short} | {} | {} |",
             kind.to_ascii_lowercase(),
+            version_list(crd),
             cell(&summary)
         );
     }
@@ -192,13 +267,18 @@ pub fn markdown() -> anyhow::Result<String> {
 
 const INTRO: &str = "# CRD reference
 
-Every field of the four `nvidia.com/v1alpha1` kinds the operator serves, generated from the
-CustomResourceDefinitions in `crds/` (the same schemas the API server validates with).
+Every field of the seven `nvidia.com` kinds the operator serves, in every version it serves them,
+generated from the CustomResourceDefinitions in `crds/` (the same schemas the API server validates
+with). DynamoGraphDeployment, DynamoComponentDeployment, DynamoGraphDeploymentScalingAdapter and
+DynamoGraphDeploymentRequest are stored as `v1beta1` and still served, deprecated, as `v1alpha1`:
+the API server converts between the two through the operator's conversion webhook, so an object
+can be read and written in either. The other kinds have only `v1alpha1`.
 
 How to read the tables:
 
-- **Field** is the path from the object's root. `[]` stands for every item of a list, `<name>`
-  for every key of a map (such as a service name in `spec.services`).
+- **Field** is the path from the object's root. `[]` stands for every item of a list (such as a
+  component in `spec.components`), `<name>` for every key of a map (such as a service name in
+  `spec.services`).
 - **Type** is the JSON type, with the item or value type of lists and maps. A field whose type is
   a Kubernetes API type (a container, a probe, an environment variable) names that type and its
   API group instead of listing its fields: see the
@@ -235,30 +315,55 @@ fn kind_section(
 ) -> anyhow::Result<()> {
     let names = &crd.spec.names;
     let _ = writeln!(out, "## {}\n", names.kind);
-    for version in &crd.spec.versions {
+    let mut name_list = vec![format!("`{}` (plural)", names.plural)];
+    name_list.extend(
+        names
+            .short_names
+            .iter()
+            .flatten()
+            .map(|s| format!("`{s}` (short)")),
+    );
+    let mut facts = vec![
+        format!("**Versions:** {}", version_list(crd)),
+        format!("**Scope:** {}", crd.spec.scope),
+        format!("**Names:** {}", name_list.join(", ")),
+    ];
+    if let Some(service) = crd
+        .spec
+        .conversion
+        .as_ref()
+        .and_then(|c| c.webhook.as_ref())
+        .and_then(|w| w.client_config.as_ref())
+        .and_then(|c| c.service.as_ref())
+    {
+        facts.push(format!(
+            "**Conversion:** by the operator's webhook (`{}` on Service `{}/{}` by default)",
+            service.path.as_deref().unwrap_or("/"),
+            service.namespace,
+            service.name
+        ));
+    }
+    for fact in facts {
+        let _ = writeln!(out, "- {fact}");
+    }
+    // Newest (stored) version first: the one to write new manifests in.
+    let mut versions: Vec<_> = crd.spec.versions.iter().collect();
+    versions.sort_by_key(|v| !v.storage);
+    for version in versions {
         let schema = root_schema(version.schema.as_ref())
             .with_context(|| format!("{} {} has no schema", names.kind, version.name))?;
+        let _ = writeln!(
+            out,
+            "\n### {} `{}/{}`\n",
+            names.kind, crd.spec.group, version.name
+        );
         if let Some(description) = schema.get("description").and_then(Value::as_str) {
             let _ = writeln!(out, "{}\n", text(description));
         }
-        let mut facts = vec![
-            format!(
-                "**API version:** `{}/{}`{}",
-                crd.spec.group,
-                version.name,
-                if version.storage { " (stored)" } else { "" }
-            ),
-            format!("**Scope:** {}", crd.spec.scope),
-        ];
-        let mut name_list = vec![format!("`{}` (plural)", names.plural)];
-        name_list.extend(
-            names
-                .short_names
-                .iter()
-                .flatten()
-                .map(|s| format!("`{s}` (short)")),
-        );
-        facts.push(format!("**Names:** {}", name_list.join(", ")));
+        let mut facts = Vec::new();
+        if let Some(warning) = &version.deprecation_warning {
+            facts.push(format!("**Deprecated:** {}", cell(warning)));
+        }
         if let Some(sub) = &version.subresources {
             let mut list = Vec::new();
             if sub.status.is_some() {
@@ -289,6 +394,19 @@ fn kind_section(
         if !columns.is_empty() {
             facts.push(format!("**`kubectl get` columns:** {}", columns.join(", ")));
         }
+        for rule in schema
+            .get("x-kubernetes-validations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let said = rule
+                .get("message")
+                .or_else(|| rule.get("rule"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            facts.push(format!("**Rule:** {}", cell(said)));
+        }
         for fact in facts {
             let _ = writeln!(out, "- {fact}");
         }
@@ -297,9 +415,13 @@ fn kind_section(
             let Some(Value::Object(node)) = properties.and_then(|p| p.get(part)) else {
                 continue;
             };
-            let _ = writeln!(out, "\n### {} `{part}`\n", names.kind);
+            let _ = writeln!(out, "\n#### `{part}` ({})\n", version.name);
             if let Some(description) = node.get("description").and_then(Value::as_str) {
                 let _ = writeln!(out, "{}\n", text(description));
+            }
+            let own = constraints(node);
+            if !own.is_empty() {
+                let _ = writeln!(out, "{}\n", cell(&own.join(" ")));
             }
             let mut rows = Vec::new();
             fields(node, part, 0, known, &mut rows);
@@ -323,6 +445,34 @@ fn kind_section(
         }
     }
     Ok(())
+}
+
+/// The versions of a CRD as they read in the reference: `` `v1beta1` (stored), `v1alpha1`
+/// (deprecated) ``.
+fn version_list(crd: &CustomResourceDefinition) -> String {
+    let mut versions: Vec<_> = crd.spec.versions.iter().collect();
+    versions.sort_by_key(|v| !v.storage);
+    versions
+        .iter()
+        .map(|v| {
+            let mut notes = Vec::new();
+            if v.storage {
+                notes.push("stored");
+            }
+            if v.deprecated == Some(true) {
+                notes.push("deprecated");
+            }
+            if !v.served {
+                notes.push("not served");
+            }
+            if notes.is_empty() {
+                format!("`{}`", v.name)
+            } else {
+                format!("`{}` ({})", v.name, notes.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One line of a field table (cells already formatted).
@@ -511,6 +661,17 @@ fn fields(
         for rule in constraints(child) {
             append(&mut description, &rule);
         }
+        if shape.children.is_none() {
+            // The fields are not listed, so neither would the rules inside them be.
+            let mut nested = Vec::new();
+            nested_rules(child, "", &mut nested);
+            for (at, said) in nested {
+                append(
+                    &mut description,
+                    &format!("Rule on `{at}`: {}.", text(&said).trim_end_matches('.')),
+                );
+            }
+        }
         rows.push(Row {
             path: child_path.clone(),
             ty: shape.label.replace('|', "\\|"),
@@ -573,18 +734,24 @@ fn constraints(node: &Map<String, Value>) -> Vec<String> {
     } else if let Some(pattern) = items.and_then(pattern_of) {
         out.push(format!("Items match `{pattern}`."));
     }
-    for rule in node
+    // A list's or map's own rules, then those on each of its items or values (which have no
+    // row of their own).
+    let element = items.or_else(|| node.get("additionalProperties").and_then(Value::as_object));
+    let own = node
         .get("x-kubernetes-validations")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let message = rule.get("message").and_then(Value::as_str);
-        let expression = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
-        out.push(match message {
-            Some(message) => format!("Rule: {}.", text(message).trim_end_matches('.')),
-            None => format!("Rule: `{expression}`."),
-        });
+        .map(|rules| ("Rule", rules));
+    let each = element
+        .and_then(|e| e.get("x-kubernetes-validations"))
+        .map(|rules| ("Rule on each entry", rules));
+    for (label, rules) in own.into_iter().chain(each) {
+        for rule in rules.as_array().into_iter().flatten() {
+            let message = rule.get("message").and_then(Value::as_str);
+            let expression = rule.get("rule").and_then(Value::as_str).unwrap_or_default();
+            out.push(match message {
+                Some(message) => format!("{label}: {}.", text(message).trim_end_matches('.')),
+                None => format!("{label}: `{expression}`."),
+            });
+        }
     }
     out
 }

@@ -1,5 +1,6 @@
-//! Multi-node graphs on a control plane of their own: the real LeaderWorkerSet controller with
-//! Volcano's PodGroup CRD (LWS pathway), Grove's CRDs with Grove's part played by the test (Grove
+//! Multi-node graphs on a control plane of their own: the real LeaderWorkerSet controller (LWS
+//! pathway; Volcano's PodGroup CRD is served too, as on a cluster that ran an earlier version, whose
+//! PodGroups the operator removes), Grove's CRDs with Grove's part played by the test (Grove
 //! pathway), the KAI scheduler's Queue CRD, and an LWS installed after the operator started.
 //!
 //! The plane has more GPU nodes than the shared one (the three multi-node anchors alone ask for
@@ -121,7 +122,7 @@ async fn multinode_anchors_run_on_leader_worker_sets() -> Result<()> {
     let registry_for_render = common::registry(None);
     for anchor in MULTINODE_ANCHORS {
         let (client, ns) = cp.namespace(&format!("lws-{}", &anchor[..6])).await?;
-        // LWS follows the cluster (LWS and Volcano are served); Grove and KAI pinned off.
+        // LWS follows the cluster (LWS is served); Grove and KAI pinned off.
         let operator = operator(cp, &ns, Pathway::Lws).await?;
         let text = common::anchor(anchor);
         volumes_for_claims(&client, &ns, &text).await?;
@@ -141,8 +142,8 @@ async fn multinode_anchors_run_on_leader_worker_sets() -> Result<()> {
             return Err(error.context(format!("anchor {anchor}:\n{workloads}")));
         }
 
-        // Every rendered object is there, LeaderWorkerSets and PodGroups included. (Rendered
-        // from the graph as stored: the API server filled in the CRD's defaults.)
+        // Every rendered object is there, LeaderWorkerSets included. (Rendered from the graph
+        // as stored: the API server filled in the CRD's defaults.)
         let stored = common::graph(&client, &ns, &name).await?;
         let rendered = dynamo_render::render(&stored, &lws_config(), &registry_for_render)?;
         common::ensure_live_as_rendered(&client, &ns, &rendered, anchor).await?;
@@ -186,28 +187,23 @@ async fn multinode_anchors_run_on_leader_worker_sets() -> Result<()> {
                     node.as_ref().is_some_and(|n| cp.node_names().contains(n)),
                     "{anchor}: pod on {node:?}"
                 );
+                // As in Dynamo 1.5: the default scheduler places the group, no Volcano gang.
                 let spec = pod.spec.clone().unwrap_or_default();
                 ensure!(
-                    spec.scheduler_name.as_deref() == Some("volcano"),
+                    spec.scheduler_name.as_deref() == Some("default-scheduler"),
                     "{anchor}: scheduler {:?}",
                     spec.scheduler_name
                 );
                 let annotations = pod.metadata.annotations.clone().unwrap_or_default();
                 ensure!(
-                    annotations.get("scheduling.k8s.io/group-name") == Some(group),
-                    "{anchor}: the pod is not in its Volcano gang"
+                    !annotations.contains_key("scheduling.k8s.io/group-name"),
+                    "{anchor}: the pod names a Volcano gang"
                 );
             }
-            let podgroup =
-                common::dynamic_api(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup")
-                    .get(group)
-                    .await?;
-            ensure!(
-                podgroup.data["spec"]["minMember"].as_i64() == Some(*size),
-                "{anchor}: PodGroup minMember {}",
-                podgroup.data["spec"]["minMember"]
-            );
         }
+        let podgroups =
+            common::names(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup").await?;
+        ensure!(podgroups.is_empty(), "{anchor}: PodGroups {podgroups:?}");
         if anchor.starts_with("trtllm") {
             let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
             ensure!(
@@ -395,19 +391,59 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
         "up to {most} groups ran at once (2 desired, surge 1)"
     );
 
-    // 2 → 1: a whole group goes, with its PodGroup.
+    // 2 → 1: a whole group goes.
     scale(&adapters, "vllm-disagg-decode", 1).await?;
     wait_groups(&client, &ns, "decode", 1).await?;
-    let podgroups =
-        common::names(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup").await?;
-    let decode_groups = podgroups.iter().filter(|n| n.contains("-decode-")).count();
     common::wait_ready(&client, &ns, name, "True", None, READY_TIMEOUT).await?;
-    let podgroups =
-        common::names(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup").await?;
-    ensure!(
-        podgroups.iter().filter(|n| n.contains("-decode-")).count() == 1,
-        "decode PodGroups left: {podgroups:?} (was {decode_groups})"
-    );
+
+    // A Volcano PodGroup an earlier version made for a group (controlled by the component,
+    // labelled with the group's index) is removed: nothing renders PodGroups any more.
+    let component = common::dynamic_api(
+        &client,
+        &ns,
+        "nvidia.com/v1alpha1",
+        "DynamoComponentDeployment",
+    )
+    .list(&ListParams::default())
+    .await?
+    .items
+    .into_iter()
+    .find(|c| {
+        c.metadata
+            .name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("vllm-disagg-decode-"))
+    })
+    .context("no decode component")?;
+    let owner = component.metadata.name.clone().unwrap_or_default();
+    let legacy: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "PodGroup",
+        "metadata": {
+            "name": format!("{owner}-0"),
+            "labels": {"instance-id": "0"},
+            "ownerReferences": [{
+                "apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoComponentDeployment",
+                "name": owner, "uid": component.metadata.uid.clone().unwrap_or_default(),
+                "controller": true, "blockOwnerDeletion": true,
+            }],
+        },
+        "spec": {"minMember": 2},
+    }))?;
+    common::dynamic_api(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup")
+        .create(&PostParams::default(), &legacy)
+        .await?;
+    let start = std::time::Instant::now();
+    loop {
+        let left = common::names(&client, &ns, "scheduling.volcano.sh/v1beta1", "PodGroup").await?;
+        if left.is_empty() {
+            break;
+        }
+        ensure!(
+            start.elapsed() < READY_TIMEOUT,
+            "the earlier version's PodGroup stays: {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     Ok(())
 }
 
@@ -734,8 +770,8 @@ async fn a_missing_kai_queue_holds_the_graph_until_it_exists() -> Result<()> {
 async fn a_waiting_multinode_graph_converges_once_leader_worker_set_is_installed() -> Result<()> {
     // A plane of its own: LWS must be absent when the operator starts.
     let nodes = FakeNodes::new().count(2).name_prefix("kwok-late");
+    // LeaderWorkerSet alone is enough: no Volcano CRD on this plane.
     let cp = ControlPlane::start(Mode::Full(nodes)).await?;
-    cp.install_test_crds("volcano").await?;
     let (client, ns) = cp.namespace("late-lws").await?;
     let _operator = operator(&cp, &ns, Pathway::Lws).await?;
     common::apply_yaml(&client, &ns, &common::anchor("vllm-disagg-multinode")).await?;

@@ -249,11 +249,42 @@ fn worker_dcd_names_carry_the_hash_except_on_grove() {
     .expect("model");
     let w = grove.service("Vllm.Worker").expect("worker");
     assert_eq!(w.dcd_name, "my.graph-vllm-worker");
-    assert!(!w.hashed);
-    assert_eq!(
-        w.worker_hash, None,
-        "Grove updates cliques in place: no worker hash, as in Dynamo's operator"
+    assert_eq!(w.service_name, "my.graph-vllm-worker");
+    assert!(
+        !w.hashed,
+        "Grove updates cliques in place: names carry no hash"
     );
+    assert_eq!(
+        w.worker_hash.as_deref(),
+        Some(hash.as_str()),
+        "Grove workers are labelled with the hash, as in Dynamo 1.5"
+    );
+    assert_eq!(grove.service("Frontend").expect("fe").worker_hash, None);
+}
+
+#[test]
+fn prefill_and_decode_workers_are_of_their_sub_component_type() {
+    let graph = model(
+        r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g }
+spec:
+  services:
+    p: { componentType: worker, subComponentType: prefill }
+    d: { componentType: decode }
+    w: { componentType: worker, subComponentType: other }
+    f: { componentType: frontend }
+"#,
+    );
+    let of = |name: &str| {
+        let s = graph.service(name).expect("service");
+        (s.dynamo_component_type(), s.sub_component_label())
+    };
+    assert_eq!(of("p"), ("prefill", Some("prefill")));
+    assert_eq!(of("d"), ("decode", Some("decode")));
+    assert_eq!(of("w"), ("worker", Some("other")));
+    assert_eq!(of("f"), ("frontend", None));
 }
 
 #[test]

@@ -1,6 +1,11 @@
 //! The DCD pathway: a DynamoComponentDeployment per service, then what its controller runs —
 //! a Deployment for a single-node component, and for a multi-node one (LWS only) a
-//! LeaderWorkerSet plus a Volcano PodGroup per replica.
+//! LeaderWorkerSet per replica.
+//!
+//! The LeaderWorkerSets are placed by the pods' own scheduler, as Dynamo 1.5 leaves them: no
+//! Volcano PodGroup, `schedulerName` or group annotation (Dynamo 1.5 offers Volcano on the
+//! Grove pathway only). With the KAI scheduler on, KAI places the pods, grouping a
+//! LeaderWorkerSet's pods by their owner itself.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +22,7 @@ use serde_json::json;
 use crate::config::{Orchestrator, RenderConfig};
 use crate::error::RenderError;
 use crate::keys::{self, annotation, label};
-use crate::model::{GraphModel, ServiceModel};
+use crate::model::{ComponentRole, GraphModel, ServiceModel, short_hash};
 use crate::object::Object;
 use crate::orchestrate::network::effective_ingress;
 use crate::orchestrate::{Pods, RenderedComponent, non_empty};
@@ -25,12 +30,10 @@ use crate::pod::component_labels;
 
 /// `apiVersion` of LeaderWorkerSet.
 pub const LWS_API_VERSION: &str = "leaderworkerset.x-k8s.io/v1";
-/// `apiVersion` of the Volcano PodGroup.
-pub const PODGROUP_API_VERSION: &str = "scheduling.volcano.sh/v1beta1";
 /// Default `maxSurge` / `maxUnavailable` of a component's rolling update.
 pub const DEFAULT_ROLLING_UPDATE_PERCENT: &str = "25%";
 
-/// The DCD of a component, then its Deployment or LeaderWorkerSets and PodGroups.
+/// The DCD of a component, then its Deployment or LeaderWorkerSets.
 pub fn component_objects(
     graph: &GraphModel,
     component: &RenderedComponent<'_>,
@@ -49,22 +52,64 @@ pub fn component_objects(
             }
             for index in 0..u32::try_from(service.replicas).unwrap_or(0) {
                 objects.push(leader_worker_set(graph, service, index, leader, worker));
-                objects.push(pod_group(graph, service, index));
             }
         }
     }
     Ok(objects)
 }
 
-/// Labels of a DCD and of the workload objects under it: the service's own labels (graph's
-/// folded in), then its identity (component, Dynamo namespace, graph, worker hash). The
-/// component and sub-component types are pod labels only, as in Dynamo's operator.
+/// Labels of a DCD: the service's own labels (graph's folded in), then its identity
+/// (component, Dynamo namespace, graph, worker hash and class). The component and
+/// sub-component types are not among them, as in Dynamo's operator.
 pub fn dcd_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
     let mut labels = service.spec.labels.clone().unwrap_or_default();
     labels.extend(component_labels(graph, service));
     labels.remove(label::COMPONENT_TYPE);
     labels.remove(label::SUB_COMPONENT_TYPE);
     labels
+}
+
+/// Labels of the workloads and the Service of a component on the DCD pathway (Deployment,
+/// LeaderWorkerSets): [`dcd_labels`], plus the sub-component type and the served model's hash,
+/// as Dynamo 1.5 labels them.
+pub fn workload_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
+    let mut labels = dcd_labels(graph, service);
+    if let Some(sub) = service.sub_component_label() {
+        labels.insert(label::SUB_COMPONENT_TYPE.to_owned(), sub.to_owned());
+    }
+    if let Some(model) = service
+        .spec
+        .model_ref
+        .as_ref()
+        .filter(|m| !m.name.is_empty())
+    {
+        labels.insert(label::BASE_MODEL_HASH.to_owned(), short_hash(&model.name));
+    }
+    labels
+}
+
+/// Annotations of the workloads, the Service and the pods of a component on the DCD pathway:
+/// the component's ([`dcd_annotations`]) without the origin version, which stays on the
+/// component; the model it serves (`nvidia.com/dynamo-base-model`); and for an endpoint picker,
+/// `sidecar.istio.io/inject: "false"`. As Dynamo 1.5 writes them.
+pub fn workload_annotations(
+    graph: &GraphModel,
+    service: &ServiceModel,
+) -> BTreeMap<String, String> {
+    let mut annotations = dcd_annotations(graph, service);
+    annotations.remove(annotation::ORIGIN_VERSION);
+    if let Some(model) = service
+        .spec
+        .model_ref
+        .as_ref()
+        .filter(|m| !m.name.is_empty())
+    {
+        annotations.insert(annotation::BASE_MODEL.to_owned(), model.name.clone());
+    }
+    if service.role == ComponentRole::Epp {
+        annotations.insert(annotation::ISTIO_INJECT.to_owned(), label::FALSE.to_owned());
+    }
+    annotations
 }
 
 /// The DynamoComponentDeployment of `service`: its effective spec (graph envs, labels and
@@ -125,8 +170,8 @@ pub fn dcd(
 }
 
 /// The annotations of a component: the service's (graph `spec.annotations` folded in) plus the
-/// graph switches components inherit ([`annotation::PROPAGATED_TO_COMPONENTS`]). Its Deployment or
-/// LeaderWorkerSets carry the same.
+/// graph switches components inherit ([`annotation::PROPAGATED_TO_COMPONENTS`]). Its workloads
+/// carry them too ([`workload_annotations`]).
 pub fn dcd_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
     let mut annotations = service.spec.annotations.clone().unwrap_or_default();
     for key in annotation::PROPAGATED_TO_COMPONENTS {
@@ -163,8 +208,8 @@ pub fn deployment(
     }
     let deployment = Deployment {
         metadata: ObjectMeta {
-            labels: Some(dcd_labels(graph, service)),
-            annotations: non_empty(dcd_annotations(graph, service)),
+            labels: Some(workload_labels(graph, service)),
+            annotations: non_empty(workload_annotations(graph, service)),
             ..ObjectMeta::default()
         },
         spec: DeploymentSpec {
@@ -210,7 +255,7 @@ pub fn strategy(service: &ServiceModel) -> DeploymentStrategy {
     }
 }
 
-/// Name of the LeaderWorkerSet (and PodGroup) of replica `index`.
+/// Name of the LeaderWorkerSet of replica `index`.
 pub fn lws_name(service: &ServiceModel, index: u32) -> String {
     format!("{}-{index}", service.dcd_name)
 }
@@ -223,9 +268,6 @@ pub fn leader_worker_set(
     leader: &PodTemplateSpec,
     worker: &PodTemplateSpec,
 ) -> Object {
-    let name = lws_name(service, index);
-    let mut instance_labels = dcd_labels(graph, service);
-    instance_labels.insert(label::LWS_INSTANCE_ID.to_owned(), index.to_string());
     let template = |pod: &PodTemplateSpec, role: &str| {
         let mut pod = pod.clone();
         let meta = pod.metadata.get_or_insert_with(ObjectMeta::default);
@@ -233,19 +275,8 @@ pub fn leader_worker_set(
         // LeaderWorkerSet selects its own pods; they carry no `nvidia.com/selector`.
         labels.remove(label::SELECTOR);
         labels.insert(label::LWS_ROLE.to_owned(), role.to_owned());
-        labels.insert(label::LWS_INSTANCE_ID.to_owned(), index.to_string());
-        meta.annotations
-            .get_or_insert_with(BTreeMap::new)
-            .insert(annotation::VOLCANO_GROUP_NAME.to_owned(), name.clone());
         if let Some(spec) = &mut pod.spec {
-            // The group's gang is a Volcano PodGroup; with the KAI scheduler on, KAI places
-            // the pods instead (it groups a LeaderWorkerSet's pods by their owner itself).
-            spec.scheduler_name = Some(keys::VOLCANO_SCHEDULER_NAME.to_owned());
-            let labels = meta.labels.get_or_insert_with(BTreeMap::new);
-            if graph.kai_queue.is_some() {
-                spec.scheduler_name = None;
-                crate::orchestrate::kai_scheduler(graph, spec, labels);
-            }
+            crate::orchestrate::kai_scheduler(graph, spec, labels);
         }
         serde_json::to_value(&pod).unwrap_or_default()
     };
@@ -253,9 +284,9 @@ pub fn leader_worker_set(
         LWS_API_VERSION,
         "LeaderWorkerSet",
         &graph.namespace,
-        &name,
+        lws_name(service, index),
         json!({
-            "metadata": { "labels": instance_labels },
+            "metadata": { "labels": workload_labels(graph, service) },
             "spec": {
                 "replicas": 1,
                 "startupPolicy": "LeaderCreated",
@@ -265,20 +296,6 @@ pub fn leader_worker_set(
                     "workerTemplate": template(worker, "worker"),
                 },
             },
-        }),
-    )
-}
-
-/// The Volcano PodGroup gang-scheduling replica `index` of a multi-node component.
-pub fn pod_group(graph: &GraphModel, service: &ServiceModel, index: u32) -> Object {
-    Object::new(
-        PODGROUP_API_VERSION,
-        "PodGroup",
-        &graph.namespace,
-        lws_name(service, index),
-        json!({
-            "metadata": { "labels": { label::LWS_INSTANCE_ID: index.to_string() } },
-            "spec": { "minMember": service.node_count },
         }),
     )
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys::annotation;
-use crate::model::{ComponentRole, GraphModel, ServiceModel};
+use crate::model::{GraphModel, ServiceModel};
 use crate::object::Object;
 use crate::orchestrate::{Pods, RenderedComponent, non_empty};
 use crate::pod::clique_name;
@@ -35,10 +35,9 @@ pub fn pod_clique_set(
     let mut cliques = Vec::new();
     let mut groups = Vec::new();
     let mut explicit = false;
-    // Services by name, the endpoint picker's last, in the order Dynamo's operator lists them.
-    let mut ordered: Vec<&RenderedComponent<'_>> = components.iter().collect();
-    ordered.sort_by_key(|c| c.service.role == ComponentRole::Epp);
-    for component in ordered {
+    // Services by name, the order Dynamo 1.5 lists them in (it keeps the order of a v1beta1
+    // graph's components, which converting a v1alpha1 graph sorts by name).
+    for component in components {
         let service = component.service;
         match &component.pods {
             Pods::Single(pod) => cliques.push(clique(
@@ -109,7 +108,7 @@ pub fn pod_clique_set(
         &graph.name,
         json!({
             "metadata": {
-                "labels": non_empty(graph.spec_labels.clone()),
+                "labels": crate::orchestrate::graph_labels(graph),
                 "annotations": non_empty(graph.spec_annotations.clone()),
             },
             "spec": { "replicas": 1, "template": template },

@@ -2,8 +2,7 @@
 //! orchestrator, plus the objects every graph needs.
 //!
 //! - [`dcd`]: the DCD pathway (`deployment` and `lws`): a DynamoComponentDeployment per service,
-//!   a Deployment per single-node component, and per multi-node replica a LeaderWorkerSet with a
-//!   Volcano PodGroup.
+//!   a Deployment per single-node component, and a LeaderWorkerSet per multi-node replica.
 //! - [`grove`]: one Grove PodCliqueSet per graph.
 //! - [`network`]: component Services, model Services, the frontend Ingress / VirtualService.
 //! - [`wait_leader`]: the wait-for-leader script ConfigMap of graphs with multi-node services.
@@ -233,8 +232,9 @@ pub const INFERENCE_POOL_API_VERSION: &str = "inference.networking.k8s.io/v1";
 /// Port of the frontend sidecar the pool's endpoints serve on.
 const INFERENCE_POOL_TARGET_PORT: i32 = 8000;
 
-/// The InferencePool `{dgd}-pool` an endpoint picker serves: the graph's worker pods, picked
-/// through the picker's gRPC Service.
+/// The InferencePool `{dgd}-pool` an endpoint picker serves: the graph's worker pods (by their
+/// `nvidia.com/dynamo-component-class: worker` label, so prefill and decode workers alike),
+/// picked through the picker's gRPC Service.
 fn inference_pool(graph: &GraphModel, service: &ServiceModel) -> Object {
     let mut labels = graph_labels(graph);
     labels.insert(label::COMPONENT.to_owned(), service.name.clone());
@@ -260,7 +260,7 @@ fn inference_pool(graph: &GraphModel, service: &ServiceModel) -> Object {
             "spec": {
                 "selector": {
                     "matchLabels": {
-                        label::COMPONENT_TYPE: dynamo_api::common::component_type::WORKER,
+                        label::COMPONENT_CLASS: label::WORKER_CLASS,
                         label::DYNAMO_NAMESPACE: workers_namespace,
                     },
                 },

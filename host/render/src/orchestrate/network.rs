@@ -20,7 +20,7 @@ use crate::error::RenderError;
 use crate::keys::{annotation, label};
 use crate::model::{ComponentRole, GraphModel, ServiceModel, short_hash};
 use crate::object::Object;
-use crate::orchestrate::dcd::{dcd_annotations, dcd_labels};
+use crate::orchestrate::dcd::{workload_annotations, workload_labels};
 use crate::orchestrate::non_empty;
 use crate::pod::defaults::{EPP_GRPC_PORT, FRONTEND_PORT, SYSTEM_PORT};
 use crate::pod::{component_labels, discovery_labels};
@@ -104,23 +104,26 @@ pub fn component_service(
             service.dynamo_namespace.clone(),
         ),
     ]);
-    if !service.component_type.is_empty() {
-        selector.insert(
-            label::COMPONENT_TYPE.to_owned(),
-            service.component_type.clone(),
-        );
+    let component_type = service.dynamo_component_type();
+    if !component_type.is_empty() {
+        selector.insert(label::COMPONENT_TYPE.to_owned(), component_type.to_owned());
     }
     if service.is_multinode() && graph.orchestrator == Orchestrator::Lws {
         selector.insert(label::LWS_ROLE.to_owned(), "leader".to_owned());
     }
-    // On the DCD pathway the Service belongs to the component and carries its labels and
-    // annotations; under Grove it belongs to the graph and carries only the discovery labels.
+    // On the DCD pathway the Service belongs to the component and carries its workload's
+    // labels and annotations; under Grove it belongs to the graph and carries only the worker
+    // hash and the discovery labels.
     let (mut labels, annotations) = if graph.orchestrator == Orchestrator::Grove {
-        (BTreeMap::new(), None)
+        let hash = service
+            .worker_hash
+            .as_ref()
+            .map(|h| (label::WORKER_HASH.to_owned(), h.clone()));
+        (hash.into_iter().collect(), None)
     } else {
         (
-            dcd_labels(graph, service),
-            non_empty(dcd_annotations(graph, service)),
+            workload_labels(graph, service),
+            non_empty(workload_annotations(graph, service)),
         )
     };
     if graph.kube_discovery() {
@@ -158,9 +161,14 @@ pub fn model_services(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
             let selector = BTreeMap::from([(label::BASE_MODEL_HASH.to_owned(), hash)]);
             // Every graph serving the model applies this same Service, so it carries nothing
             // of any one graph: with differing labels the graphs would overwrite each other.
+            let mut labels = selector.clone();
+            labels.insert(
+                label::DYNAMO_MANAGED_BY.to_owned(),
+                label::MANAGED_BY_OPERATOR.to_owned(),
+            );
             let object = Service {
                 metadata: ObjectMeta {
-                    labels: Some(selector.clone()),
+                    labels: Some(labels),
                     annotations: Some(BTreeMap::from([(
                         annotation::BASE_MODEL.to_owned(),
                         model.to_owned(),

@@ -1,5 +1,5 @@
 //! Tests of the rendered objects per orchestrator: DCDs, Deployments, Services, Ingress,
-//! LeaderWorkerSets and PodGroups, the Grove PodCliqueSet and discovery RBAC.
+//! LeaderWorkerSets, the Grove PodCliqueSet and discovery RBAC.
 
 use serde_json::Value;
 
@@ -262,6 +262,152 @@ fn services_ports_and_selectors() {
     assert!(of_kind(&r, "Role").is_empty());
 }
 
+/// A disaggregated graph with an endpoint picker, as Dynamo 1.5's examples write one.
+const GAIE: &str = r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  services:
+    Epp:
+      componentType: epp
+      eppConfig: { configMapRef: { name: c, key: k } }
+    Decode:
+      componentType: worker
+      subComponentType: decode
+      modelRef: { name: Qwen/Qwen3-0.6B }
+      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.vllm] } }
+"#;
+
+#[test]
+fn workloads_and_services_are_labelled_and_annotated_as_dynamo_1_5_does() {
+    let config = RenderConfig::default().with_operator_version("1.1.0");
+    let r = render_with(GAIE, &config);
+    let dcd = find_prefix(&r, "DynamoComponentDeployment", "g-decode-");
+    let deployment = find_prefix(&r, "Deployment", "g-decode-");
+    let service = find_prefix(&r, "Service", "g-decode-");
+    // The component keeps its origin version; its workload, Service and pods do not.
+    assert_eq!(
+        dcd["spec"]["annotations"]["nvidia.com/dynamo-operator-origin-version"],
+        "1.1.0"
+    );
+    for (what, meta) in [
+        ("Deployment", &deployment["metadata"]),
+        ("pod", &deployment["spec"]["template"]["metadata"]),
+        ("Service", &service["metadata"]),
+    ] {
+        let annotations = &meta["annotations"];
+        assert!(
+            annotations
+                .get("nvidia.com/dynamo-operator-origin-version")
+                .is_none(),
+            "{what}: {annotations}"
+        );
+        assert_eq!(
+            annotations["nvidia.com/dynamo-base-model"], "Qwen/Qwen3-0.6B",
+            "{what}"
+        );
+        let labels = &meta["labels"];
+        assert_eq!(
+            labels["nvidia.com/dynamo-sub-component-type"], "decode",
+            "{what}"
+        );
+        assert_eq!(
+            labels["nvidia.com/dynamo-component-class"], "worker",
+            "{what}"
+        );
+        assert_eq!(
+            labels["nvidia.com/dynamo-base-model-hash"], "fb68f5a6",
+            "{what}"
+        );
+    }
+    // The component itself carries the class, not the sub-component type.
+    let labels = &dcd["metadata"]["labels"];
+    assert_eq!(labels["nvidia.com/dynamo-component-class"], "worker");
+    assert!(labels.get("nvidia.com/dynamo-sub-component-type").is_none());
+    // Pods and the Service selector speak the decode type.
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["labels"]["nvidia.com/dynamo-component-type"],
+        "decode"
+    );
+    assert_eq!(
+        service["spec"]["selector"]["nvidia.com/dynamo-component-type"],
+        "decode"
+    );
+
+    // The endpoint picker: no Istio sidecar, on its Deployment, pods and Service.
+    let epp = find(&r, "Deployment", "g-epp");
+    for meta in [&epp["metadata"], &epp["spec"]["template"]["metadata"]] {
+        assert_eq!(meta["annotations"]["sidecar.istio.io/inject"], "false");
+    }
+    assert_eq!(
+        find(&r, "Service", "g-epp")["metadata"]["annotations"]["sidecar.istio.io/inject"],
+        "false"
+    );
+    // Its pool selects the workers by class, prefill and decode alike.
+    let pool = find(&r, "InferencePool", "g-pool");
+    assert_eq!(
+        pool["spec"]["selector"]["matchLabels"],
+        serde_json::json!({
+            "nvidia.com/dynamo-component-class": "worker",
+            "nvidia.com/dynamo-namespace": "ns-g",
+        })
+    );
+    // The shared model Service says who manages it.
+    assert_eq!(
+        find(&r, "Service", "dynamo-model-fb68f5a6")["metadata"]["labels"]["nvidia.com/managed-by"],
+        "dynamo-operator"
+    );
+}
+
+#[test]
+fn grove_labels_the_set_and_the_worker_services_and_orders_cliques_by_name() {
+    let r = render_for(GAIE, Orchestrator::Grove);
+    let set = find(&r, "PodCliqueSet", "g");
+    assert_eq!(
+        set["metadata"]["labels"]["nvidia.com/dynamo-graph-deployment-name"],
+        "g"
+    );
+    let cliques: Vec<&str> = set["spec"]["template"]["cliques"]
+        .as_array()
+        .expect("cliques")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(cliques, ["decode", "epp"]);
+    let decode = &set["spec"]["template"]["cliques"][0];
+    let hash = decode["labels"]["nvidia.com/dynamo-worker-hash"]
+        .as_str()
+        .expect("Grove workers carry the hash");
+    assert_eq!(
+        decode["labels"]["nvidia.com/dynamo-component-class"],
+        "worker"
+    );
+    // Grove keeps the component's annotations (origin version included) on the clique, and
+    // adds neither the model nor the Istio switch.
+    assert!(
+        decode["annotations"]
+            .get("nvidia.com/dynamo-base-model")
+            .is_none()
+    );
+    let epp = &set["spec"]["template"]["cliques"][1];
+    assert!(epp["annotations"].get("sidecar.istio.io/inject").is_none());
+    let service = find(&r, "Service", "g-decode");
+    assert_eq!(
+        service["metadata"]["labels"],
+        serde_json::json!({
+            "nvidia.com/dynamo-discovery-backend": "kubernetes",
+            "nvidia.com/dynamo-discovery-enabled": "true",
+            "nvidia.com/dynamo-worker-hash": hash,
+        })
+    );
+    assert!(
+        find(&r, "Service", "g-epp")["metadata"]["labels"]
+            .get("nvidia.com/dynamo-worker-hash")
+            .is_none()
+    );
+}
+
 #[test]
 fn epp_service_and_generated_config_map() {
     let yaml = r#"
@@ -370,7 +516,7 @@ spec:
 "#;
 
 #[test]
-fn lws_per_replica_with_pod_groups() {
+fn lws_per_replica_placed_by_the_default_scheduler() {
     let r = render_for(MULTI, Orchestrator::Lws);
     let dcd = of_kind(&r, "DynamoComponentDeployment")
         .into_iter()
@@ -378,7 +524,8 @@ fn lws_per_replica_with_pod_groups() {
         .expect("decode dcd");
     let expected = [format!("{dcd}-0"), format!("{dcd}-1")];
     assert_eq!(of_kind(&r, "LeaderWorkerSet"), expected);
-    assert_eq!(of_kind(&r, "PodGroup"), expected);
+    // As in Dynamo 1.5: no Volcano PodGroup, scheduler name, group annotation or instance label.
+    assert!(of_kind(&r, "PodGroup").is_empty());
     assert_eq!(
         of_kind(&r, "Deployment"),
         ["g-frontend"],
@@ -386,6 +533,13 @@ fn lws_per_replica_with_pod_groups() {
     );
     let lws = find(&r, "LeaderWorkerSet", &expected[1]);
     assert_eq!(lws["apiVersion"], "leaderworkerset.x-k8s.io/v1");
+    let labels = &lws["metadata"]["labels"];
+    assert_eq!(labels["nvidia.com/dynamo-component"], "decode");
+    assert_eq!(
+        labels["nvidia.com/dynamo-worker-hash"],
+        dcd.rsplit('-').next().unwrap_or("")
+    );
+    assert!(labels.get("instance-id").is_none(), "{labels}");
     let spec = &lws["spec"];
     assert_eq!(spec["replicas"], 1);
     assert_eq!(spec["startupPolicy"], "LeaderCreated");
@@ -394,18 +548,16 @@ fn lws_per_replica_with_pod_groups() {
     for (which, role) in [("leaderTemplate", "leader"), ("workerTemplate", "worker")] {
         let pod = &template[which];
         assert_eq!(pod["metadata"]["labels"]["role"], role);
-        assert_eq!(pod["metadata"]["labels"]["instance-id"], "1");
-        assert_eq!(
-            pod["metadata"]["annotations"]["scheduling.k8s.io/group-name"],
-            expected[1]
+        assert!(pod["metadata"]["labels"].get("instance-id").is_none());
+        assert!(
+            pod["metadata"]["annotations"]
+                .get("scheduling.k8s.io/group-name")
+                .is_none()
         );
-        assert_eq!(pod["spec"]["schedulerName"], "volcano");
+        assert!(pod["spec"].get("schedulerName").is_none(), "{which}");
     }
     let args = template["workerTemplate"]["spec"]["containers"][0]["args"].clone();
     assert!(args.to_string().contains("$(LWS_WORKER_INDEX)"), "{args}");
-    let group = find(&r, "PodGroup", &expected[0]);
-    assert_eq!(group["apiVersion"], "scheduling.volcano.sh/v1beta1");
-    assert_eq!(group["spec"]["minMember"], 3);
     assert_eq!(
         find_prefix(&r, "Service", "g-decode-")["spec"]["selector"]["role"],
         "leader"
@@ -514,8 +666,6 @@ fn kai_scheduler_reaches_deployments_and_leader_worker_sets() {
         let pod = &lws["spec"]["leaderWorkerTemplate"][which];
         assert_eq!(pod["spec"]["schedulerName"], "kai-scheduler", "{which}");
         assert_eq!(pod["metadata"]["labels"]["kai.scheduler/queue"], "team-a");
-        // Still a Volcano gang member (the PodGroup stays).
-        assert!(pod["metadata"]["annotations"]["scheduling.k8s.io/group-name"].is_string());
     }
     // A component renders alone with the same queue: the DCD carries it.
     let dcd = find_prefix(&r, "DynamoComponentDeployment", "g-decode-");
@@ -524,11 +674,11 @@ fn kai_scheduler_reaches_deployments_and_leader_worker_sets() {
         "team-a"
     );
 
-    // KAI off: Volcano schedules the groups and no queue label appears.
+    // KAI off: the default scheduler places the groups and no queue label appears.
     let r = render_for(&queued, Orchestrator::Lws);
     let lws = find_prefix(&r, "LeaderWorkerSet", "g-decode-");
     let pod = &lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"];
-    assert_eq!(pod["spec"]["schedulerName"], "volcano");
+    assert!(pod["spec"].get("schedulerName").is_none());
     assert!(
         pod["metadata"]["labels"]
             .get("kai.scheduler/queue")

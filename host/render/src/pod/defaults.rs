@@ -19,6 +19,9 @@ pub const FRONTEND_PORT: i32 = 8000;
 pub const SYSTEM_PORT: i32 = 9090;
 /// Port of the NIXL telemetry exporter of workers.
 pub const NIXL_TELEMETRY_PORT: i32 = 19090;
+/// Port a worker publishes its forward-pass metrics on (`DYN_FORWARDPASS_METRIC_PORT`); the
+/// failover engines of one pod take it and the ports after it.
+pub const FORWARDPASS_METRIC_PORT: i32 = 20380;
 /// Prometheus port of the planner.
 pub const PLANNER_METRICS_PORT: i32 = 9085;
 /// gRPC port of the endpoint picker.
@@ -95,10 +98,13 @@ pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Default
                     "NIXL_TELEMETRY_PROMETHEUS_PORT",
                     &NIXL_TELEMETRY_PORT.to_string(),
                 ),
+                value_env(
+                    "DYN_FORWARDPASS_METRIC_PORT",
+                    &FORWARDPASS_METRIC_PORT.to_string(),
+                ),
             ]);
-            if service.hashed
-                && let Some(hash) = &service.worker_hash
-            {
+            // The generation of workers registers under its own suffix, whatever the pathway.
+            if let Some(hash) = &service.worker_hash {
                 env.push(value_env("DYN_NAMESPACE_WORKER_SUFFIX", hash));
             }
             set_system_probes(c);
@@ -125,7 +131,7 @@ pub fn component_defaults(graph: &GraphModel, service: &ServiceModel) -> Default
             ]);
             env.extend([
                 value_env("USE_STREAMING", "true"),
-                value_env("RUST_LOG", "debug,dynamo_llm::kv_router=trace"),
+                value_env("RUST_LOG", "info"),
                 value_env("DYN_ENFORCE_DISAGG", "false"),
                 value_env("DYN_NAMESPACE_PREFIX", &service.dynamo_namespace),
             ]);
@@ -252,7 +258,7 @@ pub fn frontend_sidecar(graph: &GraphModel, service: &ServiceModel) -> Container
 fn common_env(graph: &GraphModel, service: &ServiceModel) -> Vec<EnvVar> {
     let mut env = vec![
         value_env("DYN_NAMESPACE", &service.dynamo_namespace),
-        value_env("DYN_COMPONENT", &service.component_type),
+        value_env("DYN_COMPONENT", service.dynamo_component_type()),
         value_env("DYN_PARENT_DGD_K8S_NAME", &graph.name),
         value_env("DYN_PARENT_DGD_K8S_NAMESPACE", &graph.namespace),
         field_env("POD_NAME", "metadata.name"),
@@ -279,21 +285,21 @@ fn frontend_env(dynamo_namespace: &str) -> [EnvVar; 3] {
 
 fn epp_args(graph: &GraphModel) -> Vec<String> {
     [
-        "-pool-name",
+        "--pool-name",
         &inference_pool_name(&graph.name),
-        "-pool-namespace",
+        "--pool-namespace",
         &graph.namespace,
-        "-pool-group",
+        "--pool-group",
         "inference.networking.k8s.io",
         "-v",
         "4",
         "--zap-encoder",
         "json",
-        "-grpc-port",
+        "--grpc-port",
         &EPP_GRPC_PORT.to_string(),
-        "-grpc-health-port",
+        "--grpc-health-port",
         &EPP_GRPC_HEALTH_PORT.to_string(),
-        "-config-file",
+        "--config-file",
         &format!("{EPP_CONFIG_DIR}/{EPP_CONFIG_FILE}"),
     ]
     .into_iter()

@@ -5,7 +5,8 @@
 //! The host splits the main container into one copy per engine before the plugin chain, with
 //! the engine's identity and its own system port: `ENGINE_ID`, `CONTAINER_NAME`, the shared lock
 //! file `FAILOVER_LOCK_PATH` (in the memory service's control volume), a system server that
-//! starts `notready`, and port `system-{i}` = 9090 + i for its probes. The chain then renders
+//! starts `notready`, port `system-{i}` = 9090 + i for its probes, and forward-pass metrics on
+//! 20380 + i. The chain then renders
 //! each copy as `main`: a backend plugin sees `ENGINE_ID` in the main container's environment
 //! and sets what its engine needs to share a pod (vLLM: shadow mode and per-engine side-channel,
 //! KV-event and torch ports). Afterwards the copies are merged into one pod as containers
@@ -17,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::error::RenderError;
 use crate::keys::MAIN_CONTAINER;
 use crate::model::ServiceModel;
-use crate::pod::defaults::SYSTEM_PORT;
+use crate::pod::defaults::{FORWARDPASS_METRIC_PORT, SYSTEM_PORT};
 use crate::pod::gms::CONTROL_VOLUME;
 
 /// Engines per pod: the active one and its shadow.
@@ -25,12 +26,13 @@ pub const ENGINES: u32 = 2;
 /// Variable naming a failover engine's index (`0` active at start); plugins key on it.
 pub const ENGINE_ID_ENV: &str = "ENGINE_ID";
 /// Variables the host's worker defaults set that each engine sets differently.
-const REPLACED_ENV: [&str; 5] = [
+const REPLACED_ENV: [&str; 6] = [
     "CONTAINER_NAME",
     "DYN_HEALTH_CHECK_ENABLED",
     "DYN_SYSTEM_USE_ENDPOINT_HEALTH_STATUS",
     "DYN_SYSTEM_PORT",
     "DYN_SYSTEM_ENABLED",
+    "DYN_FORWARDPASS_METRIC_PORT",
 ];
 
 /// True when `service` runs failover engines.
@@ -61,7 +63,8 @@ pub fn engine_base(
     let mut pod = base.clone();
     let main = main_of(&mut pod, field)?;
     let port_name = format!("system-{index}");
-    let port = SYSTEM_PORT + i32::try_from(index).unwrap_or(0);
+    let offset = i32::try_from(index).unwrap_or(0);
+    let port = SYSTEM_PORT + offset;
     let env_list = main.env.get_or_insert_with(Vec::new);
     env_list.retain(|e| !REPLACED_ENV.contains(&e.name.as_str()));
     env_list.extend([
@@ -74,6 +77,10 @@ pub fn engine_base(
         env("DYN_SYSTEM_STARTING_HEALTH_STATUS", "notready"),
         env("DYN_SYSTEM_PORT", port.to_string()),
         env("DYN_SYSTEM_ENABLED", "true"),
+        env(
+            "DYN_FORWARDPASS_METRIC_PORT",
+            (FORWARDPASS_METRIC_PORT + offset).to_string(),
+        ),
     ]);
     main.ports = Some(vec![ContainerPort {
         name: Some(port_name.clone()),

@@ -9,8 +9,8 @@
 //! `nvidia.com/gpu` itself.
 
 use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvVar, ExecAction, PodResourceClaim, PodTemplateSpec, Probe,
-    ResourceClaim, ResourceRequirements, Toleration, Volume, VolumeMount,
+    Container, EmptyDirVolumeSource, EnvVar, PodResourceClaim, PodTemplateSpec, ResourceClaim,
+    ResourceRequirements, Toleration, Volume, VolumeMount,
 };
 use serde_json::json;
 
@@ -129,20 +129,10 @@ pub fn apply(
                 claims: Some(vec![claim()]),
                 ..ResourceRequirements::default()
             }),
-            // A restartable init container: a sidecar that is up before the engines start.
+            // A restartable init container: a sidecar started before the engines. Without a
+            // startup probe, as Dynamo 1.5 renders it, the kubelet starts the engines as soon as
+            // the server's container has started.
             restart_policy: Some("Always".to_owned()),
-            startup_probe: Some(Probe {
-                exec: Some(ExecAction {
-                    command: Some(
-                        ["test", "-f", &format!("{}/gms-ready", control_path())]
-                            .map(str::to_owned)
-                            .to_vec(),
-                    ),
-                }),
-                period_seconds: Some(1),
-                failure_threshold: Some(300),
-                ..Probe::default()
-            }),
             volume_mounts: Some(vec![control_mount()]),
             ..Container::default()
         });

@@ -19,8 +19,9 @@
 //!     unless disabled;
 //! 13. the main container appended after the user's `extraPodSpec.containers`, then the
 //!     frontend sidecar if requested; env sorted by name;
-//! 14. labels and annotations of the template (component identity, selector, metrics,
-//!     discovery, worker hash, model hash, user labels, `extraPodMetadata`).
+//! 14. labels and annotations of the template (component identity and type, selector, metrics,
+//!     discovery, worker hash and class, model hash, user labels, the component's annotations,
+//!     `extraPodMetadata`).
 
 pub mod defaults;
 pub mod failover;
@@ -312,21 +313,21 @@ pub fn component_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<
         ),
         (label::GRAPH_NAME.to_owned(), graph.name.clone()),
     ]);
-    if !service.component_type.is_empty() {
-        labels.insert(
-            label::COMPONENT_TYPE.to_owned(),
-            service.component_type.clone(),
-        );
+    let component_type = service.dynamo_component_type();
+    if !component_type.is_empty() {
+        labels.insert(label::COMPONENT_TYPE.to_owned(), component_type.to_owned());
     }
-    if let Some(sub) = service
-        .sub_component_type
-        .as_ref()
-        .filter(|s| !s.is_empty())
-    {
-        labels.insert(label::SUB_COMPONENT_TYPE.to_owned(), sub.clone());
+    if let Some(sub) = service.sub_component_label() {
+        labels.insert(label::SUB_COMPONENT_TYPE.to_owned(), sub.to_owned());
     }
     if let Some(hash) = &service.worker_hash {
         labels.insert(label::WORKER_HASH.to_owned(), hash.clone());
+    }
+    if service.in_worker_generation() && graph.has_endpoint_picker() {
+        labels.insert(
+            label::COMPONENT_CLASS.to_owned(),
+            label::WORKER_CLASS.to_owned(),
+        );
     }
     labels
 }
@@ -359,19 +360,17 @@ pub fn clique_name(service: &ServiceModel, role: Role) -> String {
     }
 }
 
-/// Annotations of a component's pods. On the DCD pathway (Deployments, LeaderWorkerSets), as
-/// Dynamo's component controller does: `extraPodMetadata.annotations` and the restart token
-/// (`nvidia.com/restartAt`) only; the service's annotations stay on the component. Under Grove:
-/// the service's annotations (graph's folded in), then `extraPodMetadata.annotations`.
+/// Annotations of a component's pods, then `extraPodMetadata.annotations` over them. On the
+/// DCD pathway (Deployments, LeaderWorkerSets), as Dynamo 1.5's component controller writes
+/// them: the annotations of the component's workload
+/// ([`crate::orchestrate::dcd::workload_annotations`]: the service's, the graph switches it
+/// inherits, the served model, the restart token). Under Grove: the service's annotations
+/// (graph's folded in).
 pub fn pod_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
-    let service_annotations = service.spec.annotations.clone().unwrap_or_default();
     let mut annotations = if graph.orchestrator == crate::config::Orchestrator::Grove {
-        service_annotations
+        service.spec.annotations.clone().unwrap_or_default()
     } else {
-        service_annotations
-            .into_iter()
-            .filter(|(k, _)| k == keys::annotation::RESTART_AT)
-            .collect()
+        crate::orchestrate::dcd::workload_annotations(graph, service)
     };
     if let Some(extra) = service
         .spec

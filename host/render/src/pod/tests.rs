@@ -150,6 +150,7 @@ fn worker_defaults() {
             ("NIXL_TELEMETRY_ENABLE", "n"),
             ("NIXL_TELEMETRY_EXPORTER", "prometheus"),
             ("NIXL_TELEMETRY_PROMETHEUS_PORT", "19090"),
+            ("DYN_FORWARDPASS_METRIC_PORT", "20380"),
             ("DYN_COMPONENT", kind),
         ] {
             assert_eq!(env(c, name), Some(value), "{kind} {name}");
@@ -190,6 +191,40 @@ fn worker_defaults() {
         let hash = env(c, "DYN_NAMESPACE_WORKER_SUFFIX").expect("hashed on the DCD pathway");
         assert_eq!(hash.len(), 8);
     }
+    // A worker with a prefill or decode sub-component type announces that type (Dynamo 1.5).
+    for sub in ["prefill", "decode"] {
+        let p = pod(
+            &dgd(&format!(
+                "  services:
+    w: {{ componentType: worker, subComponentType: {sub} }}
+"
+            )),
+            "w",
+        );
+        assert_eq!(env(main(&p), "DYN_COMPONENT"), Some(sub));
+    }
+    // Grove workers register under the hash too; their names carry none.
+    let config = RenderConfig::default().with_orchestrator(Orchestrator::Grove);
+    let yaml = dgd("  services:
+    w: { componentType: worker }
+");
+    let p = pod_with(&yaml, "w", Role::Main, &config);
+    let labels = p
+        .metadata
+        .clone()
+        .and_then(|m| m.labels)
+        .unwrap_or_default();
+    let hash = labels
+        .get("nvidia.com/dynamo-worker-hash")
+        .expect("worker hash label under Grove");
+    assert_eq!(
+        env(main(&p), "DYN_NAMESPACE_WORKER_SUFFIX"),
+        Some(hash.as_str())
+    );
+    assert_eq!(
+        labels.get("nvidia.com/selector").map(String::as_str),
+        Some("g-w")
+    );
 }
 
 #[test]
@@ -222,9 +257,17 @@ fn epp_defaults() {
     assert_eq!(c.command, None, "image entrypoint");
     let args = strings(&c.args);
     assert_eq!(
-        &args[..4],
-        ["-pool-name", "g-pool", "-pool-namespace", "ns"]
+        &args[..6],
+        [
+            "--pool-name",
+            "g-pool",
+            "--pool-namespace",
+            "ns",
+            "--pool-group",
+            "inference.networking.k8s.io"
+        ]
     );
+    assert_eq!(env(c, "RUST_LOG"), Some("info"));
     assert_eq!(args.last(), Some(&"/etc/epp/epp-config-dynamo.yaml"));
     let ports: Vec<i32> = c.ports.iter().flatten().map(|p| p.container_port).collect();
     assert_eq!(ports, [9002, 9003, 9090]);
@@ -715,8 +758,13 @@ fn template_labels_and_annotations() {
     let labels = meta.labels.unwrap_or_default();
     let get = |k: &str| labels.get(k).map(String::as_str);
     assert_eq!(get("nvidia.com/dynamo-component"), Some("Decode"));
-    assert_eq!(get("nvidia.com/dynamo-component-type"), Some("worker"));
+    assert_eq!(get("nvidia.com/dynamo-component-type"), Some("decode"));
     assert_eq!(get("nvidia.com/dynamo-sub-component-type"), Some("decode"));
+    assert_eq!(
+        get("nvidia.com/dynamo-component-class"),
+        None,
+        "no endpoint picker"
+    );
     assert_eq!(get("nvidia.com/dynamo-graph-deployment-name"), Some("g"));
     assert_eq!(get("nvidia.com/dynamo-namespace"), Some("ns-g"));
     assert_eq!(
@@ -742,12 +790,77 @@ fn template_labels_and_annotations() {
         Some(format!("g-decode-{hash}").as_str())
     );
     let annotations = meta.annotations.unwrap_or_default();
+    let annotation = |k: &str| annotations.get(k).map(String::as_str);
+    // The component's annotations reach its pods on the Deployment pathway too (Dynamo 1.5),
+    // with the model it serves.
+    assert_eq!(annotation("owner"), Some("graph"));
+    assert_eq!(annotation("nvidia.com/enable-metrics"), Some("false"));
     assert_eq!(
-        annotations.get("owner"),
-        None,
-        "service annotations stay on the component on the Deployment pathway"
+        annotation("nvidia.com/dynamo-base-model"),
+        Some("Qwen/Qwen3-0.6B")
     );
-    assert_eq!(annotations.get("note").map(String::as_str), Some("pod"));
+    assert_eq!(annotation("note"), Some("pod"));
+}
+
+#[test]
+fn the_origin_version_stays_off_pods_and_discovery_mode_reaches_them() {
+    let yaml = dgd(
+        "  services:
+    F: { componentType: frontend }
+",
+    )
+    .replace(
+        "metadata: { name: g, namespace: ns }",
+        "metadata: { name: g, namespace: ns, annotations: { nvidia.com/dynamo-kube-discovery-mode: container } }",
+    );
+    let config = RenderConfig::default().with_operator_version("1.1.0".to_owned());
+    for orchestrator in [Orchestrator::Deployment, Orchestrator::Lws] {
+        let config = config.clone().with_orchestrator(orchestrator);
+        let p = pod_with(&yaml, "F", Role::Main, &config);
+        let annotations = p.metadata.and_then(|m| m.annotations).unwrap_or_default();
+        assert_eq!(
+            annotations
+                .get("nvidia.com/dynamo-kube-discovery-mode")
+                .map(String::as_str),
+            Some("container")
+        );
+        assert!(
+            !annotations.contains_key("nvidia.com/dynamo-operator-origin-version"),
+            "{annotations:?}"
+        );
+    }
+}
+
+#[test]
+fn workers_of_a_graph_with_an_endpoint_picker_are_of_the_worker_class() {
+    let yaml = dgd("  services:
+    Epp:
+      componentType: epp
+      eppConfig: { configMapRef: { name: c, key: k } }
+    P: { componentType: worker, subComponentType: prefill }
+    F: { componentType: frontend }
+");
+    let class = |service: &str| {
+        pod(&yaml, service)
+            .metadata
+            .and_then(|m| m.labels)
+            .unwrap_or_default()
+            .get("nvidia.com/dynamo-component-class")
+            .cloned()
+    };
+    assert_eq!(class("P").as_deref(), Some("worker"));
+    assert_eq!(class("F"), None);
+    assert_eq!(class("Epp"), None);
+    let annotations = pod(&yaml, "Epp")
+        .metadata
+        .and_then(|m| m.annotations)
+        .unwrap_or_default();
+    assert_eq!(
+        annotations
+            .get("sidecar.istio.io/inject")
+            .map(String::as_str),
+        Some("false")
+    );
 }
 
 #[test]

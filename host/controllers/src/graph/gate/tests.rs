@@ -54,7 +54,6 @@ fn a_multinode_graph_without_an_orchestrator_says_what_to_install() {
 
     let lws = Capabilities {
         lws: true,
-        volcano: true,
         ..Capabilities::default()
     };
     assert_eq!(
@@ -111,28 +110,23 @@ fn rendered_kinds_the_cluster_lacks_block_the_graph() {
     let plugins = dynamo_render::testing::FakePlugins::new();
     let rendered =
         dynamo_render::render(&graph(MULTINODE_LWS), &config, &plugins).expect("renders");
+    let none = Capabilities::default();
+    let blocked = after_render(&rendered, &none).expect("blocked");
+    assert_eq!(blocked.reason, MISSING_API);
+    assert!(
+        blocked
+            .message
+            .contains("leaderworkersets.leaderworkerset.x-k8s.io"),
+        "{}",
+        blocked.message
+    );
+    // LeaderWorkerSet is all the LWS pathway needs: no Volcano PodGroups are rendered.
+    assert!(rendered.objects.iter().all(|o| o.kind() != "PodGroup"));
     let lws_only = Capabilities {
         lws: true,
         ..Capabilities::default()
     };
-    let blocked = after_render(&rendered, &lws_only).expect("blocked");
-    assert_eq!(blocked.reason, MISSING_API);
-    assert!(
-        blocked.message.contains("podgroups.scheduling.volcano.sh"),
-        "{}",
-        blocked.message
-    );
-    assert!(
-        !blocked.message.contains("leaderworkersets"),
-        "{}",
-        blocked.message
-    );
-    let both = Capabilities {
-        lws: true,
-        volcano: true,
-        ..Capabilities::default()
-    };
-    assert_eq!(after_render(&rendered, &both), None);
+    assert_eq!(after_render(&rendered, &lws_only), None);
 }
 
 const MULTINODE_LWS: &str = r#"

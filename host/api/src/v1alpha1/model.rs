@@ -1,4 +1,5 @@
-//! `DynamoModel` (`dm`): a model (base or LoRA adapter) and the endpoints serving it.
+//! `DynamoModel` (`dm`, `nvidia.com/v1alpha1` only): a model (base or LoRA adapter) and the
+//! endpoints serving it.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::CustomResource;
@@ -108,6 +109,11 @@ pub struct DynamoModelStatus {
     /// Conditions of the model (`ServicesFound`, `EndpointsReady`), one per type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<Vec<Condition>>,
+    /// Older prefill endpoints that cannot manage adapters themselves but are covered by a
+    /// capable prefill endpoint during a rolling upgrade (not counted in `readyEndpoints`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = crate::schema::plain_integer)]
+    pub lora_fallback_covered_endpoints: Option<i64>,
 }
 
 /// One endpoint serving a model.
@@ -119,6 +125,10 @@ pub struct EndpointInfo {
     /// Pod behind the endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_name: Option<String>,
-    /// Whether the endpoint is ready.
+    /// Whether the endpoint is ready (for LoRA models: its adapter was loaded).
     pub ready: bool,
+    /// This older prefill endpoint cannot load adapters itself but is covered by a capable one
+    /// during a rolling upgrade; it is still not ready to serve the adapter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora_fallback_covered: Option<bool>,
 }

@@ -1,4 +1,5 @@
-//! `DynamoGraphDeployment` (`dgd`): a whole inference graph (frontend, workers, planner, ...).
+//! `nvidia.com/v1alpha1` `DynamoGraphDeployment` (`dgd`): a whole inference graph (frontend,
+//! workers, planner, ...) with its services in a map keyed by service name.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +10,14 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{BackendFramework, ServiceReplicaStatus};
-use crate::shared::{DynamoComponentDeploymentSharedSpec, TOPOLOGY_DOMAIN_PATTERN};
+pub use crate::common::{
+    BackendFramework, ComponentCheckpointStatus, ComponentKind, DeploymentState,
+    DynamoGraphDeploymentExperimentalSpec, KvTransferEnforcement, KvTransferPolicy,
+    PlacementScoreState, PlacementStatus, ProviderOverride, Restart, RestartStatus,
+    RestartStrategy, RestartStrategyType, RollingUpdatePhase, TOPOLOGY_DOMAIN_PATTERN,
+    restart_phase,
+};
+use crate::v1alpha1::shared::DynamoComponentDeploymentSharedSpec;
 
 /// Desired state of an inference graph: its services and what they share.
 // Each `printcolumn(...)` repeats the same keys, which clippy mistakes for duplicates.
@@ -49,7 +56,17 @@ use crate::shared::{DynamoComponentDeploymentSharedSpec, TOPOLOGY_DOMAIN_PATTERN
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "oldSelf.hasValue() || !has(self.restart)",
+    "message": "spec.restart must be unset on create; set spec.restart.id after creation to request a restart",
+    "optionalOldSelf": true,
+}]))]
 pub struct DynamoGraphDeploymentSpec {
+    /// Provider override for the graph's root workload (Grove: the `PodCliqueSet`, whose
+    /// `spec.template.topologyConstraint` alone may be set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_override: Option<ProviderOverride>,
+
     /// Annotations added to every resource generated for the graph; service-level values win.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
@@ -57,6 +74,10 @@ pub struct DynamoGraphDeploymentSpec {
     /// Labels added to every resource generated for the graph; service-level values win.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
+
+    /// PriorityClass of the graph's Grove PodCliqueSet (Grove only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class_name: Option<String>,
 
     /// PersistentVolumeClaims that services can mount by name through `volumeMounts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,13 +100,18 @@ pub struct DynamoGraphDeploymentSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend_framework: Option<BackendFramework>,
 
-    /// Rolling restart of the graph's services, triggered by changing `restart.id`.
+    /// Rolling restart of the graph's services, triggered by changing `restart.id`; must be
+    /// unset when the graph is created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<Restart>,
 
     /// Topology-aware placement of the graph; services without their own constraint inherit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topology_constraint: Option<TopologyConstraint>,
+    pub topology_constraint: Option<SpecTopologyConstraint>,
+
+    /// Graph-level preview features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experimental: Option<DynamoGraphDeploymentExperimentalSpec>,
 }
 
 /// A PersistentVolumeClaim used by the graph, optionally created by the operator.
@@ -112,45 +138,10 @@ pub struct PvcSpec {
     pub volume_access_mode: Option<String>,
 }
 
-/// Restart request for a graph.
+/// Graph-wide topology placement (`v1beta1` names the profile `clusterTopologyName`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Restart {
-    /// Arbitrary token; every change of its value restarts the graph.
-    #[schemars(length(min = 1))]
-    pub id: String,
-    /// How services are restarted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strategy: Option<RestartStrategy>,
-}
-
-/// How the services of a graph are restarted.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RestartStrategy {
-    /// Restart services one after another (Sequential) or all at once (Parallel).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("default" = "Sequential"))]
-    pub type_: Option<RestartStrategyType>,
-    /// Service names in restart order (Sequential only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: Option<Vec<String>>,
-}
-
-/// Restart strategy of a graph.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
-pub enum RestartStrategyType {
-    /// One service at a time.
-    #[default]
-    Sequential,
-    /// All services together.
-    Parallel,
-}
-
-/// Graph-wide topology placement.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TopologyConstraint {
+pub struct SpecTopologyConstraint {
     /// Name of the ClusterTopology that defines the topology levels.
     #[schemars(length(min = 1))]
     pub topology_profile: String,
@@ -182,73 +173,54 @@ pub struct DynamoGraphDeploymentStatus {
     pub restart: Option<RestartStatus>,
     /// Checkpoint state per service, keyed by service name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkpoints: Option<BTreeMap<String, ServiceCheckpointStatus>>,
+    pub checkpoints: Option<BTreeMap<String, ComponentCheckpointStatus>>,
     /// Progress of an operator-driven rolling update (single-node Deployment services only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling_update: Option<RollingUpdateStatus>,
+    /// Scheduler placement signals of the graph (not filled in yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<PlacementStatus>,
 }
 
-/// Lifecycle state of a graph.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DeploymentState {
-    /// Not reconciled yet.
-    #[default]
-    Initializing,
-    /// Reconciled, waiting for services to become ready.
-    Pending,
-    /// Every service is ready.
-    Successful,
-    /// Reconciliation failed.
-    Failed,
-}
-
-/// Progress of a graph restart.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+/// Replica counts of the workload behind one service.
+///
+/// Which of the optional counts are filled in depends on `componentKind`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RestartStatus {
-    /// The `spec.restart.id` being (or last) processed.
-    #[serde(
-        rename = "observedID",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub observed_id: Option<String>,
-    /// Phase of the restart: Pending, Restarting, Completed, Failed or Superseded.
+pub struct ServiceReplicaStatus {
+    /// Kind of the workload object backing the service.
+    pub component_kind: ComponentKind,
+    /// Name of the main workload object (during a rolling update: the new one).
+    ///
+    /// Deprecated in favour of `componentNames`.
+    pub component_name: String,
+    /// Names of all workload objects of the service; more than one only while a rolling update
+    /// runs (old and new).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
-    /// Services currently restarting.
+    pub component_names: Option<Vec<String>>,
+    /// Dynamo runtime namespace the service's workers register in (during a rolling update: the
+    /// old revision's until the cut-over).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_progress: Option<Vec<String>>,
-}
-
-/// Well-known values of `status.restart.phase`.
-pub mod restart_phase {
-    /// The restart was requested but has not started.
-    pub const PENDING: &str = "Pending";
-    /// Services are being restarted.
-    pub const RESTARTING: &str = "Restarting";
-    /// Every service was restarted.
-    pub const COMPLETED: &str = "Completed";
-    /// The restart failed.
-    pub const FAILED: &str = "Failed";
-    /// A newer restart id replaced this one before it finished.
-    pub const SUPERSEDED: &str = "Superseded";
-}
-
-/// Checkpoint state of one service.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceCheckpointStatus {
-    /// Name of the DynamoCheckpoint used by the service.
+    pub runtime_namespace: Option<String>,
+    /// Non-terminated replicas.
+    #[schemars(range(min = 0))]
+    pub replicas: i32,
+    /// Replicas already at the desired revision.
+    #[schemars(range(min = 0))]
+    pub updated_replicas: i32,
+    /// Ready replicas (PodClique, Deployment and LeaderWorkerSet only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkpoint_name: Option<String>,
-    /// Hash of the checkpoint identity.
+    #[schemars(range(min = 0))]
+    pub ready_replicas: Option<i32>,
+    /// Available replicas (Deployment and PodCliqueScalingGroup only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_hash: Option<String>,
-    /// Whether the checkpoint was ready when the worker started.
+    #[schemars(range(min = 0))]
+    pub available_replicas: Option<i32>,
+    /// Replicas the scheduler has placed, in service replicas; unset when the backend does not
+    /// report it (never read unset as zero).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ready: Option<bool>,
+    #[schemars(range(min = 0))]
+    pub scheduled_replicas: Option<i32>,
 }
 
 /// Progress of an operator-driven rolling update.
@@ -267,21 +239,4 @@ pub struct RollingUpdateStatus {
     /// Worker services whose new replicas are all ready and whose old replicas are gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_services: Option<Vec<String>>,
-}
-
-/// Phase of a rolling update.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
-pub enum RollingUpdatePhase {
-    /// Waiting to start.
-    Pending,
-    /// Replacing replicas.
-    InProgress,
-    /// Finished successfully.
-    Completed,
-    /// Finished unsuccessfully.
-    Failed,
-    /// No rolling update (the empty string).
-    #[default]
-    #[serde(rename = "")]
-    None,
 }

@@ -1,5 +1,5 @@
-//! The per-service spec: one entry of a graph's `spec.services`, and the body of a
-//! `DynamoComponentDeployment` spec.
+//! The `nvidia.com/v1alpha1` per-service spec: one entry of a graph's `spec.services`, and the
+//! body of a `v1alpha1` `DynamoComponentDeployment` spec.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +13,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::common::BackendFramework;
-
-/// Pattern of a topology domain name (a DNS-label-like identifier).
-pub const TOPOLOGY_DOMAIN_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
+pub use crate::common::{
+    CheckpointDeletionPolicy, CheckpointMode, CheckpointStartupPolicy,
+    ComponentCheckpointJobConfig, ComponentRoleSpec, EndpointPickerConfig, EppPluginSpec,
+    EppSaturationDetector, EppSchedulingPlugin, EppSchedulingProfile, GmsClientPodSpec,
+    ProviderOverride, RUNTIME_VERSION_PATTERN, TOPOLOGY_DOMAIN_PATTERN, TopologyConstraint,
+};
 
 /// Desired state of one service of a graph (a frontend, a worker pool, a planner, ...).
 ///
@@ -23,7 +26,23 @@ pub const TOPOLOGY_DOMAIN_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$";
 /// `DynamoComponentDeployment.spec`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.minAvailable) || (has(self.replicas) && self.replicas == 0) || self.minAvailable <= (has(self.replicas) ? self.replicas : 1)",
+        "message": "minAvailable must be less than or equal to replicas unless replicas is 0",
+    },
+    {
+        "rule": "!has(oldSelf.minAvailable) || (has(self.minAvailable) && self.minAvailable == oldSelf.minAvailable)",
+        "message": "minAvailable is immutable after creation",
+    },
+]))]
 pub struct DynamoComponentDeploymentSharedSpec {
+    /// Provider override for the service's primary workload unit (Grove: the PodClique template or
+    /// the PodCliqueScalingGroup configuration; only `topologyConstraint` may be set). Graph
+    /// services only: the standalone component CRD does not have this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_override: Option<ProviderOverride>,
+
     /// Annotations added to the resources generated for this service (pods, Services, ingress).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
@@ -45,6 +64,12 @@ pub struct DynamoComponentDeploymentSharedSpec {
     /// Sub-role of a worker, such as prefill or decode; only used as a label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_component_type: Option<String>,
+
+    /// Dynamo runtime version of the main image (`MAJOR.MINOR.PATCH`), for images whose tag is not
+    /// that version; it does not change the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = RUNTIME_VERSION_PATTERN))]
+    pub runtime_version_override: Option<String>,
 
     /// Deprecated and ignored: the Dynamo namespace is derived from the Kubernetes namespace and
     /// the graph name.
@@ -114,9 +139,21 @@ pub struct DynamoComponentDeploymentSharedSpec {
     #[schemars(range(min = 0))]
     pub replicas: Option<i32>,
 
+    /// Replicas Grove gang-schedules together and keeps alive (Grove only; defaults to 1 there,
+    /// immutable, at most `replicas` unless that is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub min_available: Option<i32>,
+
     /// Spread each replica over several nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multinode: Option<MultinodeSpec>,
+
+    /// Named parts of the service that produce their own pods; for a multi-node service exactly
+    /// one `leader` and one `worker`. Omitted: the implicit multi-node layout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = crate::schema::list_map_by_name)]
+    pub roles: Option<Vec<ComponentRoleSpec>>,
 
     /// Let a DynamoGraphDeploymentScalingAdapter own `replicas` (for HPA, KEDA or the planner).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,7 +175,7 @@ pub struct DynamoComponentDeploymentSharedSpec {
     ///
     /// Must be at most as wide as the graph-level `packDomain` when both are set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topology_constraint: Option<ServiceTopologyConstraint>,
+    pub topology_constraint: Option<TopologyConstraint>,
 
     /// Run the GPU Memory Service sidecar and hand out GPUs through DRA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,14 +321,14 @@ pub struct ModelReference {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [{
-    "rule": "!(has(self.disabled) && self.disabled && has(self.size))",
-    "message": "sharedMemory.size must not be set when sharedMemory.disabled is true",
+    "rule": "(has(self.disabled) && self.disabled) || (has(self.size) && quantity(self.size).isGreaterThan(quantity('0')))",
+    "message": "size is required when disabled is false",
 }]))]
 pub struct SharedMemorySpec {
-    /// Do not mount /dev/shm at all.
+    /// Do not mount /dev/shm at all (`size` is then ignored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
-    /// Size limit of the tmpfs, such as `8Gi`.
+    /// Size limit of the tmpfs, such as `8Gi`; required and positive unless `disabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<Quantity>,
 }
@@ -453,87 +490,6 @@ pub struct EppConfig {
     pub config: Option<EndpointPickerConfig>,
 }
 
-/// Gateway API inference extension endpoint-picker configuration.
-///
-/// Unknown top-level fields are kept as they are.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EndpointPickerConfig {
-    /// API version of the configuration document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    /// Kind of the configuration document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Plugins to instantiate.
-    pub plugins: Vec<EppPluginSpec>,
-    /// Named scheduling profiles built from the plugins.
-    pub scheduling_profiles: Vec<EppSchedulingProfile>,
-    /// Experimental endpoint-picker features to switch on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature_gates: Option<Vec<String>>,
-    /// Thresholds for considering a pod saturated; defaults apply when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub saturation_detector: Option<EppSaturationDetector>,
-    /// Fields this version of the schema does not know, kept verbatim.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, Value>,
-}
-
-/// One plugin instance of an endpoint picker.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EppPluginSpec {
-    /// Name other entries use to refer to this plugin; defaults to `type`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Plugin type to instantiate.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Free-form parameters handed to the plugin.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(transform = crate::schema::any_value)]
-    pub parameters: Option<Value>,
-}
-
-/// A named set of plugins used for scheduling.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EppSchedulingProfile {
-    /// Name of the profile.
-    pub name: String,
-    /// Plugins of the profile.
-    pub plugins: Vec<EppSchedulingPlugin>,
-}
-
-/// Reference from a scheduling profile to a plugin instance.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EppSchedulingPlugin {
-    /// Name of an entry of `plugins`.
-    pub plugin_ref: String,
-    /// Weight of the plugin when it is a scorer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(transform = crate::schema::plain_integer)]
-    pub weight: Option<i64>,
-}
-
-/// Saturation thresholds of an endpoint picker.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EppSaturationDetector {
-    /// Waiting-queue length above which a pod counts as saturated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(transform = crate::schema::plain_integer)]
-    pub queue_depth_threshold: Option<i64>,
-    /// KV-cache utilisation (0.0 to 1.0) above which a pod counts as saturated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kv_cache_util_threshold: Option<f64>,
-    /// Maximum age of a pod's metrics before they are distrusted, as a duration (`200ms`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics_staleness_threshold: Option<String>,
-}
-
 /// A frontend container the operator adds to each pod of a service.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -552,40 +508,50 @@ pub struct FrontendSidecarSpec {
 }
 
 /// Checkpoint/restore settings of a service.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [{
-    "rule": "!self.enabled || (has(self.checkpointRef) && size(self.checkpointRef) > 0) || (has(self.identity) && has(self.identity.model) && has(self.identity.backendFramework))",
-    "message": "When enabled, either checkpointRef or both identity.model and identity.backendFramework must be specified",
+    "rule": "!has(self.job) || !has(self.checkpointRef) || size(self.checkpointRef) == 0",
+    "message": "checkpoint.job cannot be set when checkpointRef is specified",
 }]))]
 pub struct ServiceCheckpointConfig {
-    /// Restore pods of this service from a checkpoint.
+    /// Restore pods of this service from a checkpoint: an automatic one the graph creates, or the
+    /// one `checkpointRef` names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = false))]
     pub enabled: Option<bool>,
-    /// Who creates the DynamoCheckpoint: the operator (Auto) or the user (Manual).
+    /// Deprecated: who creates the checkpoint (use `enabled` and `checkpointRef` instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("default" = "Auto"))]
     pub mode: Option<CheckpointMode>,
-    /// Name of an existing DynamoCheckpoint to use; `identity` is ignored when set.
+    /// When workers start relative to the automatic checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "Immediate"))]
+    pub startup_policy: Option<CheckpointStartupPolicy>,
+    /// Whether an automatic checkpoint is deleted or kept with the graph.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = "Delete"))]
+    pub deletion_policy: Option<CheckpointDeletionPolicy>,
+    /// Name of an existing checkpoint to restore from; `identity` is ignored when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_ref: Option<String>,
-    /// What the checkpoint must match; needed unless `checkpointRef` is set.
+    /// Deprecated: what the checkpoint must match (automatic checkpoints need none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<CheckpointIdentity>,
+    /// Container that is snapshotted and restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = crate::schema::DNS_LABEL_PATTERN),
+        extend("default" = "main")
+    )]
+    pub target_container_name: Option<String>,
+    /// Customisation of the Job that takes the automatic checkpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<ComponentCheckpointJobConfig>,
 }
 
-/// Who creates a service's checkpoint.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
-pub enum CheckpointMode {
-    /// The operator creates the DynamoCheckpoint.
-    #[default]
-    Auto,
-    /// The user creates the DynamoCheckpoint.
-    Manual,
-}
-
-/// Properties that identify a checkpoint; their hash names it.
+/// Properties that identify a checkpoint; their hash names it (deprecated, kept for checkpoints
+/// created by hand).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckpointIdentity {
@@ -616,18 +582,23 @@ pub struct CheckpointIdentity {
     pub extra_parameters: Option<BTreeMap<String, String>>,
 }
 
-/// Topology packing of one service.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceTopologyConstraint {
-    /// Topology domain (defined by the graph's ClusterTopology) to pack the pods into.
-    #[schemars(regex(pattern = TOPOLOGY_DOMAIN_PATTERN))]
-    pub pack_domain: String,
-}
-
 /// GPU Memory Service sidecar settings.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "!has(self.extraClientContainers) || size(self.extraClientContainers) == 0 || self.mode == 'intraPod'",
+        "message": "extraClientContainers is only supported with mode=intraPod",
+    },
+    {
+        "rule": "!has(self.extraClientPods) || size(self.extraClientPods) == 0 || self.mode == 'interPod'",
+        "message": "extraClientPods is only supported with mode=interPod",
+    },
+    {
+        "rule": "!has(self.extraClientPods) || size(self.extraClientPods) == 0",
+        "message": "extraClientPods is reserved for inter-pod GMS and is not implemented yet",
+    },
+]))]
 pub struct GpuMemoryServiceSpec {
     /// Inject the sidecar and replace GPU limits by a shared DRA claim.
     pub enabled: bool,
@@ -639,6 +610,14 @@ pub struct GpuMemoryServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = "gpu.nvidia.com"))]
     pub device_class_name: Option<String>,
+    /// Further containers of the pod (by name) wired as memory-service clients (intra-pod mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = crate::schema::container_name_set)]
+    pub extra_client_containers: Option<Vec<String>>,
+    /// Further client pods (inter-pod mode; reserved, rejected for now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = crate::schema::list_map_by_name)]
+    pub extra_client_pods: Option<Vec<GmsClientPodSpec>>,
 }
 
 /// Where GPU-sharing helpers run relative to the engines.
@@ -663,8 +642,8 @@ pub struct FailoverSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = "intraPod"))]
     pub mode: Option<GpuSharingMode>,
-    /// Standby engines per rank; only 1 is supported.
+    /// Standby engines per rank; the operator creates exactly one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 1), extend("default" = 1))]
+    #[schemars(range(min = 1), extend("default" = 1))]
     pub num_shadows: Option<i32>,
 }
