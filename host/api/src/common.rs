@@ -147,8 +147,27 @@ pub mod condition {
 
 // === impl DeploymentState ===
 
+impl<'de> Deserialize<'de> for DeploymentState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.as_str() {
+            "" | "initializing" => Ok(Self::Initializing),
+            "pending" => Ok(Self::Pending),
+            "successful" => Ok(Self::Successful),
+            "failed" => Ok(Self::Failed),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["initializing", "pending", "successful", "failed"],
+            )),
+        }
+    }
+}
+
 /// Lifecycle state of a graph (`status.state`).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+///
+/// Read leniently: an empty string (what Dynamo's conversion writes for a graph without a
+/// status, whose Go field has no `omitempty`) reads as [`DeploymentState::Initializing`].
+#[derive(Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeploymentState {
     /// Not reconciled yet.

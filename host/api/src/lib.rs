@@ -18,10 +18,10 @@
 //! (see [`crds::conversion_webhook_service`]); this crate only defines the types. Types whose
 //! schema is the same in both versions live once, in [`common`].
 //!
-//! Until the rest of the workspace moves to `v1beta1`, the crate root and the module paths of the
-//! single-version crate ([`graph`], [`component`], [`shared`], [`scaling_adapter`], [`model`],
-//! and the root [`DynamoGraphDeployment`] etc.) name the **`v1alpha1`** types, and [`VERSION`]
-//! and [`API_VERSION`] are `v1alpha1`'s.
+//! The crate root names the **`v1beta1`** (hub) types the operator works with, and the module
+//! paths [`graph`], [`component`], [`shared`] and [`scaling_adapter`] are `v1beta1`'s; `v1alpha1`
+//! objects are converted at the edge (the conversion webhook, `render`'s input) by the
+//! `dynamo-conversion` crate. [`model`] is DynamoModel's only version, `v1alpha1`.
 //!
 //! The CRDs themselves (with structural OpenAPI schemas) come from [`crds::all`], never from
 //! `CustomResourceExt::crd()` directly: the derive is configured without a schema, which
@@ -37,30 +37,30 @@ pub mod schema;
 pub mod v1alpha1;
 pub mod v1beta1;
 
-pub use v1alpha1::{component, graph, model, scaling_adapter, shared};
+pub use v1alpha1::model;
+pub use v1beta1::{component, graph, scaling_adapter, shared};
 
-pub use common::{BackendFramework, ComponentKind, ServiceReplicaStatus};
-pub use v1alpha1::component::{
+pub use common::{BackendFramework, ComponentKind};
+pub use v1alpha1::model::{DynamoModel, DynamoModelSpec, DynamoModelStatus};
+pub use v1beta1::component::{
     DynamoComponentDeployment, DynamoComponentDeploymentSpec, DynamoComponentDeploymentStatus,
 };
-pub use v1alpha1::graph::{
-    DynamoGraphDeployment, DynamoGraphDeploymentSpec, DynamoGraphDeploymentStatus,
+pub use v1beta1::graph::{
+    ComponentReplicaStatus, DynamoGraphDeployment, DynamoGraphDeploymentSpec,
+    DynamoGraphDeploymentStatus,
 };
-pub use v1alpha1::model::{DynamoModel, DynamoModelSpec, DynamoModelStatus};
-pub use v1alpha1::scaling_adapter::{
+pub use v1beta1::scaling_adapter::{
     DynamoGraphDeploymentScalingAdapter, DynamoGraphDeploymentScalingAdapterSpec,
     DynamoGraphDeploymentScalingAdapterStatus,
 };
-pub use v1alpha1::shared::DynamoComponentDeploymentSharedSpec;
+pub use v1beta1::shared::{ComponentType, DynamoComponentDeploymentSharedSpec};
 
 /// API group of every kind in this crate.
 pub const GROUP: &str = "nvidia.com";
-/// Version of the kinds the crate root names (`v1alpha1`, for now); see [`v1alpha1::VERSION`]
-/// and [`v1beta1::VERSION`].
-pub const VERSION: &str = v1alpha1::VERSION;
-/// `apiVersion` of the kinds the crate root names (`nvidia.com/v1alpha1`, for now); see
-/// [`v1alpha1::API_VERSION`] and [`v1beta1::API_VERSION`].
-pub const API_VERSION: &str = v1alpha1::API_VERSION;
+/// Version of the graph kinds the crate root names (the hub, `v1beta1`).
+pub const VERSION: &str = v1beta1::VERSION;
+/// `apiVersion` of the graph kinds the crate root names (`nvidia.com/v1beta1`).
+pub const API_VERSION: &str = v1beta1::API_VERSION;
 
 #[cfg(test)]
 mod tests;

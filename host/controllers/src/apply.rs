@@ -482,6 +482,25 @@ impl Applier {
     }
 }
 
+impl Applier {
+    /// JSON-patches `patch` (RFC 6902 operations) onto `object`: a narrow change the controller
+    /// owns inside a list (one component's replica count), guarded by `test` operations.
+    pub async fn json_patch(
+        &self,
+        resource: &ApiResource,
+        namespace: &str,
+        name: &str,
+        patch: json_patch::Patch,
+    ) -> Result<(), kube::Error> {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, resource);
+        api.patch(name, &PatchParams::default(), &Patch::<()>::Json(patch))
+            .await?;
+        self.counters.patches.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
 /// Kinds the operator applies that no cache watches (their CRDs are optional, so no cache could
 /// wait on them): [`Applier::live`] reads them before applying.
 pub const UNCACHED_KINDS: [&str; 2] = ["VirtualService", "InferencePool"];
@@ -554,7 +573,7 @@ mod tests {
             "ingresses"
         );
         assert_eq!(
-            api_resource("nvidia.com/v1alpha1", "DynamoComponentDeployment").plural,
+            api_resource("nvidia.com/v1beta1", "DynamoComponentDeployment").plural,
             "dynamocomponentdeployments"
         );
         assert_eq!(

@@ -342,12 +342,7 @@ fn state(
 
 /// True for a component that runs on several nodes.
 pub fn component_is_multinode(component: &DynamoComponentDeployment) -> bool {
-    component
-        .spec
-        .shared
-        .multinode
-        .as_ref()
-        .is_some_and(|m| m.node_count > 1)
+    component.spec.shared.uses_multinode()
 }
 
 /// The state of a multi-node component as its own controller reported it (the graph reads it
@@ -355,26 +350,27 @@ pub fn component_is_multinode(component: &DynamoComponentDeployment) -> bool {
 pub fn reported_state(component: &DynamoComponentDeployment) -> ComponentState {
     let name = component.metadata.name.clone().unwrap_or_default();
     let status = component.status.clone().unwrap_or_default();
-    let replicas =
-        status
-            .service
-            .clone()
-            .unwrap_or_else(|| dynamo_api::common::ServiceReplicaStatus {
-                component_kind: dynamo_api::ComponentKind::LeaderWorkerSet,
-                component_name: name.clone(),
-                component_names: Some(vec![name.clone()]),
-                replicas: 0,
-                updated_replicas: 0,
-                ready_replicas: Some(0),
-                available_replicas: Some(0),
-                runtime_namespace: None,
-                scheduled_replicas: None,
-            });
+    let replicas = status
+        .component
+        .clone()
+        .unwrap_or_else(|| dynamo_api::ComponentReplicaStatus {
+            component_kind: dynamo_api::ComponentKind::LeaderWorkerSet,
+            component_names: Some(vec![name.clone()]),
+            replicas: 0,
+            updated_replicas: 0,
+            ready_replicas: Some(0),
+            available_replicas: Some(0),
+            runtime_namespace: None,
+            scheduled_replicas: None,
+            gpus_per_engine: None,
+            gpus_per_replica: None,
+        });
     let observed = status.observed_generation >= component.metadata.generation
         && component.metadata.generation.is_some();
     let available = status
         .conditions
         .iter()
+        .flatten()
         .find(|c| c.type_ == condition::AVAILABLE);
     let (phase, message) = match available {
         Some(c) if observed && c.status == "True" => (Phase::Ready, c.message.clone()),
@@ -409,6 +405,7 @@ fn previous(
         .as_ref()?
         .conditions
         .iter()
+        .flatten()
         .find(|c| c.type_ == type_)
         .cloned()
 }
@@ -430,7 +427,7 @@ fn from_state(
     let message = format!("{}: {}", state.phase.reason(), state.message);
     DynamoComponentDeploymentStatus {
         observed_generation: generation,
-        conditions: vec![
+        conditions: Some(vec![
             status::condition(
                 condition::AVAILABLE,
                 ready,
@@ -453,13 +450,8 @@ fn from_state(
                 previous(component, condition::DYNAMO_COMPONENT_READY).as_ref(),
                 &now,
             ),
-        ],
-        pod_selector: component
-            .metadata
-            .name
-            .clone()
-            .map(|n| std::collections::BTreeMap::from([(label::SELECTOR.to_owned(), n)])),
-        service: Some(state.replicas.clone()),
+        ]),
+        component: Some(state.replicas.clone()),
     }
 }
 
@@ -473,7 +465,7 @@ fn not_ready(
     let previous_status = component.status.clone().unwrap_or_default();
     DynamoComponentDeploymentStatus {
         observed_generation: previous_status.observed_generation,
-        conditions: vec![
+        conditions: Some(vec![
             status::condition(
                 condition::AVAILABLE,
                 false,
@@ -492,9 +484,8 @@ fn not_ready(
                 previous(component, condition::DYNAMO_COMPONENT_READY).as_ref(),
                 &now,
             ),
-        ],
-        pod_selector: previous_status.pod_selector,
-        service: previous_status.service,
+        ]),
+        component: previous_status.component,
     }
 }
 
@@ -533,6 +524,7 @@ async fn write_status(
     let after = status
         .conditions
         .iter()
+        .flatten()
         .find(|c| c.type_ == condition::AVAILABLE);
     let standalone = !component
         .metadata

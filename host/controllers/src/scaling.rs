@@ -1,10 +1,11 @@
 //! The DynamoGraphDeploymentScalingAdapter controller.
 //!
-//! An adapter is the source of truth for its service's replicas: `kubectl scale dgdsa/<name>`,
-//! an HPA or KEDA write its `spec.replicas` through the `/scale` subresource, and this controller
-//! copies the value into the graph (`spec.services.<service>.replicas`), which the graph
-//! controller then rolls out. The adapter's status carries the replicas in effect and the label
-//! selector of the service's pods (`status.selector`), so an HPA can read their metrics.
+//! An adapter is the source of truth for its component's replicas: `kubectl scale
+//! dgdsa/<name>`, an HPA or KEDA write its `spec.replicas` through the `/scale` subresource, and
+//! this controller copies the value into the graph (`spec.components[<i>].replicas`, the
+//! component named by `dgdRef.componentName`), which the graph controller then rolls out. The
+//! adapter's status carries the replicas in effect and the label selector of the component's
+//! pods (`status.selector`), so an HPA can read their metrics.
 
 use std::sync::Arc;
 
@@ -39,20 +40,31 @@ pub async fn reconcile(
         // The graph appears later or never; a graph event triggers this adapter again.
         return Ok(Action::await_change());
     };
-    let service = &reference.service_name;
-    let Some(spec) = graph.spec.services.as_ref().and_then(|s| s.get(service)) else {
+    let service = &reference.component_name;
+    let Some((index, spec)) = graph
+        .components()
+        .iter()
+        .enumerate()
+        .find(|(_, c)| &c.name == service)
+    else {
         return Ok(Action::await_change());
     };
     let wanted = adapter.spec.replicas;
     let previous = adapter.status.clone().unwrap_or_default();
     let mut last_scale_time = previous.last_scale_time.clone();
     if spec.replicas.unwrap_or(1) != wanted {
+        // By position, guarded by the component's name: the list may not have moved under us.
+        let patch: json_patch::Patch = serde_json::from_value(json!([
+            {"op": "test", "path": format!("/spec/components/{index}/name"), "value": service},
+            {"op": "add", "path": format!("/spec/components/{index}/replicas"), "value": wanted},
+        ]))
+        .map_err(|e| Error::Internal(format!("replica patch: {e}")))?;
         ctx.applier
-            .merge_patch(
+            .json_patch(
                 &api_resource(dynamo_api::API_VERSION, "DynamoGraphDeployment"),
                 &namespace,
                 &reference.name,
-                json!({"spec": {"services": {service: {"replicas": wanted}}}}),
+                patch,
             )
             .await?;
         last_scale_time = Some(status::now());
@@ -61,7 +73,7 @@ pub async fn reconcile(
             false,
             "Scaled",
             format!(
-                "service {service} of {} scaled from {} to {wanted} replicas",
+                "component {service} of {} scaled from {} to {wanted} replicas",
                 reference.name,
                 spec.replicas.unwrap_or(1)
             ),
@@ -76,7 +88,7 @@ pub async fn reconcile(
     );
     // A multi-node replica is one LeaderWorkerSet group: an HPA must count one pod per group,
     // so the selector matches leaders only.
-    let multinode = spec.multinode.as_ref().is_some_and(|m| m.node_count > 1);
+    let multinode = spec.uses_multinode();
     let annotations = graph.metadata.annotations.clone().unwrap_or_default();
     let orchestrator =
         dynamo_render::model::effective_orchestrator(&annotations, &ctx.render_config());
@@ -84,7 +96,7 @@ pub async fn reconcile(
         selector.push_str(&format!(",{}=leader", label::LWS_ROLE));
     }
     let status = DynamoGraphDeploymentScalingAdapterStatus {
-        replicas: Some(wanted),
+        replicas: wanted,
         selector: Some(selector),
         last_scale_time,
     };

@@ -13,7 +13,8 @@
 //! Old pods count until they are gone, terminating or not: a graph is never reported ready while
 //! the previous revision still runs anywhere.
 
-use dynamo_api::common::{ComponentKind, ServiceReplicaStatus};
+use dynamo_api::ComponentReplicaStatus;
+use dynamo_api::common::ComponentKind;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -59,7 +60,7 @@ pub struct ComponentState {
     /// Where it stands.
     pub phase: Phase,
     /// Replica counts, as a graph's or component's status reports them.
-    pub replicas: ServiceReplicaStatus,
+    pub replicas: ComponentReplicaStatus,
     /// One line for the user.
     pub message: String,
 }
@@ -141,9 +142,8 @@ pub fn deployment_state(
     let status = deployment
         .and_then(|d| d.status.clone())
         .unwrap_or_default();
-    let replicas = ServiceReplicaStatus {
+    let replicas = ComponentReplicaStatus {
         component_kind: ComponentKind::Deployment,
-        component_name: name.to_owned(),
         component_names: Some(vec![name.to_owned()]),
         replicas: status.replicas.unwrap_or(0),
         updated_replicas: status.updated_replicas.unwrap_or(0),
@@ -151,6 +151,8 @@ pub fn deployment_state(
         available_replicas: Some(status.available_replicas.unwrap_or(0)),
         runtime_namespace: None,
         scheduled_replicas: None,
+        gpus_per_engine: None,
+        gpus_per_replica: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,
@@ -308,9 +310,8 @@ pub fn lws_state(
     let updated = count(|g| g.exists && g.current);
     let ready = count(|g| g.exists && g.current && g.settled);
     let surplus_groups = i32::try_from(surplus).unwrap_or(i32::MAX);
-    let replicas = ServiceReplicaStatus {
+    let replicas = ComponentReplicaStatus {
         component_kind: ComponentKind::LeaderWorkerSet,
-        component_name: name.to_owned(),
         component_names: Some(groups.iter().map(|g| g.name.clone()).collect()),
         replicas: existing.saturating_add(surplus_groups),
         updated_replicas: updated,
@@ -318,6 +319,8 @@ pub fn lws_state(
         available_replicas: Some(ready),
         runtime_namespace: None,
         scheduled_replicas: None,
+        gpus_per_engine: None,
+        gpus_per_replica: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,
@@ -391,9 +394,8 @@ pub fn grove_state(
     } else {
         clamp(int_at(&status, "/readyReplicas"))
     };
-    let replicas = ServiceReplicaStatus {
+    let replicas = ComponentReplicaStatus {
         component_kind: kind,
-        component_name: name.to_owned(),
         component_names: Some(vec![name.to_owned()]),
         replicas: total,
         updated_replicas: updated,
@@ -401,6 +403,8 @@ pub fn grove_state(
         available_replicas: Some(ready),
         runtime_namespace: None,
         scheduled_replicas: None,
+        gpus_per_engine: None,
+        gpus_per_replica: None,
     };
     let state = |phase, message: String| ComponentState {
         phase,

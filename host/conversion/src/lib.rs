@@ -41,6 +41,19 @@ use object::ObjectRef;
 use shape::Ty;
 use value::go;
 
+/// Whether annotation `key` is private to the conversion: one of the payloads it keeps what one
+/// version cannot hold of the other in (`nvidia.com/dgd-spec`, `nvidia.com/dcd-status`, ...;
+/// every `nvidia.com/dgd-` and `nvidia.com/dgdr-` key is reserved for them, as in Dynamo).
+///
+/// Such an annotation is not the user's: code outside this crate must not read it, and should
+/// not copy it to other objects or hand it to plugins as if it were.
+pub fn is_private_annotation(key: &str) -> bool {
+    key.starts_with("nvidia.com/dgd-")
+        || key.starts_with("nvidia.com/dgdr-")
+        || key == payload::DCD_SPEC
+        || key == payload::DCD_STATUS
+}
+
 /// `nvidia.com/v1alpha1`.
 pub const V1ALPHA1: &str = "nvidia.com/v1alpha1";
 /// `nvidia.com/v1beta1`, the storage version.

@@ -729,3 +729,25 @@ fn typed_conversion_goes_through_serde() {
     let out: Value = crate::convert_typed(&a, V1BETA1).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out["spec"]["dgdRef"]["componentName"], "w");
 }
+
+#[test]
+fn private_annotations_are_the_payload_keys_and_the_reserved_prefixes() {
+    for key in [
+        "nvidia.com/dgd-spec",
+        "nvidia.com/dgd-status",
+        "nvidia.com/dgd-legacy-worker-hash",
+        "nvidia.com/dcd-spec",
+        "nvidia.com/dcd-status",
+        "nvidia.com/dgdr-spec",
+    ] {
+        assert!(crate::is_private_annotation(key), "{key}");
+    }
+    for key in [
+        "nvidia.com/dynamo-operator-origin-version",
+        "nvidia.com/enable-grove",
+        "nvidia.com/dcd",
+        "example.com/dgd-spec",
+    ] {
+        assert!(!crate::is_private_annotation(key), "{key}");
+    }
+}

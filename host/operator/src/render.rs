@@ -201,56 +201,76 @@ fn read_input(path: &Path) -> std::io::Result<String> {
     }
 }
 
-/// Parses every DynamoGraphDeployment document of a YAML stream.
+/// Parses every DynamoGraphDeployment document of a YAML stream, of either served version
+/// (`nvidia.com/v1alpha1` documents are converted to `v1beta1`, as the API server would).
 ///
-/// Errors name the document and the field path. Unknown fields are errors too: the apiserver
-/// would prune them (or reject them under strict validation), so a typo never renders silently.
+/// Errors name the document and the field path, in the document's own version. Unknown fields
+/// are errors too: the apiserver would prune them (or reject them under strict validation), so
+/// a typo never renders silently.
 pub fn parse_graphs(text: &str) -> Result<Vec<DynamoGraphDeployment>, String> {
     let mut graphs = Vec::new();
-    for (number, mut value) in yaml_input::documents(text)? {
+    for (number, value) in yaml_input::documents(text)? {
         let at = format!("document {number}");
         let api_version = value.get("apiVersion").and_then(|v| v.as_str());
         let kind = value.get("kind").and_then(|v| v.as_str());
-        match (api_version, kind) {
-            (Some("nvidia.com/v1alpha1"), Some("DynamoGraphDeployment")) => {}
+        let alpha = match (api_version, kind) {
+            (Some(dynamo_api::v1alpha1::API_VERSION), Some("DynamoGraphDeployment")) => true,
+            (Some(dynamo_api::v1beta1::API_VERSION), Some("DynamoGraphDeployment")) => false,
             (Some(other), Some("DynamoGraphDeployment")) => {
                 return Err(format!(
-                    "{at}: apiVersion: DynamoGraphDeployment is served as nvidia.com/v1alpha1, got {}",
+                    "{at}: apiVersion: DynamoGraphDeployment is served as {} and {}, got {}",
+                    dynamo_api::v1beta1::API_VERSION,
+                    dynamo_api::v1alpha1::API_VERSION,
                     names::printable(other)
                 ));
             }
             (_, Some(_)) => continue,
             (_, None) => return Err(format!("{at}: kind: required")),
-        }
+        };
         let name = value
             .pointer("/metadata/name")
             .and_then(|v| v.as_str())
             .map_or_else(|| "<unnamed>".to_owned(), names::printable);
         let at = format!("{at} (DynamoGraphDeployment {name})");
-        // Checked above; the typed graph carries its type information itself.
-        if let Some(object) = value.as_object_mut() {
-            object.remove("apiVersion");
-            object.remove("kind");
+        if alpha {
+            strict::<dynamo_api::v1alpha1::DynamoGraphDeployment>(&value, &at)?;
+        } else {
+            strict::<DynamoGraphDeployment>(&value, &at)?;
         }
-        let mut unknown = Vec::new();
-        let graph: DynamoGraphDeployment = serde_path_to_error::deserialize(
-            serde_ignored::Deserializer::new(value, &mut |path: serde_ignored::Path<'_>| {
-                unknown.push(field_path(&path))
-            }),
-        )
-        .map_err(|e| {
-            format!(
-                "{at}: {}: {}",
-                e.path(),
-                text::one_line(&e.inner().to_string(), 1024)
-            )
-        })?;
-        if let Some(field) = unknown.first() {
-            return Err(format!("{at}: {}: unknown field", names::printable(field)));
-        }
+        let graph = dynamo_render::input::graph(value).map_err(|e| format!("{at}: {e}"))?;
         graphs.push(graph);
     }
     Ok(graphs)
+}
+
+/// Reads `value` as `T`, failing on a field `T` does not know or a value it cannot hold, with
+/// the field's path.
+fn strict<T: serde::de::DeserializeOwned>(
+    value: &serde_json::Value,
+    at: &str,
+) -> Result<T, String> {
+    let mut value = value.clone();
+    // Checked by the caller; the typed graph carries its type information itself.
+    if let Some(object) = value.as_object_mut() {
+        object.remove("apiVersion");
+        object.remove("kind");
+    }
+    let mut unknown = Vec::new();
+    let typed: T = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path<'_>| unknown.push(field_path(&path)),
+    ))
+    .map_err(|e| {
+        format!(
+            "{at}: {}: {}",
+            e.path(),
+            text::one_line(&e.inner().to_string(), 1024)
+        )
+    })?;
+    if let Some(field) = unknown.first() {
+        return Err(format!("{at}: {}: unknown field", names::printable(field)));
+    }
+    Ok(typed)
 }
 
 /// Formats an ignored-field path the way the rest of the CLI names fields

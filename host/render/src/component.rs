@@ -1,10 +1,12 @@
 //! Rendering one DynamoComponentDeployment on its own, as its controller does.
 //!
-//! A DCD carries its service's effective spec (the graph's envs, labels and annotations folded in)
-//! and, in labels, its graph's name and worker hash. [`render_component`] rebuilds a one-service
-//! graph from it and runs the same pipeline, then keeps what the component owns: its Deployment
-//! (or LeaderWorkerSets), its Services and its Ingress. So a DCD made by a graph
-//! renders exactly what the graph render printed for it, and a DCD applied by hand works too.
+//! A DCD carries its component's effective spec (the graph's env folded in), the `v1alpha1`-only
+//! facts of the component (its annotations with the graph switches it inherits, labels, ingress;
+//! kept through the conversion) and, in labels, its graph's name and worker hash.
+//! [`render_component`] rebuilds a one-component graph from it and runs the same pipeline, then
+//! keeps what the component owns: its Deployment (or LeaderWorkerSets), its Services and its
+//! Ingress. So a DCD made by a graph renders exactly what the graph render printed for it, and a
+//! DCD applied by hand works too.
 
 use std::collections::BTreeMap;
 
@@ -14,9 +16,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::config::{Orchestrator, RenderConfig};
 use crate::error::RenderError;
 use crate::keys::label;
+use crate::legacy::{LegacyGraph, LegacyService};
 use crate::model::Overrides;
 use crate::plugins::PluginSet;
-use crate::{Rendered, render_with};
+use crate::{Rendered, render_graph};
 
 /// Kinds a component owns (the rest of a graph render belongs to the graph).
 pub const COMPONENT_KINDS: [&str; 5] = [
@@ -32,8 +35,8 @@ pub const COMPONENT_KINDS: [&str; 5] = [
 /// every component; the controller applies them only for components without a graph.
 pub const STANDALONE_KINDS: [&str; 4] = ["ServiceAccount", "Role", "RoleBinding", "ConfigMap"];
 
-/// The graph name and service name a DCD belongs to: its labels, else its spec's
-/// `serviceName`, else its own name.
+/// The graph name and component name a DCD belongs to: its labels, else its spec's `name`,
+/// else its own name.
 pub fn identity(dcd: &DynamoComponentDeployment) -> (String, String) {
     let name = dcd.metadata.name.clone().unwrap_or_default();
     let labels = dcd.metadata.labels.clone().unwrap_or_default();
@@ -44,7 +47,7 @@ pub fn identity(dcd: &DynamoComponentDeployment) -> (String, String) {
     let service = labels
         .get(label::COMPONENT)
         .cloned()
-        .or_else(|| dcd.spec.shared.service_name.clone())
+        .or_else(|| Some(dcd.spec.shared.name.clone()))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| name.clone());
     (graph, service)
@@ -63,22 +66,26 @@ pub fn render_component(
         .filter(|n| !n.is_empty())
         .ok_or_else(|| RenderError::field("metadata.name", "must not be empty"))?;
     let (graph_name, service) = identity(dcd);
+    let legacy_service = LegacyService::of_component(dcd)?;
+    let mut component = dcd.spec.shared.clone();
+    component.name = service.clone();
     let dgd = DynamoGraphDeployment {
         metadata: ObjectMeta {
             name: Some(graph_name),
             namespace: dcd.metadata.namespace.clone(),
-            annotations: dcd.spec.shared.annotations.clone(),
+            annotations: Some(legacy_service.annotations.clone()).filter(|a| !a.is_empty()),
             ..ObjectMeta::default()
         },
         spec: DynamoGraphDeploymentSpec {
-            services: Some(BTreeMap::from([(
-                service.clone(),
-                Box::new(dcd.spec.shared.clone()),
-            )])),
+            components: Some(vec![component]),
             backend_framework: dcd.spec.backend_framework,
             ..DynamoGraphDeploymentSpec::default()
         },
         status: None,
+    };
+    let legacy = LegacyGraph {
+        pvcs: Vec::new(),
+        services: BTreeMap::from([(service.clone(), legacy_service)]),
     };
     // A DCD is the component pathway: Grove renders whole graphs, never components.
     let mut config = config.clone();
@@ -101,7 +108,7 @@ pub fn render_component(
         dcd_names: BTreeMap::from([(service, name)]),
         ..Overrides::default()
     };
-    let mut rendered = render_with(&dgd, &config, plugins, &overrides)?;
+    let mut rendered = render_graph(&dgd, &legacy, Some("spec"), &config, plugins, &overrides)?;
     rendered
         .objects
         .retain(|o| COMPONENT_KINDS.contains(&o.kind()) || STANDALONE_KINDS.contains(&o.kind()));

@@ -89,6 +89,12 @@ pub mod annotation {
     pub const ORIGIN_VERSION: &str = "nvidia.com/dynamo-operator-origin-version";
     /// Worker hash the graph currently runs (written by the controller).
     pub const CURRENT_WORKER_HASH: &str = "nvidia.com/current-worker-hash";
+    /// The worker hash (v2, Dynamo 1.5) the graph's running workers were rolled out under;
+    /// authoritative over [`CURRENT_WORKER_HASH`] when both are set.
+    pub const CURRENT_WORKER_HASH_V2: &str = "nvidia.com/current-worker-hash-v2";
+    /// The workload provider chosen when the graph was created (`grove` or `component`),
+    /// stamped by the defaulting webhook and never changed afterwards.
+    pub const WORKLOAD_PROVIDER: &str = "nvidia.com/workload-provider";
     /// Restart token written onto pod templates by the controller.
     pub const RESTART_AT: &str = "nvidia.com/restartAt";
     /// Model a model Service serves; also on the workloads, Services and pods of the

@@ -23,7 +23,9 @@
 pub mod component;
 pub mod config;
 pub mod error;
+pub mod input;
 pub mod keys;
+pub mod legacy;
 pub mod model;
 pub mod names;
 pub mod object;
@@ -50,6 +52,7 @@ pub use object::{Object, to_yaml_stream};
 pub use plugins::{PluginCallError, PluginSet};
 
 use crate::error::has_errors;
+use crate::legacy::LegacyGraph;
 use crate::model::ServiceModel;
 use crate::orchestrate::{Pods, RenderedComponent};
 use crate::plugins::Catalog;
@@ -87,12 +90,26 @@ pub fn render_with(
     plugins: &dyn PluginSet,
     overrides: &Overrides,
 ) -> Result<Rendered, RenderError> {
+    let legacy = LegacyGraph::of(dgd)?;
+    render_graph(dgd, &legacy, None, config, plugins, overrides)
+}
+
+/// [`render_with`] with the graph's `v1alpha1`-only facts already read, and `path` replacing
+/// the components' field paths (a DynamoComponentDeployment's component is at `spec`).
+pub(crate) fn render_graph(
+    dgd: &DynamoGraphDeployment,
+    legacy: &LegacyGraph,
+    path: Option<&str>,
+    config: &RenderConfig,
+    plugins: &dyn PluginSet,
+    overrides: &Overrides,
+) -> Result<Rendered, RenderError> {
     let catalog = Catalog::new(plugins);
-    let mut diagnostics = validate::validate_with(dgd, config, &catalog);
+    let mut diagnostics = validate::validate_with(dgd, legacy, path, config, &catalog);
     if has_errors(&diagnostics) {
         return Err(RenderError::Invalid(diagnostics));
     }
-    let mut graph = GraphModel::build_with(dgd, config, &catalog)?;
+    let mut graph = GraphModel::build_from(dgd, legacy, config, &catalog, path)?;
     graph.apply(overrides);
     let prepared = prepare(&graph, config)?;
     diagnostics.extend(validate_plugins(plugins, &prepared)?);
@@ -155,7 +172,7 @@ pub fn render_with(
         });
     }
 
-    let mut objects = orchestrate::objects(dgd, &graph, &components, config)?;
+    let mut objects = orchestrate::objects(&graph, &components, config)?;
     let host_config_maps: BTreeSet<String> = objects
         .iter()
         .filter(|o| o.kind() == "ConfigMap")
@@ -201,11 +218,15 @@ pub fn check(
     plugins: &dyn PluginSet,
 ) -> Vec<Diagnostic> {
     let catalog = Catalog::new(plugins);
-    let mut diagnostics = validate::validate_with(dgd, config, &catalog);
+    let legacy = match LegacyGraph::of(dgd) {
+        Ok(legacy) => legacy,
+        Err(error) => return error.diagnostics(),
+    };
+    let mut diagnostics = validate::validate_with(dgd, &legacy, None, config, &catalog);
     if has_errors(&diagnostics) {
         return diagnostics;
     }
-    let found = GraphModel::build_with(dgd, config, &catalog).and_then(|graph| {
+    let found = GraphModel::build_from(dgd, &legacy, config, &catalog, None).and_then(|graph| {
         let prepared = prepare(&graph, config)?;
         validate_plugins(plugins, &prepared)
     });

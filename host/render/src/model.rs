@@ -1,18 +1,21 @@
-//! The graph model: every service of a DynamoGraphDeployment resolved into the facts the rest of
-//! the pipeline needs (names, type, backend chain, replicas, GPUs, nodes, Dynamo namespace,
-//! worker hash), with graph-level envs, labels and annotations folded into each service.
+//! The graph model: every component of a DynamoGraphDeployment (`v1beta1`, the hub) resolved
+//! into the facts the rest of the pipeline needs (names, type, backend chain, replicas, GPUs,
+//! nodes, Dynamo namespace, worker hash), with the graph's `env` folded into each component's
+//! main container and the `v1alpha1`-only facts ([`LegacyGraph`]) beside it.
 
 use std::collections::BTreeMap;
 
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_api::common::component_type;
-use dynamo_api::shared::DynamoComponentDeploymentSharedSpec;
-use k8s_openapi::api::core::v1::{Container, EnvVar};
+use dynamo_api::shared::{ComponentType, DynamoComponentDeploymentSharedSpec, MAIN_CONTAINER_NAME};
+use k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, PodTemplateSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use sha2::{Digest, Sha256};
 
 use crate::config::{DiscoveryBackend, Orchestrator, RenderConfig};
 use crate::error::RenderError;
 use crate::keys::{self, annotation};
+use crate::legacy::{LegacyGraph, LegacyService};
 use crate::object::canonical;
 use crate::plugins::{Catalog, Chain, PluginSet};
 
@@ -40,19 +43,22 @@ pub struct GraphModel {
     pub spec_labels: BTreeMap<String, String>,
     /// `spec.topologyConstraint.packDomain` of the graph.
     pub pack_domain: Option<String>,
-    /// Hash of the worker services' pod-affecting spec (first 8 hex digits of a sha256), when
-    /// the graph has workers.
+    /// Hash of the worker components' pod-affecting spec (first 8 hex digits of a sha256),
+    /// when the graph has workers.
     pub worker_hash: Option<String>,
     /// `spec.backendFramework` of the graph, as written (components inherit it).
     pub backend_framework: Option<dynamo_api::BackendFramework>,
     /// The KAI scheduler queue of the graph's pods when the KAI scheduler is on
     /// (`nvidia.com/kai-scheduler-queue`, default `dynamo`); `None` when it is off.
     pub kai_queue: Option<String>,
-    /// Services, sorted by name.
+    /// PersistentVolumeClaims the graph declares (`v1alpha1` `spec.pvcs`, kept through
+    /// conversion); those with `create` are made by the operator.
+    pub pvcs: Vec<dynamo_api::v1alpha1::graph::PvcSpec>,
+    /// Components, in the order `spec.components` lists them.
     pub services: Vec<ServiceModel>,
 }
 
-/// What a service is, as far as the host's pod defaults are concerned.
+/// What a component is, as far as the host's pod defaults are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ComponentRole {
     /// HTTP frontend.
@@ -67,47 +73,60 @@ pub enum ComponentRole {
     Default,
 }
 
-/// One resolved service.
+/// One resolved component.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceModel {
-    /// Name as written in `spec.services`.
+    /// Name as written in `spec.components[].name`.
     pub name: String,
+    /// Field path of the component: `spec.components[<i>]` in a graph, `spec` in a
+    /// DynamoComponentDeployment.
+    pub path: String,
     /// Lowercase Kubernetes-safe form of the name (`.` becomes `-`).
     pub k8s_name: String,
-    /// `componentType` as written (empty when absent).
+    /// The component's type in `v1alpha1` terms (empty when absent): prefill and decode are
+    /// `worker` with that [`Self::sub_component_type`]; a type only `v1alpha1` can write is kept.
     pub component_type: String,
-    /// Role derived from `componentType`.
+    /// Role derived from the type.
     pub role: ComponentRole,
-    /// `subComponentType`, if any.
+    /// Sub-type: `prefill` or `decode` for those types, else `v1alpha1`'s `subComponentType`.
     pub sub_component_type: Option<String>,
-    /// Plugins the service runs through (workers with a known backend only).
+    /// Plugins the component runs through (workers with a known backend only).
     pub chain: Option<Chain>,
     /// Desired replicas (default 1).
     pub replicas: i32,
-    /// GPUs per node (limits.gpu, else requests.gpu, else 0; the two must agree).
+    /// GPUs per node (the main container's GPU limit, else request; the two must agree).
     pub gpus_per_node: u32,
-    /// Kubernetes resource name of those GPUs (`gpuType`, default `nvidia.com/gpu`); empty when
-    /// the service has none.
+    /// Kubernetes resource name of those GPUs (`nvidia.com/gpu` unless another `*/gpu` resource
+    /// is asked for); empty when the component has none.
     pub gpu_resource: String,
-    /// Nodes per replica (1 for single-node services).
+    /// Nodes per replica (1 for single-node components).
     pub node_count: u32,
-    /// Dynamo namespace the service registers in.
+    /// Dynamo namespace the component registers in.
     pub dynamo_namespace: String,
-    /// The graph's worker hash, on Dynamo worker services (every pathway).
+    /// The graph's worker hash, on Dynamo worker components (every pathway).
     pub worker_hash: Option<String>,
     /// True when the DCD name carries the worker hash (workers on the DCD pathway).
     pub hashed: bool,
     /// Mount path of the compilation-cache volume, if any.
     pub compilation_cache_path: Option<String>,
-    /// Name of the service's DynamoComponentDeployment (and Deployment).
+    /// Name of the component's DynamoComponentDeployment (and Deployment).
     pub dcd_name: String,
-    /// Name of the service's Kubernetes Service: its component's name on the DCD pathway (the
+    /// Name of the component's Kubernetes Service: its DCD's name on the DCD pathway (the
     /// worker hash included), `{dgd}-{k8s_name}` under Grove.
     pub service_name: String,
-    /// The service spec with the graph's envs, labels and annotations folded in (service wins).
+    /// The component spec with the graph's `env` folded into its main container (its own
+    /// entries win by name).
     pub spec: DynamoComponentDeploymentSharedSpec,
-    /// Graph metadata annotations overlaid with the service's annotations (service wins); the
-    /// operator reads its switches (`nvidia.com/...`) here.
+    /// What only `v1alpha1` says about the component (annotations, labels, ingress, ...).
+    pub legacy: LegacyService,
+    /// Labels of the component's objects and pods: the graph's `spec.labels`, then the
+    /// component's own ([`LegacyService::labels`]).
+    pub labels: BTreeMap<String, String>,
+    /// Annotations of the component's objects: the graph's `spec.annotations`, then the
+    /// component's own ([`LegacyService::annotations`]), then the controller's restart token.
+    pub object_annotations: BTreeMap<String, String>,
+    /// The operator's switches (`nvidia.com/...`) as the component sees them: graph metadata
+    /// annotations, then [`Self::object_annotations`], then the pod template's annotations.
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -129,6 +148,19 @@ impl GraphModel {
         config: &RenderConfig,
         catalog: &Catalog,
     ) -> Result<Self, RenderError> {
+        let legacy = LegacyGraph::of(dgd)?;
+        Self::build_from(dgd, &legacy, config, catalog, None)
+    }
+
+    /// Resolves `dgd` with its `v1alpha1`-only facts `legacy` already read; `path` replaces the
+    /// components' field paths (a DynamoComponentDeployment's component is at `spec`).
+    pub(crate) fn build_from(
+        dgd: &DynamoGraphDeployment,
+        legacy: &LegacyGraph,
+        config: &RenderConfig,
+        catalog: &Catalog,
+        path: Option<&str>,
+    ) -> Result<Self, RenderError> {
         let name = dgd
             .metadata
             .name
@@ -141,7 +173,15 @@ impl GraphModel {
             .clone()
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| config.default_namespace.clone());
-        let mut annotations = dgd.metadata.annotations.clone().unwrap_or_default();
+        // The conversion's private payloads are not the user's annotations.
+        let mut annotations: BTreeMap<String, String> = dgd
+            .metadata
+            .annotations
+            .iter()
+            .flatten()
+            .filter(|(k, _)| !dynamo_conversion::is_private_annotation(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if let Some(version) = &config.operator_version {
             annotations
                 .entry(annotation::ORIGIN_VERSION.to_owned())
@@ -162,47 +202,62 @@ impl GraphModel {
         let spec = &dgd.spec;
         let spec_annotations = spec.annotations.clone().unwrap_or_default();
         let spec_labels = spec.labels.clone().unwrap_or_default();
+        let graph_env = spec.env.as_deref().unwrap_or_default();
 
-        let empty = BTreeMap::new();
-        let services_in = spec.services.as_ref().unwrap_or(&empty);
-        let mut services = Vec::with_capacity(services_in.len());
-        for (svc_name, svc) in services_in {
-            let field = service_path(svc_name);
-            let effective = effective_spec(dgd, svc);
-            let component_type = svc.component_type.clone().unwrap_or_default();
+        let components = dgd.components();
+        let mut services = Vec::with_capacity(components.len());
+        for (index, component) in components.iter().enumerate() {
+            let field = path.map_or_else(|| component_path(index), str::to_owned);
+            let svc_legacy = legacy.service(&component.name);
+            let (component_type, sub_component_type) = types(component, &svc_legacy);
             let role = ComponentRole::of(&component_type);
-            let chain = resolve_chain(dgd, svc_name, svc, role, catalog)?;
-            let node_count = node_count(svc);
-            let replicas = svc.replicas.unwrap_or(1);
+            let labels = overlay(&spec_labels, &svc_legacy.labels);
+            let object_annotations = overlay(&spec_annotations, &svc_legacy.annotations);
+            let mut switches = annotations.clone();
+            switches.extend(object_annotations.clone());
+            if let Some(pod) = pod_annotations(component) {
+                for (key, value) in pod {
+                    switches.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+            let chain = resolve_chain(dgd, component, &field, role, &switches, catalog)?;
+            let node_count = node_count(component);
+            let replicas = component.replicas.unwrap_or(1);
             if replicas < 0 {
                 return Err(RenderError::field(
                     format!("{field}.replicas"),
                     format!("must be 0 or more, got {replicas}"),
                 ));
             }
-            let mut svc_annotations = annotations.clone();
-            svc_annotations.extend(effective.annotations.clone().unwrap_or_default());
-            let k8s_name = k8s_name(svc_name);
-            let gpus = gpus(svc, &field)?;
+            let k8s_name = k8s_name(&component.name);
+            let gpus = gpus(component, &field)?;
             services.push(ServiceModel {
                 gpus_per_node: gpus.count,
                 gpu_resource: gpus.resource,
-                compilation_cache_path: compilation_cache_path(svc, chain.as_ref()),
-                dynamo_namespace: dynamo_namespace(&namespace, &name, svc),
+                compilation_cache_path: compilation_cache_path(component, chain.as_ref()),
+                dynamo_namespace: dynamo_api::shared::dynamo_namespace(
+                    component.global_dynamo_namespace == Some(true),
+                    &namespace,
+                    &name,
+                ),
                 service_name: format!("{name}-{k8s_name}"),
                 dcd_name: format!("{name}-{k8s_name}"),
-                name: svc_name.clone(),
+                name: component.name.clone(),
+                path: field,
                 k8s_name,
                 component_type,
                 role,
-                sub_component_type: svc.sub_component_type.clone(),
+                sub_component_type,
                 chain,
                 replicas,
                 node_count,
                 worker_hash: None,
                 hashed: false,
-                spec: effective,
-                annotations: svc_annotations,
+                spec: effective_spec(graph_env, component),
+                legacy: svc_legacy,
+                labels,
+                object_annotations,
+                annotations: switches,
             });
         }
         let worker_hash = worker_hash(&services)?;
@@ -247,6 +302,7 @@ impl GraphModel {
             worker_hash,
             backend_framework: spec.backend_framework,
             kai_queue,
+            pvcs: legacy.pvcs.clone(),
             services,
         })
     }
@@ -262,12 +318,12 @@ impl GraphModel {
         self.services.iter().any(|s| s.role == ComponentRole::Epp)
     }
 
-    /// The service named `name`, if any.
+    /// The component named `name`, if any.
     pub fn service(&self, name: &str) -> Option<&ServiceModel> {
         self.services.iter().find(|s| s.name == name)
     }
 
-    /// True when any service spans several nodes.
+    /// True when any component spans several nodes.
     pub fn has_multinode(&self) -> bool {
         self.services.iter().any(ServiceModel::is_multinode)
     }
@@ -277,22 +333,22 @@ impl GraphModel {
 /// worker hash is computed, so none of them starts a rolling update by itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
-    /// Annotations added to a service's component spec and pods (the restart token
-    /// `nvidia.com/restartAt`), by service name.
+    /// Annotations added to a component's pod template (the restart token
+    /// `nvidia.com/restartAt`), by component name.
     pub service_annotations: BTreeMap<String, BTreeMap<String, String>>,
-    /// Replicas of a service during an operator-managed rolling update, by service name.
+    /// Replicas of a component during an operator-managed rolling update, by component name.
     pub replicas: BTreeMap<String, i32>,
     /// The worker hash to use instead of the computed one (a component rendered on its own
     /// carries its graph's hash in a label).
     pub worker_hash: Option<String>,
-    /// Component (DCD) names to use instead of the derived ones, by service name.
+    /// Component (DCD) names to use instead of the derived ones, by component name.
     pub dcd_names: BTreeMap<String, String>,
 }
 
 // === impl GraphModel (overrides) ===
 
 impl GraphModel {
-    /// Applies `overrides` to the resolved services.
+    /// Applies `overrides` to the resolved components.
     pub fn apply(&mut self, overrides: &Overrides) {
         if let Some(hash) = &overrides.worker_hash {
             self.worker_hash = Some(hash.clone());
@@ -310,6 +366,10 @@ impl GraphModel {
             if let Some(extra) = overrides.service_annotations.get(&service.name) {
                 service
                     .spec
+                    .pod_template
+                    .get_or_insert_with(PodTemplateSpec::default)
+                    .metadata
+                    .get_or_insert_with(Default::default)
                     .annotations
                     .get_or_insert_with(BTreeMap::new)
                     .extend(extra.clone());
@@ -331,7 +391,7 @@ impl GraphModel {
 // === impl ComponentRole ===
 
 impl ComponentRole {
-    /// The role of a `componentType` value.
+    /// The role of a component type (`v1alpha1`'s free string or `v1beta1`'s enum value).
     pub fn of(component_type: &str) -> Self {
         match component_type {
             component_type::FRONTEND => Self::Frontend,
@@ -353,14 +413,14 @@ impl ServiceModel {
         self.node_count > 1
     }
 
-    /// True when the service's backend declared an engine that is not a Dynamo runtime
+    /// True when the component's backend declared an engine that is not a Dynamo runtime
     /// ([`Chain::plain_engine`]).
     pub fn is_plain_engine(&self) -> bool {
         self.chain.as_ref().and_then(Chain::plain_engine).is_some()
     }
 
     /// The component's type as Dynamo 1.5 labels and announces it: `prefill` or `decode` for
-    /// a worker with that `subComponentType`, else its `componentType`.
+    /// a worker with that sub-type, else its type.
     pub fn dynamo_component_type(&self) -> &str {
         match self.sub_component_type.as_deref() {
             Some(sub @ (component_type::PREFILL | component_type::DECODE))
@@ -372,20 +432,12 @@ impl ServiceModel {
         }
     }
 
-    /// Value of the `nvidia.com/dynamo-sub-component-type` label: the `subComponentType`, or
-    /// the `componentType` itself when that is `prefill` or `decode`.
+    /// Value of the `nvidia.com/dynamo-sub-component-type` label: the sub-type, if any.
     pub fn sub_component_label(&self) -> Option<&str> {
-        match self.sub_component_type.as_deref().filter(|s| !s.is_empty()) {
-            Some(sub) => Some(sub),
-            None => matches!(
-                self.component_type.as_str(),
-                component_type::PREFILL | component_type::DECODE
-            )
-            .then_some(self.component_type.as_str()),
-        }
+        self.sub_component_type.as_deref().filter(|s| !s.is_empty())
     }
 
-    /// True when the service belongs to the graph's generation of Dynamo workers, which the
+    /// True when the component belongs to the graph's generation of Dynamo workers, which the
     /// worker hash names and a rolling update replaces as a whole. A plain engine does not: it
     /// takes no part in Dynamo's discovery, so its Deployment rolls in place under a stable
     /// name, and its spec does not renew the Dynamo workers.
@@ -393,12 +445,13 @@ impl ServiceModel {
         self.role == ComponentRole::Worker && !self.is_plain_engine()
     }
 
-    /// Field path of the service in the graph (`spec.services.<name>`).
+    /// Field path of the component (`spec.components[<i>]`, or `spec` for a component
+    /// deployed on its own).
     pub fn field(&self) -> String {
-        service_path(&self.name)
+        self.path.clone()
     }
 
-    /// Value of annotation `key` (service annotations win over the graph's).
+    /// Value of annotation `key` (the component's annotations win over the graph's).
     pub fn annotation(&self, key: &str) -> Option<&str> {
         self.annotations.get(key).map(String::as_str)
     }
@@ -407,63 +460,117 @@ impl ServiceModel {
     pub fn metrics_enabled(&self) -> bool {
         self.annotation(annotation::ENABLE_METRICS) != Some(keys::label::FALSE)
     }
+
+    /// The user's main container (`podTemplate`'s container `main`), if any.
+    pub fn main_container(&self) -> Option<&Container> {
+        self.spec.main_container()
+    }
+
+    /// The user's pod spec (`podTemplate.spec`), if any.
+    pub fn pod_spec(&self) -> Option<&PodSpec> {
+        self.spec.pod_template.as_ref()?.spec.as_ref()
+    }
 }
 
-/// Field path of service `name` (`spec.services.<name>`).
-pub fn service_path(name: &str) -> String {
-    format!("spec.services.{name}")
+/// Field path of the component at `index` of `spec.components`.
+pub fn component_path(index: usize) -> String {
+    format!("spec.components[{index}]")
 }
 
-/// The orchestrator used for a graph with these metadata annotations: the configured one, except
-/// that `nvidia.com/enable-grove: "false"` moves a graph from Grove to the DCD pathway (with
-/// LeaderWorkerSets when LWS is enabled).
+/// The component's type and sub-type in `v1alpha1` terms: `prefill`/`decode` become `worker`
+/// with that sub-type; without a `v1beta1` type, `v1alpha1`'s free-form `componentType`.
+fn types(
+    component: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
+) -> (String, Option<String>) {
+    match component.component_type {
+        Some(t @ (ComponentType::Prefill | ComponentType::Decode)) => (
+            component_type::WORKER.to_owned(),
+            Some(t.as_str().to_owned()),
+        ),
+        Some(t) => (t.as_str().to_owned(), legacy.sub_component_type.clone()),
+        None => (
+            legacy.component_type.clone().unwrap_or_default(),
+            legacy.sub_component_type.clone(),
+        ),
+    }
+}
+
+/// `podTemplate.metadata.annotations` of a component, if any.
+fn pod_annotations(
+    component: &DynamoComponentDeploymentSharedSpec,
+) -> Option<&BTreeMap<String, String>> {
+    component
+        .pod_template
+        .as_ref()?
+        .metadata
+        .as_ref()?
+        .annotations
+        .as_ref()
+}
+
+/// The orchestrator used for a graph with these metadata annotations: the workload provider
+/// the graph was created with (`nvidia.com/workload-provider`: `grove`, or `component` for the
+/// DCD pathway), else the configured one, except that `nvidia.com/enable-grove: "false"` (in
+/// any case, as Dynamo reads it) moves a graph from Grove to the DCD pathway. The DCD pathway
+/// runs multi-node components on LeaderWorkerSets when LWS is enabled.
 pub fn effective_orchestrator(
     annotations: &BTreeMap<String, String>,
     config: &RenderConfig,
 ) -> Orchestrator {
+    let component_pathway = || match config.orchestrator {
+        Orchestrator::Grove if config.operator.orchestrators.lws.enabled == Some(true) => {
+            Orchestrator::Lws
+        }
+        Orchestrator::Grove => Orchestrator::Deployment,
+        other => other,
+    };
+    let provider = annotations
+        .get(annotation::WORKLOAD_PROVIDER)
+        .map(|v| v.to_ascii_lowercase());
+    match provider.as_deref() {
+        Some(WORKLOAD_PROVIDER_GROVE) => return Orchestrator::Grove,
+        Some(WORKLOAD_PROVIDER_COMPONENT) => return component_pathway(),
+        _ => {}
+    }
     let grove_off = annotations
         .get(annotation::ENABLE_GROVE)
-        .is_some_and(|v| v == keys::label::FALSE);
+        .is_some_and(|v| v.eq_ignore_ascii_case(keys::label::FALSE));
     match config.orchestrator {
-        Orchestrator::Grove if grove_off => {
-            if config.operator.orchestrators.lws.enabled == Some(true) {
-                Orchestrator::Lws
-            } else {
-                Orchestrator::Deployment
-            }
-        }
+        Orchestrator::Grove if grove_off => component_pathway(),
         other => other,
     }
 }
 
-/// Lowercase Kubernetes-safe form of a service name (`.` becomes `-`).
+/// `nvidia.com/workload-provider` value of a graph on the Grove pathway.
+pub const WORKLOAD_PROVIDER_GROVE: &str = "grove";
+/// `nvidia.com/workload-provider` value of a graph on the DCD (component) pathway.
+pub const WORKLOAD_PROVIDER_COMPONENT: &str = "component";
+
+/// The `nvidia.com/workload-provider` a new graph with these annotations gets under `config`
+/// (what the defaulting webhook stamps on CREATE, as Dynamo's does).
+pub fn workload_provider(
+    annotations: &BTreeMap<String, String>,
+    config: &RenderConfig,
+) -> &'static str {
+    if effective_orchestrator(annotations, config) == Orchestrator::Grove {
+        WORKLOAD_PROVIDER_GROVE
+    } else {
+        WORKLOAD_PROVIDER_COMPONENT
+    }
+}
+
+/// Lowercase Kubernetes-safe form of a component name (`.` becomes `-`).
 pub fn k8s_name(service: &str) -> String {
     service.to_lowercase().replace('.', "-")
 }
 
-/// Dynamo namespace of a service: `dynamo` when global, else `{namespace}-{graph}` with dots
-/// of the graph name turned into dashes.
-pub fn dynamo_namespace(
-    namespace: &str,
-    graph: &str,
-    service: &DynamoComponentDeploymentSharedSpec,
-) -> String {
-    if service.global_dynamo_namespace == Some(true) {
-        keys::GLOBAL_DYNAMO_NAMESPACE.to_owned()
-    } else {
-        format!("{namespace}-{}", graph.replace('.', "-"))
-    }
-}
-
 /// Nodes per replica: `multinode.nodeCount`, else 1.
-fn node_count(service: &DynamoComponentDeploymentSharedSpec) -> u32 {
-    service
-        .multinode
-        .as_ref()
-        .map_or(1, |m| u32::try_from(m.node_count).unwrap_or(1).max(1))
+fn node_count(component: &DynamoComponentDeploymentSharedSpec) -> u32 {
+    u32::try_from(component.node_count()).unwrap_or(1).max(1)
 }
 
-/// The GPUs one node of a service uses.
+/// The GPUs one node of a component uses.
 pub(crate) struct Gpus {
     /// How many (0 when none).
     pub(crate) count: u32,
@@ -471,54 +578,68 @@ pub(crate) struct Gpus {
     pub(crate) resource: String,
 }
 
-/// GPUs per node from `resources.limits` and `resources.requests`.
+/// Whether resource `name` is a GPU: `nvidia.com/gpu`, or any other vendor's `<domain>/gpu`.
+pub fn is_gpu_resource(name: &str) -> bool {
+    name.rsplit_once('/')
+        .is_some_and(|(domain, resource)| resource == "gpu" && !domain.is_empty())
+}
+
+/// GPUs per node from the main container's `resources.limits` and `resources.requests`.
 ///
 /// Kubernetes requires the request of an extended resource such as a GPU to equal its limit
 /// (the request defaults to the limit), so a request that differs from the limit in count or
-/// `gpuType` is refused here, naming the field, rather than by the API server later.
+/// resource name is refused here, naming the field, rather than by the API server later.
 pub(crate) fn gpus(
-    service: &DynamoComponentDeploymentSharedSpec,
+    component: &DynamoComponentDeploymentSharedSpec,
     field: &str,
 ) -> Result<Gpus, RenderError> {
-    let resources = service.resources.as_ref();
+    let resources = component
+        .main_container()
+        .and_then(|c| c.resources.as_ref());
+    let at = format!("{field}.podTemplate.spec.containers[{MAIN_CONTAINER_NAME}].resources");
     let parse = |which: &str| -> Result<Option<(u32, String)>, RenderError> {
-        let item = match which {
+        let map = match which {
             "requests" => resources.and_then(|r| r.requests.as_ref()),
             _ => resources.and_then(|r| r.limits.as_ref()),
         };
-        let Some(item) = item else {
+        let Some((name, Quantity(text))) = map.and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.as_str() == crate::pod::DEFAULT_GPU_RESOURCE)
+                .or_else(|| m.iter().find(|(k, _)| is_gpu_resource(k)))
+        }) else {
             return Ok(None);
         };
-        let Some(text) = item.gpu.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        let text = text.trim();
+        if text.is_empty() {
             return Ok(None);
-        };
+        }
         let count = text.parse::<u32>().map_err(|_| {
             RenderError::field(
-                format!("{field}.resources.{which}.gpu"),
+                format!("{at}.{which}[{name}]"),
                 format!("must be a whole number of GPUs, got `{text}`"),
             )
         })?;
-        Ok(Some((count, crate::pod::gpu_resource(item))))
+        Ok(Some((count, name.clone())))
     };
     let request = parse("requests")?;
     let limit = parse("limits")?;
     if let (Some((wanted, wanted_type)), Some((most, most_type))) = (&request, &limit) {
-        if wanted != most {
+        if wanted_type != most_type {
             return Err(RenderError::field(
-                format!("{field}.resources.requests.gpu"),
+                format!("{at}.requests[{wanted_type}]"),
                 format!(
-                    "must equal resources.limits.gpu ({most}), got {wanted}: Kubernetes requires \
-                     the request of a GPU to equal its limit (omit the request to default it to \
-                     the limit)"
+                    "must be the GPU resource the limits name (`{most_type}`): the request and \
+                     the limit name one GPU resource"
                 ),
             ));
         }
-        if wanted_type != most_type {
+        if wanted != most {
             return Err(RenderError::field(
-                format!("{field}.resources.requests.gpuType"),
+                format!("{at}.requests[{wanted_type}]"),
                 format!(
-                    "must equal resources.limits.gpuType (`{most_type}`), got `{wanted_type}`: \
-                     the request and the limit name one GPU resource"
+                    "must equal the limit ({most}), got {wanted}: Kubernetes requires the \
+                     request of a GPU to equal its limit (omit the request to default it to the \
+                     limit)"
                 ),
             ));
         }
@@ -532,19 +653,15 @@ pub(crate) fn gpus(
     })
 }
 
-/// Mount path of the volume marked `useAsCompilationCache`: its `mountPoint`, else the
-/// backend's default (vLLM only).
+/// Mount path of the compilation cache: `compilationCache.mountPath`, else the backend's
+/// default (vLLM only).
 fn compilation_cache_path(
-    service: &DynamoComponentDeploymentSharedSpec,
+    component: &DynamoComponentDeploymentSharedSpec,
     chain: Option<&Chain>,
 ) -> Option<String> {
-    let mount = service
-        .volume_mounts
-        .as_ref()?
-        .iter()
-        .find(|m| m.use_as_compilation_cache == Some(true))?;
-    mount
-        .mount_point
+    let cache = component.compilation_cache.as_ref()?;
+    cache
+        .mount_path
         .clone()
         .filter(|p| !p.is_empty())
         .or_else(|| default_compilation_cache_path(chain.map(|c| c.framework.as_str())))
@@ -555,29 +672,44 @@ pub fn default_compilation_cache_path(framework: Option<&str>) -> Option<String>
     (framework == Some("vllm")).then(|| VLLM_COMPILATION_CACHE_PATH.to_owned())
 }
 
-/// The service spec with graph-level envs, annotations and labels folded in (service wins).
+/// The component spec with the graph's `env` put before its main container's own (an entry of
+/// the component with the same name wins). A component without a main container gets one
+/// holding only that env.
 pub fn effective_spec(
-    dgd: &DynamoGraphDeployment,
-    service: &DynamoComponentDeploymentSharedSpec,
+    graph_env: &[EnvVar],
+    component: &DynamoComponentDeploymentSharedSpec,
 ) -> DynamoComponentDeploymentSharedSpec {
-    let mut spec = service.clone();
-    let envs = merge_env_by_name(
-        dgd.spec.envs.as_deref().unwrap_or_default(),
-        service.envs.as_deref().unwrap_or_default(),
-    );
-    spec.envs = (!envs.is_empty()).then_some(envs);
-    spec.annotations = overlay(dgd.spec.annotations.as_ref(), service.annotations.as_ref());
-    spec.labels = overlay(dgd.spec.labels.as_ref(), service.labels.as_ref());
+    let mut spec = component.clone();
+    if graph_env.is_empty() {
+        return spec;
+    }
+    if spec.main_container().is_none() {
+        let template = spec
+            .pod_template
+            .get_or_insert_with(PodTemplateSpec::default);
+        let pod = template.spec.get_or_insert_with(PodSpec::default);
+        pod.containers.insert(
+            0,
+            Container {
+                name: MAIN_CONTAINER_NAME.to_owned(),
+                ..Container::default()
+            },
+        );
+    }
+    if let Some(main) = spec.main_container_mut() {
+        let merged = merge_env_by_name(graph_env, main.env.as_deref().unwrap_or_default());
+        main.env = Some(merged);
+    }
     spec
 }
 
 fn overlay(
-    base: Option<&BTreeMap<String, String>>,
-    top: Option<&BTreeMap<String, String>>,
-) -> Option<BTreeMap<String, String>> {
-    let mut merged = base.cloned().unwrap_or_default();
-    merged.extend(top.cloned().unwrap_or_default());
-    (!merged.is_empty()).then_some(merged)
+    base: &BTreeMap<String, String>,
+    top: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut merged = base.clone();
+    merged.extend(top.clone());
+    merged
 }
 
 /// `base` with every variable of `top` replacing the one of the same name, or appended.
@@ -593,26 +725,26 @@ pub fn merge_env_by_name(base: &[EnvVar], top: &[EnvVar]) -> Vec<EnvVar> {
 }
 
 /// Picks the plugin chain of a worker: the framework detected from its command wins, must agree
-/// with an explicit choice ([`explicit_framework`]: the service's `nvidia.com/backend-framework`
-/// annotation, else `spec.backendFramework`), and falls back to it. Non-workers and workers with
-/// neither run no plugin.
+/// with an explicit choice ([`explicit_framework`]: the component's
+/// `nvidia.com/backend-framework` annotation, else `spec.backendFramework`), and falls back to
+/// it. Non-workers and workers with neither run no plugin.
 fn resolve_chain(
     dgd: &DynamoGraphDeployment,
-    name: &str,
-    service: &DynamoComponentDeploymentSharedSpec,
+    component: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
     role: ComponentRole,
+    switches: &BTreeMap<String, String>,
     catalog: &Catalog,
 ) -> Result<Option<Chain>, RenderError> {
     if role != ComponentRole::Worker {
         return Ok(None);
     }
-    let field = service_path(name);
-    let detected = detect_framework(main_container(service), catalog);
-    let explicit = explicit_framework(dgd, name, service);
+    let detected = detect_framework(component.main_container(), catalog);
+    let explicit = explicit_framework(dgd, field, switches);
     let framework = match (detected, explicit) {
         (Some(d), Some(e)) if d.framework != e.framework => {
             return Err(RenderError::field(
-                format!("{field}.extraPodSpec.mainContainer.command"),
+                command_path(field),
                 mismatch_message(&d, &e),
             ));
         }
@@ -621,8 +753,13 @@ fn resolve_chain(
         (None, None) => return Ok(None),
     };
     catalog
-        .chain(&framework, node_count(service) > 1, &field)
+        .chain(&framework, node_count(component) > 1, field)
         .map(Some)
+}
+
+/// Field path of a component's main container command.
+pub fn command_path(field: &str) -> String {
+    format!("{field}.podTemplate.spec.containers[{MAIN_CONTAINER_NAME}].command")
 }
 
 /// A backend framework chosen explicitly for a worker, and the field that chose it.
@@ -630,29 +767,27 @@ fn resolve_chain(
 pub struct ExplicitFramework {
     /// The framework (`vllm`, or a custom plugin's such as `llamacpp`).
     pub framework: String,
-    /// Path of the field that chose it: `spec.backendFramework`, or the service's annotation
-    /// (`spec.services.<name>.annotations[nvidia.com/backend-framework]`).
+    /// Path of the field that chose it: `spec.backendFramework`, or the component's annotation
+    /// (`spec.components[<i>]` annotation `nvidia.com/backend-framework`).
     pub field: String,
 }
 
-/// The framework service `name` asks for explicitly: its own `nvidia.com/backend-framework`
-/// annotation when non-blank (it can name any plugin's framework, which the CRD enum of
-/// `spec.backendFramework` cannot), else the graph's `spec.backendFramework`.
+/// The framework a component asks for explicitly: its `nvidia.com/backend-framework`
+/// annotation (`switches`) when non-blank (it can name any plugin's framework, which the CRD
+/// enum of `spec.backendFramework` cannot), else the graph's `spec.backendFramework`.
 pub fn explicit_framework(
     dgd: &DynamoGraphDeployment,
-    name: &str,
-    service: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
+    switches: &BTreeMap<String, String>,
 ) -> Option<ExplicitFramework> {
-    let annotated = service
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(annotation::BACKEND_FRAMEWORK))
+    let annotated = switches
+        .get(annotation::BACKEND_FRAMEWORK)
         .map(|value| value.trim())
         .filter(|value| !value.is_empty());
     match annotated {
         Some(framework) => Some(ExplicitFramework {
             framework: framework.to_owned(),
-            field: backend_annotation_path(name),
+            field: backend_annotation_path(field),
         }),
         None => dgd.spec.backend_framework.map(|b| ExplicitFramework {
             framework: b.as_str().to_owned(),
@@ -661,14 +796,9 @@ pub fn explicit_framework(
     }
 }
 
-/// Field path of service `name`'s backend-framework annotation
-/// (`spec.services.<name>.annotations[nvidia.com/backend-framework]`).
-pub fn backend_annotation_path(name: &str) -> String {
-    format!(
-        "{}.annotations[{}]",
-        service_path(name),
-        annotation::BACKEND_FRAMEWORK
-    )
+/// Field path of a component's backend-framework annotation.
+pub fn backend_annotation_path(field: &str) -> String {
+    format!("{field}.annotations[{}]", annotation::BACKEND_FRAMEWORK)
 }
 
 /// Message for a detected framework that contradicts the explicitly chosen one.
@@ -677,11 +807,6 @@ pub fn mismatch_message(detected: &Detection, explicit: &ExplicitFramework) -> S
         "runs Python module `{}` (backend `{}`), but {} is `{}`",
         detected.module, detected.framework, explicit.field, explicit.framework
     )
-}
-
-/// The `extraPodSpec.mainContainer` of a service, if any.
-pub fn main_container(service: &DynamoComponentDeploymentSharedSpec) -> Option<&Container> {
-    service.extra_pod_spec.as_ref()?.main_container.as_ref()
 }
 
 /// A backend recognised in a container command.
@@ -728,28 +853,36 @@ pub fn is_python(word: &str) -> bool {
         .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
-/// Fields of a service spec that never reach its pods, left out of the worker hash.
-const NON_POD_FIELDS: [&str; 5] = [
+/// Fields of a component spec that never reach its pods, left out of the worker hash.
+const NON_POD_FIELDS: [&str; 4] = [
     "replicas",
     "scalingAdapter",
-    "autoscaling",
-    "ingress",
-    "dynamoNamespace",
+    "minAvailable",
+    "runtimeVersionOverride",
 ];
 
-/// First 8 hex digits of the sha256 of the Dynamo worker services' pod-affecting specs (graph
-/// envs, labels and annotations folded in), keyed by service name; `None` without workers.
+/// First 8 hex digits of the sha256 of the Dynamo worker components' pod-affecting specs (the
+/// graph's env folded in) with their labels and annotations, keyed by component name; `None`
+/// without workers.
 fn worker_hash(services: &[ServiceModel]) -> Result<Option<String>, RenderError> {
     let mut workers = serde_json::Map::new();
     for service in services.iter().filter(|s| s.in_worker_generation()) {
-        let mut spec = serde_json::to_value(&service.spec)
-            .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
+        let cannot = |e: serde_json::Error| {
+            RenderError::field(service.field(), format!("cannot serialize: {e}"))
+        };
+        let mut spec = serde_json::to_value(&service.spec).map_err(cannot)?;
         if let Some(fields) = spec.as_object_mut() {
             for field in NON_POD_FIELDS {
                 fields.remove(field);
             }
         }
-        workers.insert(service.name.clone(), spec);
+        let entry = serde_json::json!({
+            "spec": spec,
+            "labels": service.labels,
+            "annotations": service.object_annotations,
+            "subComponentType": service.sub_component_type,
+        });
+        workers.insert(service.name.clone(), entry);
     }
     if workers.is_empty() {
         return Ok(None);

@@ -255,16 +255,15 @@ impl PluginSet for FakePlugins {
     }
 }
 
-/// The DynamoGraphDeployment documents of a (possibly multi-document) YAML stream; other kinds
-/// (ConfigMaps, PVCs) are skipped.
+/// The DynamoGraphDeployment documents of a (possibly multi-document) YAML stream, of either
+/// version, as hub (`v1beta1`) graphs; other kinds (ConfigMaps, PVCs) are skipped.
 pub fn graphs_from_yaml(text: &str) -> Result<Vec<DynamoGraphDeployment>, String> {
     let mut graphs = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let value: serde_json::Value = serde::Deserialize::deserialize(document)
             .map_err(|e| format!("document {index}: {e}"))?;
         if value.get("kind").and_then(|k| k.as_str()) == Some("DynamoGraphDeployment") {
-            graphs
-                .push(serde_json::from_value(value).map_err(|e| format!("document {index}: {e}"))?);
+            graphs.push(crate::input::graph(value).map_err(|e| format!("document {index}: {e}"))?);
         }
     }
     Ok(graphs)

@@ -30,11 +30,7 @@ fn anchors() -> Vec<(String, DynamoGraphDeployment)> {
 }
 
 fn is_multinode(dgd: &DynamoGraphDeployment) -> bool {
-    dgd.spec
-        .services
-        .iter()
-        .flatten()
-        .any(|(_, s)| s.multinode.is_some())
+    dgd.components().iter().any(|c| c.multinode.is_some())
 }
 
 /// Pod templates of the rendered workloads, by `kind/name[/role]`.
@@ -102,7 +98,7 @@ fn check_structure(
         assert!(m["metadata"].get("ownerReferences").is_none(), "{ctx}");
     }
     let kinds: BTreeSet<&str> = out.objects.iter().map(Object::kind).collect();
-    let services = dgd.spec.services.clone().unwrap_or_default();
+    let services = dgd.components().to_vec();
     match orchestrator {
         Orchestrator::Grove => {
             assert!(kinds.contains("PodCliqueSet"), "{ctx}");
@@ -129,8 +125,8 @@ fn check_structure(
     // A graph behind the Inference Extension has no frontend of its own (its workers run one as
     // a sidecar); every other anchor has one, with its Service.
     let has_frontend = services
-        .values()
-        .any(|s| s.component_type.as_deref() == Some("frontend"));
+        .iter()
+        .any(|s| s.component_type == Some(dynamo_api::ComponentType::Frontend));
     assert_eq!(
         out.objects
             .iter()
@@ -140,7 +136,7 @@ fn check_structure(
     );
     let pods = pod_templates(&out.objects);
     let expected_pods: usize = services
-        .values()
+        .iter()
         .map(|s| match (s.multinode.is_some(), orchestrator) {
             (false, _) => 1,
             (true, Orchestrator::Lws) => 2 * usize::try_from(s.replicas.unwrap_or(1)).unwrap_or(0),
@@ -650,24 +646,26 @@ mod injection {
     }
 
     #[test]
-    fn derived_names_count_the_suffixes() {
-        // 50 + "-" + "decode" = 57 fits a Service, but the worker's DCD adds "-<8 hex>".
+    fn derived_names_too_long_for_a_service_are_admitted_but_not_rendered() {
+        // 50 + "-" + "decode" = 57 fits a Service, but the worker's component adds
+        // "-<8 hex>". As with Dynamo's operator, admission accepts the graph off Grove (a
+        // DynamoComponentDeployment name may be a long DNS subdomain); the Service name
+        // cannot be, so the render fails naming it.
         let mut dgd = graph(SMALL);
         dgd.metadata.name = Some("g".repeat(50));
-        if let Some(services) = dgd.spec.services.as_mut()
-            && let Some(decode) = services.get_mut("decode")
-        {
+        if let Some(decode) = dgd.component_mut("decode") {
             decode.multinode = None;
-            decode.extra_pod_spec = None;
-            decode.component_type = Some("worker".into());
+            decode.component_type = Some(dynamo_api::ComponentType::Worker);
         }
         let config = RenderConfig::default();
+        let found = check(&dgd, &config, &FakePlugins::new());
+        assert!(
+            found.iter().all(|d| d.severity != Severity::Error),
+            "{found:?}"
+        );
         let error = render(&dgd, &config, &FakePlugins::new()).expect_err("too long");
         let text = error.to_string();
-        assert!(
-            text.contains("spec.services.decode") && text.contains("DynamoComponentDeployment"),
-            "{text}"
-        );
+        assert!(text.contains("Service") && text.contains("63"), "{text}");
     }
 }
 

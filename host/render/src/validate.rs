@@ -1,22 +1,30 @@
-//! Pure validation of a DynamoGraphDeployment: the admission rules of Dynamo's webhook (CREATE),
-//! plus the checks an offline render needs because no API server enforced the CRD schema.
+//! Pure validation of a DynamoGraphDeployment (`v1beta1`): the admission rules of Dynamo 1.5's
+//! webhook (CREATE), the CRD's own rules an offline render must check because no API server
+//! enforced them, and what this operator does not render.
 //!
-//! Every finding is a [`Diagnostic`] with the field path at fault
-//! (`spec.services.decode.replicas`) and a severity; warnings never block a render. Rules that
-//! need the cluster (Grove ClusterTopology levels, the InferencePool API) and UPDATE rules are
-//! not here.
+//! Every finding is a [`Diagnostic`] with the field path at fault, in `v1beta1` terms as Dynamo's
+//! webhook reports them (`spec.components[1].replicas`; a `v1alpha1` graph is judged after its
+//! conversion), and a severity; warnings never block a render. Fields only `v1alpha1` has
+//! (kept through the conversion, [`LegacyGraph`]) are named by their `v1alpha1` path
+//! (`spec.pvcs[0].size`, `spec.services.<name>.ingress.host`). Rules that need the cluster
+//! (Grove ClusterTopology levels, the InferencePool API) and UPDATE rules are not here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_api::DynamoGraphDeployment;
-use dynamo_api::shared::{DynamoComponentDeploymentSharedSpec, GpuSharingMode};
+use dynamo_api::common::RestartStrategyType;
+use dynamo_api::shared::{
+    ComponentType, DynamoComponentDeploymentSharedSpec, GpuMemoryServiceMode, MAIN_CONTAINER_NAME,
+};
 use dynamo_plugin_contract::Diagnostic;
 
 use crate::config::{Orchestrator, RenderConfig};
-use crate::keys::{self, annotation};
+use crate::keys::annotation;
+use crate::legacy::{LegacyGraph, LegacyService};
 use crate::model::{
-    self, ComponentRole, backend_annotation_path, default_compilation_cache_path, detect_framework,
-    explicit_framework, k8s_name, main_container, mismatch_message, service_path,
+    self, ComponentRole, backend_annotation_path, command_path, component_path,
+    default_compilation_cache_path, detect_framework, explicit_framework, k8s_name,
+    mismatch_message,
 };
 use crate::names::{self, Rule};
 use crate::plugins::{Catalog, PluginSet};
@@ -30,12 +38,19 @@ pub fn validate(
     config: &RenderConfig,
     plugins: &dyn PluginSet,
 ) -> Vec<Diagnostic> {
-    validate_with(dgd, config, &Catalog::new(plugins))
+    match LegacyGraph::of(dgd) {
+        Ok(legacy) => validate_with(dgd, &legacy, None, config, &Catalog::new(plugins)),
+        Err(error) => error.diagnostics(),
+    }
 }
 
-/// Validates `dgd` for `config` with an already-built plugin catalog.
+/// Validates `dgd` (whose `v1alpha1`-only facts are `legacy`) for `config` with an
+/// already-built plugin catalog. `path` replaces the components' field paths (`spec` for the
+/// one component of a DynamoComponentDeployment).
 pub fn validate_with(
     dgd: &DynamoGraphDeployment,
+    legacy: &LegacyGraph,
+    path: Option<&str>,
     config: &RenderConfig,
     catalog: &Catalog,
 ) -> Vec<Diagnostic> {
@@ -46,39 +61,42 @@ pub fn validate_with(
     }
     let annotations = dgd.metadata.annotations.clone().unwrap_or_default();
     check_graph_annotations(&annotations, &mut out);
-    let empty = BTreeMap::new();
-    let services = dgd.spec.services.as_ref().unwrap_or(&empty);
-    if services.is_empty() {
+    let components = dgd.components();
+    if components.is_empty() {
         out.push(Diagnostic::error(
-            "spec.services",
-            "at least one service is required",
+            "spec.components",
+            "at least one component is required",
         ));
     }
-    check_names(dgd, services, config, &mut out);
-    check_pvcs(dgd, &mut out);
-    check_restart(dgd, services, &mut out);
-    check_topology(dgd, services, &mut out);
-    check_failover_discovery(&annotations, services, &mut out);
+    check_unique(components, &mut out);
+    check_names(dgd, legacy, config, &mut out);
+    check_pvcs(legacy, &mut out);
+    check_restart(dgd, &mut out);
+    check_topology(dgd, &mut out);
+    check_failover_discovery(&annotations, components, &mut out);
+    check_graph_not_rendered(dgd, &mut out);
 
     let orchestrator = model::effective_orchestrator(&annotations, config);
-    for (svc_name, svc) in services {
-        let field = service_path(svc_name);
-        check_service(svc_name, svc, &field, &mut out);
-        check_backend(dgd, svc_name, svc, &field, catalog, &mut out);
-        check_orchestrator(&name, svc_name, svc, &field, orchestrator, &mut out);
+    for (index, component) in components.iter().enumerate() {
+        let field = path.map_or_else(|| component_path(index), str::to_owned);
+        let svc_legacy = legacy.service(&component.name);
+        check_service(component, &svc_legacy, &field, orchestrator, &mut out);
+        check_backend(dgd, component, &svc_legacy, &field, catalog, &mut out);
+        check_orchestrator(&name, component, &field, orchestrator, &mut out);
     }
     out
 }
 
-/// The rules about one service on its own (`field` is its path, e.g. `spec` for a
+/// The rules about one component on its own (`field` is its path, e.g. `spec` for a
 /// DynamoComponentDeployment): what Dynamo's webhook checks on a component's shared spec.
 pub fn validate_service(
-    name: &str,
-    svc: &DynamoComponentDeploymentSharedSpec,
+    component: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
     field: &str,
+    orchestrator: Orchestrator,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    check_service(name, svc, field, &mut out);
+    check_service(component, legacy, field, orchestrator, &mut out);
     out
 }
 
@@ -114,23 +132,61 @@ fn check_graph_annotations(annotations: &BTreeMap<String, String>, out: &mut Vec
     }
 }
 
+/// `nvidia.com/vllm-distributed-executor-backend`, when set, is `mp` or `ray` in any case (as
+/// Dynamo's CRD rule reads it).
 fn check_vllm_backend(
     annotations: &BTreeMap<String, String>,
     path: &str,
     out: &mut Vec<Diagnostic>,
 ) {
     if let Some(backend) = annotations.get(annotation::VLLM_EXECUTOR_BACKEND)
-        && !matches!(backend.as_str(), "mp" | "ray")
+        && !matches!(backend.to_ascii_lowercase().as_str(), "mp" | "ray")
     {
         out.push(Diagnostic::error(
             path,
-            format!("must be `mp` or `ray`, got `{backend}`"),
+            format!("must be `mp` or `ray` (in any case), got `{backend}`"),
         ));
     }
 }
 
-fn check_pvcs(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
-    for (i, pvc) in dgd.spec.pvcs.iter().flatten().enumerate() {
+/// Component names unique case-insensitively, at most one endpoint picker (the CRD's rules).
+fn check_unique(components: &[DynamoComponentDeploymentSharedSpec], out: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, component) in components.iter().enumerate() {
+        let key = component.name.to_ascii_lowercase();
+        if let Some(first) = seen.get(&key) {
+            out.push(Diagnostic::error(
+                format!("{}.name", component_path(index)),
+                format!(
+                    "component names must be unique case-insensitively: `{}` repeats \
+                     spec.components[{first}]",
+                    component.name
+                ),
+            ));
+        } else {
+            seen.insert(key, index);
+        }
+    }
+    let pickers: Vec<usize> = components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.component_type == Some(ComponentType::Epp))
+        .map(|(i, _)| i)
+        .collect();
+    if pickers.len() > 1 {
+        out.push(Diagnostic::error(
+            "spec.components",
+            format!(
+                "at most one component may have type epp, found {} (spec.components{:?})",
+                pickers.len(),
+                pickers
+            ),
+        ));
+    }
+}
+
+fn check_pvcs(legacy: &LegacyGraph, out: &mut Vec<Diagnostic>) {
+    for (i, pvc) in legacy.pvcs.iter().enumerate() {
         let field = format!("spec.pvcs[{i}]");
         if pvc.name.is_empty() {
             out.push(Diagnostic::error(format!("{field}.name"), "is required"));
@@ -158,11 +214,7 @@ fn check_pvcs(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_restart(
-    dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_restart(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
     let Some(restart) = &dgd.spec.restart else {
         return;
     };
@@ -172,42 +224,49 @@ fn check_restart(
             "is required when restart is set",
         ));
     }
-    let Some(order) = restart.strategy.as_ref().and_then(|s| s.order.as_ref()) else {
+    let Some(strategy) = &restart.strategy else {
+        return;
+    };
+    let Some(order) = &strategy.order else {
         return;
     };
     let field = "spec.restart.strategy.order";
+    if strategy.type_ == Some(RestartStrategyType::Parallel) {
+        out.push(Diagnostic::error(
+            field,
+            "cannot be specified when strategy is parallel",
+        ));
+        return;
+    }
+    let names: BTreeSet<&str> = dgd.components().iter().map(|c| c.name.as_str()).collect();
     let mut seen = BTreeSet::new();
     for (i, name) in order.iter().enumerate() {
         if !seen.insert(name) {
             out.push(Diagnostic::error(
                 format!("{field}[{i}]"),
-                format!("service `{name}` is listed more than once"),
+                format!("component `{name}` is listed more than once"),
             ));
         }
-        if !services.contains_key(name) {
+        if !names.contains(name.as_str()) {
             out.push(Diagnostic::error(
                 format!("{field}[{i}]"),
-                format!("`{name}` is not a service of this graph"),
+                format!("`{name}` is not a component of this graph"),
             ));
         }
     }
-    if order.len() != services.len() {
+    if order.len() != names.len() {
         out.push(Diagnostic::error(
             field,
             format!(
-                "must list every service exactly once: {} listed, {} services",
+                "must list every component exactly once: {} listed, {} components",
                 order.len(),
-                services.len()
+                names.len()
             ),
         ));
     }
 }
 
-fn check_topology(
-    dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
-    out: &mut Vec<Diagnostic>,
-) {
+fn check_topology(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
     let graph = dgd.spec.topology_constraint.as_ref();
     if let Some(domain) = graph.and_then(|t| t.pack_domain.as_deref())
         && !is_topology_domain(domain)
@@ -217,36 +276,37 @@ fn check_topology(
             topology_domain_message(domain),
         ));
     }
-    let mut any_service = false;
-    for (name, svc) in services {
-        if let Some(constraint) = &svc.topology_constraint {
-            any_service = true;
+    let components = dgd.components();
+    let mut any_component = false;
+    for (index, component) in components.iter().enumerate() {
+        if let Some(constraint) = &component.topology_constraint {
+            any_component = true;
             if !is_topology_domain(&constraint.pack_domain) {
                 out.push(Diagnostic::error(
-                    format!("{}.topologyConstraint.packDomain", service_path(name)),
+                    format!("{}.topologyConstraint.packDomain", component_path(index)),
                     topology_domain_message(&constraint.pack_domain),
                 ));
             }
         }
     }
     match graph {
-        None if any_service => out.push(Diagnostic::error(
-            "spec.topologyConstraint.topologyProfile",
-            "is required when any service sets a topologyConstraint",
+        None if any_component => out.push(Diagnostic::error(
+            "spec.topologyConstraint.clusterTopologyName",
+            "is required when any component sets a topologyConstraint",
         )),
         None => {}
         Some(constraint) => {
-            if constraint.topology_profile.is_empty() {
+            if constraint.cluster_topology_name.is_empty() {
                 out.push(Diagnostic::error(
-                    "spec.topologyConstraint.topologyProfile",
+                    "spec.topologyConstraint.clusterTopologyName",
                     "must not be empty",
                 ));
             }
             if constraint.pack_domain.as_deref().is_none_or(str::is_empty) {
-                for (name, svc) in services {
-                    if svc.topology_constraint.is_none() {
+                for (index, component) in components.iter().enumerate() {
+                    if component.topology_constraint.is_none() {
                         out.push(Diagnostic::error(
-                            format!("{}.topologyConstraint.packDomain", service_path(name)),
+                            format!("{}.topologyConstraint.packDomain", component_path(index)),
                             "is required when spec.topologyConstraint.packDomain is not set",
                         ));
                     }
@@ -265,16 +325,20 @@ fn topology_domain_message(domain: &str) -> String {
 
 fn check_failover_discovery(
     annotations: &BTreeMap<String, String>,
-    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
+    components: &[DynamoComponentDeploymentSharedSpec],
     out: &mut Vec<Diagnostic>,
 ) {
     let container_mode = annotations
         .get(annotation::KUBE_DISCOVERY_MODE)
         .is_some_and(|m| m == "container");
-    for (name, svc) in services {
-        if svc.failover.as_ref().is_some_and(|f| f.enabled) && !container_mode {
+    for (index, component) in components.iter().enumerate() {
+        let failover = component
+            .experimental
+            .as_ref()
+            .is_some_and(|e| e.failover.is_some());
+        if failover && !container_mode {
             out.push(Diagnostic::error(
-                format!("{}.failover.enabled", service_path(name)),
+                format!("{}.experimental.failover", component_path(index)),
                 format!(
                     "failover needs the graph annotation {}: container",
                     annotation::KUBE_DISCOVERY_MODE
@@ -284,12 +348,34 @@ fn check_failover_discovery(
     }
 }
 
+/// Graph-level features of Dynamo's API this operator does not render: refused by name rather
+/// than silently dropped, so a graph never runs without what it asked for.
+fn check_graph_not_rendered(dgd: &DynamoGraphDeployment, out: &mut Vec<Diagnostic>) {
+    if dgd.spec.provider_override.is_some() {
+        out.push(Diagnostic::error(
+            "spec.providerOverride",
+            "Grove provider overrides are not supported by this operator; remove the field",
+        ));
+    }
+    if dgd
+        .spec
+        .experimental
+        .as_ref()
+        .is_some_and(|e| e.kv_transfer_policy.is_some())
+    {
+        out.push(Diagnostic::error(
+            "spec.experimental.kvTransferPolicy",
+            "KV-transfer placement policies are not supported by this operator; remove the field",
+        ));
+    }
+}
+
 /// Names Kubernetes must accept: the graph's name and namespace, every name derived from them
-/// with the suffixes the operator adds, service names (which become label values), and the
-/// graph's and services' labels and annotations.
+/// with the suffixes the operator adds, component names (which become label values), and the
+/// graph's and components' labels and annotations.
 fn check_names(
     dgd: &DynamoGraphDeployment,
-    services: &BTreeMap<String, Box<DynamoComponentDeploymentSharedSpec>>,
+    legacy: &LegacyGraph,
     config: &RenderConfig,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -316,49 +402,51 @@ fn check_names(
         &dgd.metadata.annotations.clone().unwrap_or_default(),
         config,
     );
-    for (name, svc) in services {
-        let field = service_path(name);
-        if !names::is_label_value(name) {
+    for (index, component) in dgd.components().iter().enumerate() {
+        let field = component_path(index);
+        let name = &component.name;
+        if name.is_empty() {
+            out.push(Diagnostic::error(format!("{field}.name"), "is required"));
+            continue;
+        }
+        if !names::is_label_value(name) || name.contains('.') || name.contains('_') {
             out.push(Diagnostic::error(
-                &field,
+                format!("{field}.name"),
                 format!(
-                    "service name `{}` is not a valid label value (at most 63 letters, digits, \
-                     '-' and '.', starting and ending with a letter or digit)",
+                    "component name `{}` must be at most 63 letters, digits and '-', starting \
+                     and ending with a letter or digit",
                     names::printable(name)
                 ),
             ));
             continue;
         }
-        let base = format!("{graph}-{}", k8s_name(name));
-        let worker = ComponentRole::of(svc.component_type.as_deref().unwrap_or_default())
-            == ComponentRole::Worker;
-        let multinode = svc.multinode.as_ref().is_some_and(|m| m.node_count > 1);
-        let mut derived = vec![(base.clone(), "Service")];
+        // Grove names its objects after graph and component itself (budget checked with the
+        // orchestrator); the DCD pathway derives a DCD, Deployment and Service name.
         if orchestrator != Orchestrator::Grove {
-            // Worker DCDs carry `-<worker hash>`; multi-node replicas become `<dcd>-<index>`.
-            let dcd = if worker {
-                format!("{base}-{}", "x".repeat(8))
-            } else {
-                base.clone()
-            };
-            if multinode && orchestrator == Orchestrator::Lws {
-                let last = svc.replicas.unwrap_or(1).max(1) - 1;
-                derived.push((format!("{dcd}-{last}"), "LeaderWorkerSet"));
+            let base = format!("{graph}-{}", k8s_name(name));
+            let multinode = component.uses_multinode();
+            let mut derived = vec![(base.clone(), "DynamoComponentDeployment")];
+            if component.is_worker() {
+                // Worker DCDs carry `-<worker hash>`.
+                derived[0].0 = format!("{base}-{}", "x".repeat(8));
             }
-            derived.push((dcd, "DynamoComponentDeployment"));
-        }
-        for (derived_name, kind) in derived {
-            if derived_name.len() > names::MAX_LABEL {
-                out.push(Diagnostic::error(
-                    &field,
-                    format!(
-                        "graph name `{graph}` and service name `{name}` give a {kind} name of {} \
-                         characters; Kubernetes allows {} (shorten the graph or service name)",
-                        derived_name.len(),
-                        names::MAX_LABEL
-                    ),
-                ));
-                break;
+            if multinode && orchestrator == Orchestrator::Lws {
+                let last = component.replicas.unwrap_or(1).max(1) - 1;
+                derived.push((format!("{}-{last}", derived[0].0), "LeaderWorkerSet"));
+            }
+            for (derived_name, kind) in derived {
+                if derived_name.len() > names::MAX_SUBDOMAIN {
+                    out.push(Diagnostic::error(
+                        format!("{field}.name"),
+                        format!(
+                            "graph name `{graph}` and component name `{name}` give a {kind} \
+                             name of {} characters; Kubernetes allows {}",
+                            derived_name.len(),
+                            names::MAX_SUBDOMAIN
+                        ),
+                    ));
+                    break;
+                }
             }
         }
     }
@@ -368,18 +456,33 @@ fn check_names(
         dgd.spec.annotations.as_ref(),
         out,
     );
-    for (name, svc) in services {
-        let field = service_path(name);
-        check_metadata_maps(&field, svc.labels.as_ref(), svc.annotations.as_ref(), out);
-        if let Some(extra) = &svc.extra_pod_metadata {
+    for (index, component) in dgd.components().iter().enumerate() {
+        let field = component_path(index);
+        if let Some(meta) = component
+            .pod_template
+            .as_ref()
+            .and_then(|t| t.metadata.as_ref())
+        {
             check_metadata_maps(
-                &format!("{field}.extraPodMetadata"),
-                extra.labels.as_ref(),
-                extra.annotations.as_ref(),
+                &format!("{field}.podTemplate.metadata"),
+                meta.labels.as_ref(),
+                meta.annotations.as_ref(),
                 out,
             );
         }
+        let svc_legacy = legacy.service(&component.name);
+        check_metadata_maps(
+            &legacy_path(&component.name),
+            Some(&svc_legacy.labels),
+            Some(&svc_legacy.annotations),
+            out,
+        );
     }
+}
+
+/// `v1alpha1` path of service `name`, for fields only `v1alpha1` has.
+fn legacy_path(name: &str) -> String {
+    format!("spec.services.{name}")
 }
 
 /// Label keys and values, and annotation keys, of one `labels`/`annotations` pair at `field`.
@@ -407,33 +510,35 @@ fn check_metadata_maps(
     }
 }
 
-/// Rules about one service on its own.
+/// Rules about one component on its own.
 fn check_service(
-    name: &str,
     svc: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
     field: &str,
+    orchestrator: Orchestrator,
     out: &mut Vec<Diagnostic>,
 ) {
+    let name = &svc.name;
     let k8s = k8s_name(name);
-    if !is_dns_label(&k8s) {
+    if !name.is_empty() && !is_dns_label(&k8s) {
         out.push(Diagnostic::error(
-            field,
+            format!("{field}.name"),
             format!(
-                "service name `{name}` gives the Kubernetes name `{k8s}`, which is not a DNS \
+                "component name `{name}` gives the Kubernetes name `{k8s}`, which is not a DNS \
                  label (lowercase letters, digits and `-`, at most 63 characters)"
             ),
         ));
     }
-    if svc.dynamo_namespace.is_some() {
+    if legacy.dynamo_namespace {
         out.push(Diagnostic::warning(
-            format!("{field}.dynamoNamespace"),
+            format!("{}.dynamoNamespace", legacy_path(name)),
             "is deprecated and ignored: the Dynamo namespace is derived from the namespace and \
              graph name",
         ));
     }
-    if svc.autoscaling.is_some() {
+    if legacy.autoscaling {
         out.push(Diagnostic::warning(
-            format!("{field}.autoscaling"),
+            format!("{}.autoscaling", legacy_path(name)),
             "is deprecated and ignored: use scalingAdapter with an autoscaler instead",
         ));
     }
@@ -445,6 +550,7 @@ fn check_service(
             format!("must be 0 or more, got {replicas}"),
         ));
     }
+    check_min_available(svc, field, orchestrator, out);
     if let Some(multinode) = &svc.multinode
         && multinode.node_count < 2
     {
@@ -453,72 +559,238 @@ fn check_service(
             format!("must be at least 2, got {}", multinode.node_count),
         ));
     }
-    if let Some(ingress) = &svc.ingress
+    check_roles(svc, field, out);
+    if let Some(ingress) = &legacy.ingress
         && ingress.enabled == Some(true)
         && ingress.host.as_deref().is_none_or(str::is_empty)
     {
         out.push(Diagnostic::error(
-            format!("{field}.ingress.host"),
+            format!("{}.ingress.host", legacy_path(name)),
             "is required when ingress is enabled",
         ));
     }
     check_gpu_values(svc, field, out);
-    for (i, mount) in svc.volume_mounts.iter().flatten().enumerate() {
-        let path = format!("{field}.volumeMounts[{i}]");
-        if mount.name.is_empty() {
-            out.push(Diagnostic::error(format!("{path}.name"), "is required"));
-        }
-        if mount.use_as_compilation_cache != Some(true)
-            && mount.mount_point.as_deref().is_none_or(str::is_empty)
-        {
-            out.push(Diagnostic::error(
-                format!("{path}.mountPoint"),
-                "is required unless the volume is the compilation cache",
-            ));
-        }
-    }
-    if let Some(shm) = &svc.shared_memory {
-        let disabled = shm.disabled == Some(true);
-        if disabled && shm.size.is_some() {
-            out.push(Diagnostic::error(
-                format!("{field}.sharedMemory.size"),
-                "must not be set when sharedMemory.disabled is true",
-            ));
-        }
-        if !disabled && shm.size.is_none() {
-            out.push(Diagnostic::error(
-                format!("{field}.sharedMemory.size"),
-                "is required unless sharedMemory.disabled is true",
-            ));
-        }
-    }
-    if svc.frontend_sidecar.is_some()
-        && svc.extra_pod_spec.as_ref().is_some_and(|e| {
-            e.pod_spec
-                .containers
-                .iter()
-                .any(|c| c.name == keys::FRONTEND_SIDECAR_CONTAINER)
-        })
+    check_pod_template(svc, field, out);
+    if let Some(size) = &svc.shared_memory_size
+        && size.0.trim_start().starts_with('-')
     {
         out.push(Diagnostic::error(
-            format!("{field}.frontendSidecar"),
-            format!(
-                "extraPodSpec.containers already has a container named `{}`",
-                keys::FRONTEND_SIDECAR_CONTAINER
-            ),
+            format!("{field}.sharedMemorySize"),
+            format!("must not be negative, got `{}`", size.0),
+        ));
+    }
+    if let Some(cache) = &svc.compilation_cache
+        && cache.pvc_name.is_empty()
+    {
+        out.push(Diagnostic::error(
+            format!("{field}.compilationCache.pvcName"),
+            "is required",
         ));
     }
     check_vllm_backend(
-        svc.annotations.as_ref().unwrap_or(&BTreeMap::new()),
-        &format!("{field}.annotations[{}]", annotation::VLLM_EXECUTOR_BACKEND),
+        &legacy.annotations,
+        &format!(
+            "{}.annotations[{}]",
+            legacy_path(name),
+            annotation::VLLM_EXECUTOR_BACKEND
+        ),
         out,
     );
-    let role = ComponentRole::of(svc.component_type.as_deref().unwrap_or_default());
+    if let Some(annotations) = svc
+        .pod_template
+        .as_ref()
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
+    {
+        check_vllm_backend(
+            annotations,
+            &format!(
+                "{field}.podTemplate.metadata.annotations[{}]",
+                annotation::VLLM_EXECUTOR_BACKEND
+            ),
+            out,
+        );
+    }
+    let role = ComponentRole::of(svc.component_type.map_or("", ComponentType::as_str));
+    if svc.epp_config.is_some() && role != ComponentRole::Epp {
+        out.push(Diagnostic::error(
+            format!("{field}.eppConfig"),
+            "eppConfig may only be set when type is epp",
+        ));
+    }
     if role == ComponentRole::Epp {
         check_epp(svc, field, out);
     }
     check_gms_and_failover(svc, role, field, out);
     check_not_rendered(svc, field, out);
+}
+
+/// `minAvailable`: only on the Grove pathway, and at most `replicas` unless those are 0.
+fn check_min_available(
+    svc: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
+    orchestrator: Orchestrator,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(min) = svc.min_available else {
+        return;
+    };
+    if orchestrator != Orchestrator::Grove {
+        out.push(Diagnostic::error(
+            format!("{field}.minAvailable"),
+            "is only supported on the Grove pathway",
+        ));
+        return;
+    }
+    let replicas = svc.replicas.unwrap_or(1);
+    if min < 1 {
+        out.push(Diagnostic::error(
+            format!("{field}.minAvailable"),
+            format!("must be at least 1, got {min}"),
+        ));
+    } else if replicas != 0 && min > replicas {
+        out.push(Diagnostic::error(
+            format!("{field}.minAvailable"),
+            "minAvailable must be less than or equal to replicas unless replicas is 0",
+        ));
+    }
+}
+
+/// `roles`: a multi-node component lists exactly one `leader` (1 replica) and one `worker`
+/// (`nodeCount` − 1); no component type supports role pod templates yet.
+fn check_roles(svc: &DynamoComponentDeploymentSharedSpec, field: &str, out: &mut Vec<Diagnostic>) {
+    let Some(roles) = &svc.roles else {
+        return;
+    };
+    if !svc.uses_multinode() {
+        out.push(Diagnostic::error(
+            format!("{field}.roles"),
+            "is only supported on multi-node components",
+        ));
+        return;
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    if sorted != ["leader", "worker"] {
+        out.push(Diagnostic::error(
+            format!("{field}.roles"),
+            format!(
+                "a multi-node component has exactly one `leader` and one `worker` role, got {names:?}"
+            ),
+        ));
+    }
+    for (i, role) in roles.iter().enumerate() {
+        let at = format!("{field}.roles[{i}]");
+        if role.pod_template.is_some() {
+            out.push(Diagnostic::error(
+                format!("{at}.podTemplate"),
+                "role pod templates are not supported for this component type",
+            ));
+        }
+        if role.provider_override.is_some() {
+            out.push(Diagnostic::error(
+                format!("{at}.providerOverride"),
+                "Grove provider overrides are not supported by this operator; remove the field",
+            ));
+        }
+        let expected = match role.name.as_str() {
+            "leader" => 1,
+            "worker" => svc.node_count() - 1,
+            _ => continue,
+        };
+        if let Some(replicas) = role.replicas
+            && replicas != expected
+        {
+            out.push(Diagnostic::error(
+                format!("{at}.replicas"),
+                format!(
+                    "the `{}` role of this component has {expected} replica(s), got {replicas}",
+                    role.name
+                ),
+            ));
+        }
+    }
+}
+
+/// The pod template: a main container with an image, images on sidecars and init containers,
+/// `frontendSidecar` naming one of its containers, and a hint when the image version is
+/// unknown.
+fn check_pod_template(
+    svc: &DynamoComponentDeploymentSharedSpec,
+    field: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let containers_path = format!("{field}.podTemplate.spec.containers");
+    let pod = svc.pod_template.as_ref().and_then(|t| t.spec.as_ref());
+    let main = svc.main_container();
+    match main
+        .and_then(|m| m.image.as_deref())
+        .filter(|i| !i.is_empty())
+    {
+        None => out.push(Diagnostic::error(
+            &containers_path,
+            format!("a container named `{MAIN_CONTAINER_NAME}` with a non-empty image is required"),
+        )),
+        Some(image) => {
+            if svc.runtime_version_override.is_none() && image_version(image).is_none() {
+                out.push(Diagnostic::warning(
+                    format!("{field}.runtimeVersionOverride"),
+                    format!(
+                        "the main image `{image}` has no semantic-version tag; set \
+                         runtimeVersionOverride to the Dynamo runtime version it carries \
+                         (Dynamo's operator refuses the graph without it)"
+                    ),
+                ));
+            }
+        }
+    }
+    for (i, container) in pod.iter().flat_map(|p| &p.containers).enumerate() {
+        if container.name != MAIN_CONTAINER_NAME
+            && container.image.as_deref().is_none_or(str::is_empty)
+        {
+            out.push(Diagnostic::error(
+                format!("{containers_path}[{i}].image"),
+                "sidecar containers must specify a non-empty image",
+            ));
+        }
+    }
+    for (i, container) in pod
+        .iter()
+        .flat_map(|p| p.init_containers.iter().flatten())
+        .enumerate()
+    {
+        if container.image.as_deref().is_none_or(str::is_empty) {
+            out.push(Diagnostic::error(
+                format!("{field}.podTemplate.spec.initContainers[{i}].image"),
+                "init containers must specify a non-empty image",
+            ));
+        }
+    }
+    if let Some(sidecar) = &svc.frontend_sidecar {
+        let named = pod
+            .iter()
+            .flat_map(|p| &p.containers)
+            .any(|c| &c.name == sidecar && c.name != MAIN_CONTAINER_NAME);
+        if !named {
+            out.push(Diagnostic::error(
+                format!("{field}.frontendSidecar"),
+                format!(
+                    "must name a container of podTemplate.spec.containers other than `{MAIN_CONTAINER_NAME}`, \
+                     got `{sidecar}`"
+                ),
+            ));
+        }
+    }
+}
+
+/// The version of an image from its tag, when the tag is a semantic version (`1.5.0`,
+/// `v1.5.0-rc1`); `None` for digests-only references and tags such as `latest`.
+pub fn image_version(image: &str) -> Option<&str> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let (_, tag) = last.split_once(':')?;
+    is_semver(tag).then_some(tag)
 }
 
 /// Features of Dynamo's API this operator does not render: refused by name rather than
@@ -528,15 +800,32 @@ fn check_not_rendered(
     field: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    if svc
-        .checkpoint
-        .as_ref()
-        .is_some_and(|c| c.enabled == Some(true))
+    let experimental = svc.experimental.as_ref();
+    if experimental
+        .and_then(|e| e.checkpoint.as_ref())
+        .is_some_and(|c| c.enabled)
     {
         out.push(Diagnostic::error(
-            format!("{field}.checkpoint.enabled"),
+            format!("{field}.experimental.checkpoint.enabled"),
             "restoring engines from checkpoints is not supported by this operator; remove \
-             `checkpoint` or set `enabled: false`",
+             `experimental.checkpoint` or set `enabled: false`",
+        ));
+    }
+    if experimental
+        .and_then(|e| e.grove.as_ref())
+        .and_then(|g| g.force_scaling_group)
+        == Some(true)
+    {
+        out.push(Diagnostic::error(
+            format!("{field}.experimental.grove.forceScalingGroup"),
+            "rendering a single-node component as a PodCliqueScalingGroup is not supported by \
+             this operator; remove the field",
+        ));
+    }
+    if svc.provider_override.is_some() {
+        out.push(Diagnostic::error(
+            format!("{field}.providerOverride"),
+            "Grove provider overrides are not supported by this operator; remove the field",
         ));
     }
 }
@@ -571,12 +860,12 @@ fn check_epp(svc: &DynamoComponentDeploymentSharedSpec, field: &str, out: &mut V
     match &svc.epp_config {
         None => out.push(Diagnostic::error(
             format!("{field}.eppConfig"),
-            "is required for componentType epp",
+            "is required for type epp",
         )),
         Some(config) => match (&config.config_map_ref, &config.config) {
             (Some(_), Some(_)) | (None, None) => out.push(Diagnostic::error(
                 format!("{field}.eppConfig"),
-                "set exactly one of configMapRef and config",
+                "exactly one of configMapRef or config must be specified",
             )),
             (Some(reference), None) if reference.name.is_empty() => out.push(Diagnostic::error(
                 format!("{field}.eppConfig.configMapRef.name"),
@@ -593,100 +882,119 @@ fn check_gms_and_failover(
     field: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let gms = svc.gpu_memory_service.as_ref().filter(|g| g.enabled);
+    let experimental = svc.experimental.as_ref();
+    let gms = experimental.and_then(|e| e.gpu_memory_service.as_ref());
+    let at = format!("{field}.experimental");
     if let Some(gms) = gms {
-        if gms.mode == Some(GpuSharingMode::InterPod) {
+        if gms.mode == Some(GpuMemoryServiceMode::InterPod) {
             out.push(Diagnostic::error(
-                format!("{field}.gpuMemoryService.mode"),
-                "interPod is not supported",
+                format!("{at}.gpuMemoryService.mode"),
+                "InterPod is not supported by this operator (IntraPod is)",
             ));
         }
         if role != ComponentRole::Worker {
             out.push(Diagnostic::error(
-                format!("{field}.gpuMemoryService.enabled"),
+                format!("{at}.gpuMemoryService"),
                 "is only supported on worker, prefill and decode components",
             ));
         }
-        let gpus = svc.resources.as_ref().and_then(|r| {
-            r.limits
-                .as_ref()
-                .and_then(|l| l.gpu.clone())
-                .or_else(|| r.requests.as_ref().and_then(|q| q.gpu.clone()))
-        });
-        if gpus.and_then(|g| g.trim().parse::<u32>().ok()).unwrap_or(0) < 1 {
+        if crate::model::gpus(svc, field).is_ok_and(|g| g.count < 1) {
             out.push(Diagnostic::error(
-                format!("{field}.resources.limits.gpu"),
-                "must be at least 1 when gpuMemoryService is enabled",
+                format!(
+                    "{field}.podTemplate.spec.containers[{MAIN_CONTAINER_NAME}].resources.limits"
+                ),
+                "must request at least 1 GPU when experimental.gpuMemoryService is set",
+            ));
+        }
+        if gms
+            .extra_client_containers
+            .as_ref()
+            .is_some_and(|c| !c.is_empty())
+        {
+            out.push(Diagnostic::error(
+                format!("{at}.gpuMemoryService.extraClientContainers"),
+                "is not supported by this operator",
             ));
         }
     }
-    if let Some(failover) = svc.failover.as_ref().filter(|f| f.enabled) {
+    if let Some(failover) = experimental.and_then(|e| e.failover.as_ref()) {
         if svc.multinode.is_some() {
             out.push(Diagnostic::error(
-                format!("{field}.failover.enabled"),
-                "is not supported on multi-node services",
+                format!("{at}.failover"),
+                "is not supported on multi-node components",
             ));
         }
         let mode = failover.mode.unwrap_or_default();
-        if mode == GpuSharingMode::InterPod {
+        if mode == GpuMemoryServiceMode::InterPod {
             out.push(Diagnostic::error(
-                format!("{field}.failover.mode"),
-                "interPod is not supported",
+                format!("{at}.failover.mode"),
+                "InterPod is not supported by this operator (IntraPod is)",
             ));
         }
         match gms {
             None => out.push(Diagnostic::error(
-                format!("{field}.failover.enabled"),
-                "needs gpuMemoryService.enabled",
+                format!("{at}.failover"),
+                "needs experimental.gpuMemoryService",
             )),
             Some(gms) if gms.mode.unwrap_or_default() != mode => out.push(Diagnostic::error(
-                format!("{field}.failover.mode"),
-                "must equal gpuMemoryService.mode",
+                format!("{at}.failover.mode"),
+                "must equal experimental.gpuMemoryService.mode",
             )),
             Some(_) => {}
         }
     }
 }
 
-/// Backend detection against the explicit choice (the service's `nvidia.com/backend-framework`
-/// annotation, else `spec.backendFramework`), and that some plugin handles it.
+/// Backend detection against the explicit choice (the component's
+/// `nvidia.com/backend-framework` annotation, else `spec.backendFramework`), and that some
+/// plugin handles it.
 fn check_backend(
     dgd: &DynamoGraphDeployment,
-    name: &str,
     svc: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
     field: &str,
     catalog: &Catalog,
     out: &mut Vec<Diagnostic>,
 ) {
-    let annotated = svc
-        .annotations
+    let mut switches = legacy.annotations.clone();
+    if let Some(pod) = svc
+        .pod_template
         .as_ref()
-        .and_then(|a| a.get(annotation::BACKEND_FRAMEWORK));
-    if ComponentRole::of(svc.component_type.as_deref().unwrap_or_default()) != ComponentRole::Worker
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.annotations.as_ref())
     {
+        for (key, value) in pod {
+            switches.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    let annotated = switches.get(annotation::BACKEND_FRAMEWORK);
+    if !svc.is_worker() && legacy.component_type.is_none() {
         if annotated.is_some() {
             out.push(Diagnostic::warning(
-                backend_annotation_path(name),
+                backend_annotation_path(field),
                 "is ignored: only worker, prefill and decode components run a backend plugin",
             ));
         }
         return;
     }
+    if !svc.is_worker() {
+        return;
+    }
     if annotated.is_some_and(|value| value.trim().is_empty()) {
         out.push(Diagnostic::error(
-            backend_annotation_path(name),
+            backend_annotation_path(field),
             "must name the backend framework of a loaded plugin, e.g. `llamacpp`",
         ));
     }
-    let detected = detect_framework(main_container(svc), catalog);
-    let explicit = explicit_framework(dgd, name, svc);
+    let detected = detect_framework(svc.main_container(), catalog);
+    let explicit = explicit_framework(dgd, field, &switches);
     match (&detected, &explicit) {
         (Some(d), Some(e)) if d.framework != e.framework => out.push(Diagnostic::error(
-            format!("{field}.extraPodSpec.mainContainer.command"),
+            command_path(field),
             mismatch_message(d, e),
         )),
         (None, Some(e)) if catalog.backend_for(&e.framework).is_none() => {
-            let message = if e.field == backend_annotation_path(name) {
+            let message = if e.field == backend_annotation_path(field) {
                 match catalog.unavailable_note() {
                     note if note.is_empty() => format!(
                         "no loaded backend plugin handles `{}` (a custom backend plugin is loaded \
@@ -697,8 +1005,8 @@ fn check_backend(
                 }
             } else {
                 format!(
-                    "no backend plugin handles `{}` (needed by service `{name}`)",
-                    e.framework
+                    "no backend plugin handles `{}` (needed by component `{}`)",
+                    e.framework, svc.name
                 )
             };
             out.push(Diagnostic::error(&e.field, message));
@@ -709,81 +1017,72 @@ fn check_backend(
         .as_ref()
         .map(|d| d.framework.as_str())
         .or(explicit.as_ref().map(|e| e.framework.as_str()));
-    for (i, mount) in svc.volume_mounts.iter().flatten().enumerate() {
-        if mount.use_as_compilation_cache == Some(true)
-            && mount.mount_point.as_deref().is_none_or(str::is_empty)
-            && default_compilation_cache_path(framework).is_none()
-        {
-            out.push(Diagnostic::warning(
-                format!("{field}.volumeMounts[{i}].mountPoint"),
-                format!(
-                    "backend `{}` has no default compilation-cache path; the volume is not \
-                     mounted",
-                    framework.unwrap_or("none")
-                ),
-            ));
-        }
+    if let Some(cache) = &svc.compilation_cache
+        && cache.mount_path.as_deref().is_none_or(str::is_empty)
+        && default_compilation_cache_path(framework).is_none()
+    {
+        out.push(Diagnostic::warning(
+            format!("{field}.compilationCache.mountPath"),
+            format!(
+                "backend `{}` has no default compilation-cache path; the volume is not mounted",
+                framework.unwrap_or("none")
+            ),
+        ));
     }
 }
 
 /// Rules that depend on the orchestrator: multi-node support and Grove name lengths.
 fn check_orchestrator(
     graph: &str,
-    name: &str,
     svc: &DynamoComponentDeploymentSharedSpec,
     field: &str,
     orchestrator: Orchestrator,
     out: &mut Vec<Diagnostic>,
 ) {
-    let multinode = svc.multinode.as_ref().is_some_and(|m| m.node_count > 1);
+    let multinode = svc.uses_multinode();
     match orchestrator {
         Orchestrator::Deployment if multinode => out.push(Diagnostic::error(
             format!("{field}.multinode"),
             "no multinode orchestrator available: enable Grove or LeaderWorkerSet",
         )),
         Orchestrator::Lws if multinode => {
-            let main = main_container(svc);
+            let main = svc.main_container();
+            let at = format!("{field}.podTemplate.spec.containers[{MAIN_CONTAINER_NAME}]");
             if main
                 .and_then(|c| c.command.as_ref())
                 .is_none_or(Vec::is_empty)
             {
                 out.push(Diagnostic::error(
-                    format!("{field}.extraPodSpec.mainContainer.command"),
-                    "is required for a multi-node service on LeaderWorkerSet",
+                    format!("{at}.command"),
+                    "is required for a multi-node component on LeaderWorkerSet",
                 ));
             }
             if main.and_then(|c| c.args.as_ref()).is_none_or(Vec::is_empty) {
                 out.push(Diagnostic::error(
-                    format!("{field}.extraPodSpec.mainContainer.args"),
-                    "is required for a multi-node service on LeaderWorkerSet",
+                    format!("{at}.args"),
+                    "is required for a multi-node component on LeaderWorkerSet",
                 ));
             }
-            let role = ComponentRole::of(svc.component_type.as_deref().unwrap_or_default());
-            let limit = svc
-                .resources
-                .as_ref()
-                .and_then(|r| r.limits.as_ref())
-                .and_then(|l| l.gpu.as_deref());
-            if role == ComponentRole::Worker && limit.is_none_or(str::is_empty) {
+            if svc.is_worker() && crate::model::gpus(svc, field).is_ok_and(|g| g.count == 0) {
                 out.push(Diagnostic::error(
-                    format!("{field}.resources.limits.gpu"),
-                    "is required for a multi-node worker on LeaderWorkerSet",
+                    format!("{at}.resources.limits"),
+                    "must request GPUs for a multi-node worker on LeaderWorkerSet",
                 ));
             }
         }
         Orchestrator::Grove => {
-            let svc_len = k8s_name(name).len();
+            let svc_len = k8s_name(&svc.name).len();
             let (used, what) = if multinode {
                 (
                     graph.len() + svc_len + svc_len + "-ldr".len(),
-                    "graph name + service name + leader clique name",
+                    "graph name + component name + leader clique name",
                 )
             } else {
-                (graph.len() + svc_len, "graph name + service name")
+                (graph.len() + svc_len, "graph name + component name")
             };
             if used > GROVE_NAME_BUDGET {
                 out.push(Diagnostic::error(
-                    field,
+                    format!("{field}.name"),
                     format!(
                         "{what} is {used} characters; Grove allows at most {GROVE_NAME_BUDGET}"
                     ),

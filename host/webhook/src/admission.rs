@@ -1,31 +1,49 @@
 //! Admission reviews: decode what the API server sends, judge it, and answer.
 //!
-//! One [`Admission`] serves every path. Graph validation runs the same
-//! [`dynamo_render::check`] as the `render` CLI (host rules, then each backend plugin's
+//! One [`Admission`] serves every path. Objects are judged as `v1beta1`, on Dynamo 1.5's paths
+//! and rules: the API server converts a `v1alpha1` write before calling a webhook registered
+//! for `v1beta1` (`matchPolicy: Equivalent`), and a `v1alpha1` object reaching one of the
+//! `v1alpha1`-era paths (a webhook configuration from before the upgrade) is converted here and
+//! judged by the same rules, its defaults patched in its own version. Graph validation runs the
+//! same [`dynamo_render::check`] as the `render` CLI (host rules, then each backend plugin's
 //! `validate`) on a blocking thread, because plugin calls are synchronous WebAssembly.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use dynamo_api::{DynamoComponentDeployment, DynamoGraphDeployment, DynamoModel};
+use dynamo_api::DynamoModel;
 use dynamo_plugin_contract::{Diagnostic, Severity};
 use dynamo_plugin_runtime::PluginRegistry;
-use dynamo_render::RenderConfig;
+use dynamo_render::{RenderConfig, RenderError};
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::rules;
 
-/// Path of the graph defaulting webhook.
-pub const MUTATE_GRAPH: &str = "/mutate-nvidia-com-v1alpha1-dynamographdeployment";
-/// Path of the graph validating webhook.
-pub const VALIDATE_GRAPH: &str = "/validate-nvidia-com-v1alpha1-dynamographdeployment";
-/// Path of the component validating webhook.
-pub const VALIDATE_COMPONENT: &str = "/validate-nvidia-com-v1alpha1-dynamocomponentdeployment";
+/// Path of the graph defaulting webhook (Dynamo 1.5's).
+pub const MUTATE_GRAPH: &str = "/mutate/nvidia.com/v1beta1/dynamographdeployments";
+/// Path of the graph validating webhook (Dynamo 1.5's).
+pub const VALIDATE_GRAPH: &str = "/validate/nvidia.com/v1beta1/dynamographdeployments";
+/// Path of the component defaulting webhook (Dynamo 1.5's).
+pub const MUTATE_COMPONENT: &str = "/mutate-nvidia-com-v1beta1-dynamocomponentdeployment";
+/// Path of the component validating webhook (Dynamo 1.5's).
+pub const VALIDATE_COMPONENT: &str = "/validate/nvidia.com/v1beta1/dynamocomponentdeployments";
 /// Path of the model validating webhook.
 pub const VALIDATE_MODEL: &str = "/validate-nvidia-com-v1alpha1-dynamomodel";
+
+/// Paths of the `v1alpha1` era, still answered so a webhook configuration written before the
+/// upgrade keeps working until it is replaced.
+pub mod legacy_paths {
+    /// The graph defaulting webhook.
+    pub const MUTATE_GRAPH: &str = "/mutate-nvidia-com-v1alpha1-dynamographdeployment";
+    /// The graph validating webhook.
+    pub const VALIDATE_GRAPH: &str = "/validate-nvidia-com-v1alpha1-dynamographdeployment";
+    /// The component validating webhook.
+    pub const VALIDATE_COMPONENT: &str = "/validate-nvidia-com-v1alpha1-dynamocomponentdeployment";
+}
 
 /// Which webhook a request reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +52,8 @@ pub enum Webhook {
     MutateGraph,
     /// Rules of a DynamoGraphDeployment.
     ValidateGraph,
+    /// Defaults of a DynamoComponentDeployment.
+    MutateComponent,
     /// Rules of a DynamoComponentDeployment.
     ValidateComponent,
     /// Rules of a DynamoModel.
@@ -41,12 +61,16 @@ pub enum Webhook {
 }
 
 impl Webhook {
-    /// Every webhook with its path.
-    pub const ALL: [(Webhook, &'static str); 4] = [
+    /// Every webhook with each path it is served at.
+    pub const ALL: [(Webhook, &'static str); 8] = [
         (Webhook::MutateGraph, MUTATE_GRAPH),
         (Webhook::ValidateGraph, VALIDATE_GRAPH),
+        (Webhook::MutateComponent, MUTATE_COMPONENT),
         (Webhook::ValidateComponent, VALIDATE_COMPONENT),
         (Webhook::ValidateModel, VALIDATE_MODEL),
+        (Webhook::MutateGraph, legacy_paths::MUTATE_GRAPH),
+        (Webhook::ValidateGraph, legacy_paths::VALIDATE_GRAPH),
+        (Webhook::ValidateComponent, legacy_paths::VALIDATE_COMPONENT),
     ];
 
     /// The name used in metrics and logs.
@@ -54,6 +78,7 @@ impl Webhook {
         match self {
             Webhook::MutateGraph => "mutate-dynamographdeployment",
             Webhook::ValidateGraph => "validate-dynamographdeployment",
+            Webhook::MutateComponent => "mutate-dynamocomponentdeployment",
             Webhook::ValidateComponent => "validate-dynamocomponentdeployment",
             Webhook::ValidateModel => "validate-dynamomodel",
         }
@@ -181,23 +206,25 @@ impl Admission {
         let create = request.operation == Operation::Create;
         let found = match webhook {
             Webhook::MutateGraph => return self.default_graph(request, create, response),
+            Webhook::MutateComponent => return default_component(request, create, response),
             Webhook::ValidateGraph => self.validate_graph(request).await,
-            Webhook::ValidateComponent => {
-                decode_pair::<DynamoComponentDeployment>(request).map(|(new, old)| {
+            Webhook::ValidateComponent => decode_pair(request, dynamo_render::input::component)
+                .map(|(new, old)| {
                     let mut out = rules::component(&new);
                     if let Some(old) = old {
                         out.extend(rules::component_update(&old, &new));
                     }
                     out
+                }),
+            Webhook::ValidateModel => {
+                decode_pair(request, typed::<DynamoModel>).map(|(new, old)| {
+                    let mut out = rules::model(&new);
+                    if let Some(old) = old {
+                        out.extend(rules::model_update(&old, &new));
+                    }
+                    out
                 })
             }
-            Webhook::ValidateModel => decode_pair::<DynamoModel>(request).map(|(new, old)| {
-                let mut out = rules::model(&new);
-                if let Some(old) = old {
-                    out.extend(rules::model_update(&old, &new));
-                }
-                out
-            }),
         };
         match found {
             Ok(diagnostics) => answer(response, &diagnostics),
@@ -211,26 +238,25 @@ impl Admission {
         create: bool,
         response: AdmissionResponse,
     ) -> AdmissionResponse {
-        let graph: DynamoGraphDeployment = match decode(request.object.as_ref()) {
+        let Some(original) = object_value(request.object.as_ref()) else {
+            return response;
+        };
+        let graph = match dynamo_render::input::graph(original.clone()) {
             Ok(graph) => graph,
             // The validating webhook names the field; defaulting leaves the object alone.
             Err(_) => return response,
         };
-        let patch = rules::graph_defaults(&graph, create, self.operator_version.as_deref());
-        if patch.is_empty() {
-            return response;
-        }
-        match response.clone().with_patch(json_patch::Patch(patch)) {
-            Ok(patched) => patched,
-            Err(e) => response.deny(format!("cannot encode the defaults: {e}")),
-        }
+        let config = self.config.borrow().clone();
+        let patch =
+            rules::graph_defaults(&graph, create, self.operator_version.as_deref(), &config);
+        patched(response, &original, &graph, patch)
     }
 
     async fn validate_graph(
         &self,
         request: &AdmissionRequest<DynamicObject>,
     ) -> Result<Vec<Diagnostic>, String> {
-        let (new, old) = decode_pair::<DynamoGraphDeployment>(request)?;
+        let (new, old) = decode_pair(request, dynamo_render::input::graph)?;
         let config = self.config.borrow().clone();
         let plugins = self.plugins.clone();
         let graph = new.clone();
@@ -246,7 +272,8 @@ impl Admission {
         if let Some(old) = old {
             let username = request.user_info.username.as_deref().unwrap_or_default();
             let may_scale = rules::may_scale(username, self.operator_user.as_deref());
-            diagnostics.extend(rules::graph_update(&old, &new, may_scale));
+            let is_operator = self.operator_user.as_deref() == Some(username);
+            diagnostics.extend(rules::graph_update(&old, &new, may_scale, is_operator));
         }
         Ok(diagnostics)
     }
@@ -263,8 +290,7 @@ fn wait_for_orchestrator(diagnostic: &mut Diagnostic) {
     {
         diagnostic.severity = Severity::Warning;
         diagnostic.message = "no multi-node orchestrator is installed yet: the graph waits \
-                              (Ready=False) until LeaderWorkerSet with Volcano, or Grove, is \
-                              installed"
+                              (Ready=False) until LeaderWorkerSet or Grove is installed"
             .into();
     }
 }
@@ -299,26 +325,96 @@ fn field_message(diagnostic: &Diagnostic) -> String {
     }
 }
 
-fn decode<T: DeserializeOwned>(object: Option<&DynamicObject>) -> Result<T, String> {
-    let object = object.ok_or("the request carries no object")?;
-    let value = serde_json::to_value(object).map_err(|e| e.to_string())?;
+/// The defaulting of a DynamoComponentDeployment (`spec.name` on CREATE).
+fn default_component(
+    request: &AdmissionRequest<DynamicObject>,
+    create: bool,
+    response: AdmissionResponse,
+) -> AdmissionResponse {
+    let Some(original) = object_value(request.object.as_ref()) else {
+        return response;
+    };
+    let Ok(component) = dynamo_render::input::component(original.clone()) else {
+        return response;
+    };
+    let patch = rules::component_defaults(&component, create);
+    patched(response, &original, &component, patch)
+}
+
+/// `response` with `patch` (computed on `hub`, the `v1beta1` form of `original`) applied to the
+/// object as the API server sent it: as is for a `v1beta1` object; for a `v1alpha1` one, as the
+/// difference its defaults make once converted back to `v1alpha1`.
+fn patched<T: serde::Serialize>(
+    response: AdmissionResponse,
+    original: &Value,
+    hub: &T,
+    patch: Vec<json_patch::PatchOperation>,
+) -> AdmissionResponse {
+    if patch.is_empty() {
+        return response;
+    }
+    let version = original.get("apiVersion").and_then(Value::as_str);
+    let patch = if version == Some(dynamo_api::v1beta1::API_VERSION) {
+        json_patch::Patch(patch)
+    } else {
+        match alpha_patch(hub, json_patch::Patch(patch)) {
+            Ok(patch) => patch,
+            Err(message) => return response.deny(message),
+        }
+    };
+    match response.clone().with_patch(patch) {
+        Ok(patched) => patched,
+        Err(e) => response.deny(format!("cannot encode the defaults: {e}")),
+    }
+}
+
+/// The `v1alpha1` patch doing what `patch` does to `hub`: both the defaulted and the
+/// undefaulted hub are converted back, and their difference is the patch.
+fn alpha_patch<T: serde::Serialize>(
+    hub: &T,
+    patch: json_patch::Patch,
+) -> Result<json_patch::Patch, String> {
+    let before = serde_json::to_value(hub).map_err(|e| e.to_string())?;
+    let mut after = before.clone();
+    json_patch::patch(&mut after, &patch).map_err(|e| format!("cannot apply the defaults: {e}"))?;
+    let alpha = |value: Value| {
+        dynamo_conversion::convert(value, dynamo_api::v1alpha1::API_VERSION)
+            .map_err(|e| format!("cannot convert the defaults to v1alpha1: {e}"))
+    };
+    Ok(json_patch::diff(&alpha(before)?, &alpha(after)?))
+}
+
+fn object_value(object: Option<&DynamicObject>) -> Option<Value> {
+    serde_json::to_value(object?).ok()
+}
+
+/// Reads an object of a kind served at one version.
+fn typed<T: DeserializeOwned>(value: Value) -> Result<T, RenderError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        if path.is_empty() || path == "." {
-            e.into_inner().to_string()
-        } else {
-            format!("{path}: {}", e.into_inner())
-        }
+        RenderError::field(
+            if path == "." { String::new() } else { path },
+            e.into_inner().to_string(),
+        )
     })
 }
 
-/// The new object and, on UPDATE, the old one.
-fn decode_pair<T: DeserializeOwned>(
+fn decode<T>(
+    object: Option<&DynamicObject>,
+    read: fn(Value) -> Result<T, RenderError>,
+) -> Result<T, String> {
+    let value = object_value(object).ok_or("the request carries no object")?;
+    read(value).map_err(|e| e.to_string())
+}
+
+/// The new object and, on UPDATE, the old one, both read by `read`.
+fn decode_pair<T>(
     request: &AdmissionRequest<DynamicObject>,
+    read: fn(Value) -> Result<T, RenderError>,
 ) -> Result<(T, Option<T>), String> {
-    let new = decode(request.object.as_ref())?;
+    let new = decode(request.object.as_ref(), read)?;
     let old = match (&request.operation, request.old_object.as_ref()) {
-        (Operation::Update, Some(old)) => Some(decode(Some(old))?),
+        (Operation::Update, Some(old)) => Some(decode(Some(old), read)?),
         _ => None,
     };
     Ok((new, old))

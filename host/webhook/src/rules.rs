@@ -1,64 +1,101 @@
 //! The admission rules: defaults stamped on a new graph, and what an update may not change.
 //!
-//! Pure functions of the objects and the requester; the CREATE-time rules of a graph live in
-//! [`dynamo_render::check`] (shared with the `render` CLI) and are not repeated here.
+//! Pure functions of the (`v1beta1`) objects and the requester, as Dynamo 1.5's webhooks judge
+//! them; the CREATE-time rules of a graph live in [`dynamo_render::check`] (shared with the
+//! `render` CLI) and are not repeated here.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-use dynamo_api::graph::RollingUpdatePhase;
+use dynamo_api::common::RollingUpdatePhase;
 use dynamo_api::shared::DynamoComponentDeploymentSharedSpec;
 use dynamo_api::{DynamoComponentDeployment, DynamoGraphDeployment, DynamoModel};
 use dynamo_plugin_contract::Diagnostic;
+use dynamo_render::RenderConfig;
 use dynamo_render::keys::annotation;
-use dynamo_render::model::service_path;
+use dynamo_render::model::{self, component_path};
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation};
 use serde_json::Value;
 
-/// The replicas a service gets when it names none.
+/// The replicas a component gets when it names none.
 pub const DEFAULT_REPLICAS: i32 = 1;
 
-/// Name of the service account Dynamo's planner runs as; it may scale adapter-owned services.
+/// The `minAvailable` a component on the Grove pathway gets when it names none.
+pub const DEFAULT_MIN_AVAILABLE: i32 = 1;
+
+/// Name of the service account Dynamo's planner runs as; it may scale adapter-owned components.
 pub const PLANNER_SERVICE_ACCOUNT: &str = "planner-serviceaccount";
 
 // === defaulting ===
 
-/// The JSON patch that defaults `dgd`: every service without `replicas` gets
-/// [`DEFAULT_REPLICAS`]; on CREATE the origin-version annotation is stamped when absent.
+/// The JSON patch that defaults `dgd` under `config`: every component without `replicas` gets
+/// [`DEFAULT_REPLICAS`]; on CREATE the workload provider (`nvidia.com/workload-provider`) and
+/// the origin version are stamped when absent, and components of a graph on Grove get
+/// `minAvailable` [`DEFAULT_MIN_AVAILABLE`].
 pub fn graph_defaults(
     dgd: &DynamoGraphDeployment,
     create: bool,
     operator_version: Option<&str>,
+    config: &RenderConfig,
 ) -> Vec<PatchOperation> {
     let mut patch = Vec::new();
-    for (name, service) in dgd.spec.services.iter().flatten() {
-        if service.replicas.is_none() {
-            patch.push(add(
-                PointerBuf::from_tokens(["spec", "services", name.as_str(), "replicas"]),
-                Value::from(DEFAULT_REPLICAS),
-            ));
+    let annotations = dgd.metadata.annotations.clone().unwrap_or_default();
+    let provider = annotations
+        .get(annotation::WORKLOAD_PROVIDER)
+        .cloned()
+        .unwrap_or_else(|| model::workload_provider(&annotations, config).to_owned());
+    let grove = provider.eq_ignore_ascii_case(model::WORKLOAD_PROVIDER_GROVE);
+    for (index, component) in dgd.components().iter().enumerate() {
+        let at = |field: &str| {
+            PointerBuf::from_tokens(["spec", "components", &index.to_string(), field])
+        };
+        if component.replicas.is_none() {
+            patch.push(add(at("replicas"), Value::from(DEFAULT_REPLICAS)));
+        }
+        if create && grove && component.min_available.is_none() {
+            patch.push(add(at("minAvailable"), Value::from(DEFAULT_MIN_AVAILABLE)));
         }
     }
-    if let Some(version) = operator_version.filter(|v| create && !v.is_empty()) {
-        match &dgd.metadata.annotations {
-            None => patch.push(add(
+    if create {
+        let mut stamps = BTreeMap::new();
+        if !annotations.contains_key(annotation::WORKLOAD_PROVIDER) {
+            stamps.insert(annotation::WORKLOAD_PROVIDER, provider);
+        }
+        if let Some(version) = operator_version.filter(|v| !v.is_empty())
+            && !annotations.contains_key(annotation::ORIGIN_VERSION)
+        {
+            stamps.insert(annotation::ORIGIN_VERSION, version.to_owned());
+        }
+        if dgd.metadata.annotations.is_none() && !stamps.is_empty() {
+            patch.push(add(
                 PointerBuf::from_tokens(["metadata", "annotations"]),
-                serde_json::json!({ annotation::ORIGIN_VERSION: version }),
-            )),
-            Some(annotations) if !annotations.contains_key(annotation::ORIGIN_VERSION) => {
+                serde_json::to_value(&stamps).unwrap_or_default(),
+            ));
+        } else {
+            for (key, value) in stamps {
                 patch.push(add(
-                    PointerBuf::from_tokens([
-                        "metadata",
-                        "annotations",
-                        annotation::ORIGIN_VERSION,
-                    ]),
-                    Value::from(version),
+                    PointerBuf::from_tokens(["metadata", "annotations", key]),
+                    Value::from(value),
                 ));
             }
-            Some(_) => {}
         }
     }
     patch
+}
+
+/// The JSON patch that defaults a new DynamoComponentDeployment: `spec.name` from its
+/// `metadata.name` when empty.
+pub fn component_defaults(dcd: &DynamoComponentDeployment, create: bool) -> Vec<PatchOperation> {
+    match (
+        &dcd.metadata.name,
+        create && dcd.spec.shared.name.is_empty(),
+    ) {
+        (Some(name), true) => vec![add(
+            PointerBuf::from_tokens(["spec", "name"]),
+            Value::from(name.clone()),
+        )],
+        _ => Vec::new(),
+    }
 }
 
 fn add(path: PointerBuf, value: Value) -> PatchOperation {
@@ -68,11 +105,13 @@ fn add(path: PointerBuf, value: Value) -> PatchOperation {
 // === graph updates ===
 
 /// What an UPDATE of a graph may not do. `may_scale` is whether the requester may change the
-/// replicas of services whose scaling adapter owns them (the operator or the planner).
+/// replicas of components whose scaling adapter owns them (the operator or the planner);
+/// `is_operator` whether the requester is the operator itself.
 pub fn graph_update(
     old: &DynamoGraphDeployment,
     new: &DynamoGraphDeployment,
     may_scale: bool,
+    is_operator: bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     out.extend(backend_immutable(
@@ -85,19 +124,35 @@ pub fn graph_update(
             "is immutable: placement cannot change under running pods",
         ));
     }
-    let empty = Default::default();
-    let old_services = old.spec.services.as_ref().unwrap_or(&empty);
-    let new_services = new.spec.services.as_ref().unwrap_or(&empty);
-    let old_names: BTreeSet<&String> = old_services.keys().collect();
-    let new_names: BTreeSet<&String> = new_services.keys().collect();
+    let kv = |d: &DynamoGraphDeployment| {
+        d.spec
+            .experimental
+            .as_ref()
+            .and_then(|e| e.kv_transfer_policy.clone())
+    };
+    if kv(old) != kv(new) {
+        out.push(Diagnostic::error(
+            "spec.experimental.kvTransferPolicy",
+            "is immutable",
+        ));
+    }
+    out.extend(workload_provider_kept(old, new, is_operator));
+    let old_components = old.components();
+    let new_components = new.components();
+    let names = |list: &[DynamoComponentDeploymentSharedSpec]| {
+        list.iter()
+            .map(|c| c.name.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (old_names, new_names) = (names(old_components), names(new_components));
     if old_names != new_names {
         let added: Vec<&str> = new_names
             .difference(&old_names)
-            .map(|s| s.as_str())
+            .map(String::as_str)
             .collect();
         let removed: Vec<&str> = old_names
             .difference(&new_names)
-            .map(|s| s.as_str())
+            .map(String::as_str)
             .collect();
         let mut change = Vec::new();
         if !added.is_empty() {
@@ -107,30 +162,36 @@ pub fn graph_update(
             change.push(format!("removed {}", removed.join(", ")));
         }
         out.push(Diagnostic::error(
-            "spec.services",
+            "spec.components",
             format!(
-                "the set of services is immutable ({}); create a new graph instead",
+                "components cannot be added or removed after creation ({}); create a new graph \
+                 instead",
                 change.join("; ")
             ),
         ));
     }
-    for (name, new_svc) in new_services {
-        let Some(old_svc) = old_services.get(name) else {
+    for (index, new_svc) in new_components.iter().enumerate() {
+        let Some(old_svc) = old.component(&new_svc.name) else {
             continue;
         };
-        let field = service_path(name);
-        if is_multinode(old_svc) != is_multinode(new_svc) {
+        let field = component_path(index);
+        if old_svc.uses_multinode() != new_svc.uses_multinode() {
             out.push(Diagnostic::error(
                 format!("{field}.multinode"),
                 format!(
-                    "a service cannot switch between single-node and multi-node (it was {}); \
-                     create a new service instead",
-                    if is_multinode(old_svc) {
+                    "a component cannot switch between single-node and multi-node (it was {}); \
+                     create a new component instead",
+                    if old_svc.uses_multinode() {
                         "multi-node"
                     } else {
                         "single-node"
                     }
                 ),
+            ));
+        } else if old_svc.uses_multinode() && old_svc.node_count() != new_svc.node_count() {
+            out.push(Diagnostic::error(
+                format!("{field}.multinode.nodeCount"),
+                format!("is immutable: it was {}", old_svc.node_count()),
             ));
         }
         if old_svc.topology_constraint != new_svc.topology_constraint {
@@ -139,16 +200,13 @@ pub fn graph_update(
                 "is immutable: placement cannot change under running pods",
             ));
         }
-        if adapter_owned(old_svc)
-            && adapter_owned(new_svc)
-            && old_svc.replicas != new_svc.replicas
-            && !may_scale
-        {
+        let adapter_owned = old_svc.has_scaling_adapter() || new_svc.has_scaling_adapter();
+        if adapter_owned && old_svc.replicas != new_svc.replicas && !may_scale {
             out.push(Diagnostic::error(
                 format!("{field}.replicas"),
-                "is owned by the scaling adapter (scalingAdapter.enabled is true): scale the \
-                 service's DynamoGraphDeploymentScalingAdapter instead (`kubectl scale dgdsa`); \
-                 only the operator and the planner change it here",
+                "is owned by the scaling adapter (scalingAdapter is set): scale the \
+                 component's DynamoGraphDeploymentScalingAdapter instead (`kubectl scale \
+                 dgdsa`); only the operator and the planner change it here",
             ));
         }
     }
@@ -164,6 +222,33 @@ pub fn graph_update(
     out
 }
 
+/// `nvidia.com/workload-provider` is chosen once: only the operator may add it, and nobody may
+/// change or remove it.
+fn workload_provider_kept(
+    old: &DynamoGraphDeployment,
+    new: &DynamoGraphDeployment,
+    is_operator: bool,
+) -> Option<Diagnostic> {
+    let get = |d: &DynamoGraphDeployment| {
+        d.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(annotation::WORKLOAD_PROVIDER))
+            .cloned()
+    };
+    let field = format!("metadata.annotations[{}]", annotation::WORKLOAD_PROVIDER);
+    match (get(old), get(new)) {
+        (None, Some(_)) if !is_operator => {
+            Some(Diagnostic::error(field, "may only be set by the operator"))
+        }
+        (Some(was), now) if now.as_deref() != Some(was.as_str()) => Some(Diagnostic::error(
+            field,
+            format!("is immutable: it was `{was}`"),
+        )),
+        _ => None,
+    }
+}
+
 /// Whether `username` may change adapter-owned replicas: the operator's own service account
 /// (`operator`, as `system:serviceaccount:<ns>:<name>`) or any planner service account.
 pub fn may_scale(username: &str, operator: Option<&str>) -> bool {
@@ -174,17 +259,6 @@ pub fn may_scale(username: &str, operator: Option<&str>) -> bool {
         .strip_prefix("system:serviceaccount:")
         .and_then(|rest| rest.split_once(':'))
         .is_some_and(|(_, name)| name == PLANNER_SERVICE_ACCOUNT)
-}
-
-fn is_multinode(svc: &DynamoComponentDeploymentSharedSpec) -> bool {
-    svc.multinode.as_ref().is_some_and(|m| m.node_count > 1)
-}
-
-fn adapter_owned(svc: &DynamoComponentDeploymentSharedSpec) -> bool {
-    svc.scaling_adapter
-        .as_ref()
-        .and_then(|a| a.enabled)
-        .unwrap_or(false)
 }
 
 fn rolling_update_running(dgd: &DynamoGraphDeployment) -> bool {
@@ -226,16 +300,23 @@ fn framework_text<T: serde::Serialize>(framework: Option<&T>) -> String {
 
 // === components ===
 
-/// What a DynamoComponentDeployment must satisfy on CREATE and UPDATE.
+/// What a DynamoComponentDeployment must satisfy on CREATE and UPDATE: the component rules,
+/// judged off the Grove pathway (a component is never Grove's).
 pub fn component(dcd: &DynamoComponentDeployment) -> Vec<Diagnostic> {
-    let name = dcd
-        .spec
-        .shared
-        .service_name
-        .clone()
-        .or_else(|| dcd.metadata.name.clone())
-        .unwrap_or_default();
-    dynamo_render::validate::validate_service(&name, &dcd.spec.shared, "spec")
+    let legacy = match dynamo_render::legacy::LegacyService::of_component(dcd) {
+        Ok(legacy) => legacy,
+        Err(error) => return error.diagnostics(),
+    };
+    let mut spec = dcd.spec.shared.clone();
+    if spec.name.is_empty() {
+        spec.name = dcd.metadata.name.clone().unwrap_or_default();
+    }
+    dynamo_render::validate::validate_service(
+        &spec,
+        &legacy,
+        "spec",
+        dynamo_render::Orchestrator::Deployment,
+    )
 }
 
 /// What an UPDATE of a DynamoComponentDeployment may not do.

@@ -10,7 +10,7 @@
 
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_render::keys::{self, annotation};
-use dynamo_render::model::{self, service_path};
+use dynamo_render::model::{self, component_path};
 use dynamo_render::{Orchestrator, RenderConfig, Rendered};
 
 use crate::discovery::Capabilities;
@@ -54,12 +54,11 @@ pub fn before_render(
     let annotations = graph.metadata.annotations.clone().unwrap_or_default();
     if model::effective_orchestrator(&annotations, config) == Orchestrator::Deployment {
         let multinode: Vec<String> = graph
-            .spec
-            .services
+            .components()
             .iter()
-            .flatten()
-            .filter(|(_, s)| s.multinode.as_ref().is_some_and(|m| m.node_count > 1))
-            .map(|(name, _)| format!("{}.multinode", service_path(name)))
+            .enumerate()
+            .filter(|(_, c)| c.uses_multinode())
+            .map(|(index, _)| format!("{}.multinode", component_path(index)))
             .collect();
         if !multinode.is_empty() {
             return Some(Blocked {

@@ -372,8 +372,10 @@ impl Live {
                         token: c
                             .spec
                             .shared
-                            .annotations
+                            .pod_template
                             .as_ref()
+                            .and_then(|t| t.metadata.as_ref())
+                            .and_then(|m| m.annotations.as_ref())
                             .and_then(|a| a.get(annotation::RESTART_AT))
                             .cloned(),
                         template_token: self.template_tokens.get(&name).cloned().flatten(),
@@ -474,12 +476,7 @@ fn plan_and_render(
             .current
             .insert(service.name.clone(), service.dcd_name.clone());
         plans.desired.insert(service.name.clone(), service.replicas);
-        if service
-            .spec
-            .scaling_adapter
-            .as_ref()
-            .is_some_and(|a| a.enabled == Some(true))
-        {
+        if service.spec.scaling_adapter.as_ref().is_some() {
             plans.adapted.insert(service.name.clone());
         }
         if service.role != ComponentRole::Worker || !service.hashed {
@@ -749,7 +746,7 @@ async fn adapters(
             },
             "spec": {
                 "replicas": plans.desired.get(service).copied().unwrap_or(1),
-                "dgdRef": {"name": graph_name, "serviceName": service},
+                "dgdRef": {"name": graph_name, "componentName": service},
             },
         });
         ctx.applier.create(adapter, Some(owner)).await?;

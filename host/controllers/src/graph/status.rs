@@ -10,8 +10,9 @@
 
 use std::collections::BTreeMap;
 
+use dynamo_api::ComponentReplicaStatus;
 use dynamo_api::DynamoGraphDeployment;
-use dynamo_api::common::{ServiceReplicaStatus, condition};
+use dynamo_api::common::condition;
 use dynamo_api::graph::{
     DeploymentState, DynamoGraphDeploymentStatus, RollingUpdatePhase, RollingUpdateStatus,
 };
@@ -45,9 +46,8 @@ pub async fn write(
         let mut replicas =
             state
                 .map(|s| s.replicas.clone())
-                .unwrap_or_else(|| ServiceReplicaStatus {
+                .unwrap_or_else(|| ComponentReplicaStatus {
                     component_kind: dynamo_api::ComponentKind::Deployment,
-                    component_name: current.clone(),
                     component_names: Some(vec![current.clone()]),
                     replicas: 0,
                     updated_replicas: 0,
@@ -55,6 +55,8 @@ pub async fn write(
                     available_replicas: Some(0),
                     runtime_namespace: None,
                     scheduled_replicas: None,
+                    gpus_per_engine: None,
+                    gpus_per_replica: None,
                 });
         let old = plans.old.get(service).cloned().unwrap_or_default();
         if !old.is_empty() {
@@ -134,7 +136,7 @@ pub async fn write(
             DeploymentState::Pending
         },
         conditions: Some(vec![ready_condition(graph, ready, &reason, &message)]),
-        services: Some(services),
+        components: Some(services),
         restart: plans.restart.status.clone(),
         checkpoints: None,
         rolling_update,
@@ -221,7 +223,7 @@ async fn failed(
 ) -> Result<(), Error> {
     let previous = graph.status.clone().unwrap_or_default();
     let services = if live.states.is_empty() {
-        previous.services.clone()
+        previous.components.clone()
     } else {
         Some(
             live.states
@@ -246,7 +248,7 @@ async fn failed(
         observed_generation: previous.observed_generation,
         state,
         conditions: Some(vec![ready_condition(graph, false, reason, message)]),
-        services,
+        components: services,
         restart: plans
             .and_then(|p| p.restart.status.clone())
             .or(previous.restart),
@@ -307,7 +309,7 @@ fn rolling_update_status(
             phase: Some(RollingUpdatePhase::InProgress),
             start_time: start,
             end_time: None,
-            updated_services: Some(plans.rollout.updated_services.clone()),
+            updated_components: Some(plans.rollout.updated_services.clone()),
         });
     }
     if was_running {
@@ -315,7 +317,7 @@ fn rolling_update_status(
             phase: Some(RollingUpdatePhase::Completed),
             start_time: previous.and_then(|r| r.start_time),
             end_time: Some(status::now()),
-            updated_services: Some(plans.rollout.updated_services.clone()),
+            updated_components: Some(plans.rollout.updated_services.clone()),
         });
     }
     previous

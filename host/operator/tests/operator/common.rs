@@ -276,7 +276,7 @@ pub fn graph_in(yaml: &str) -> Result<DynamoGraphDeployment> {
     for document in serde_yaml_ng::Deserializer::from_str(yaml) {
         let value: Value = serde::Deserialize::deserialize(document)?;
         if value["kind"] == "DynamoGraphDeployment" {
-            return Ok(serde_json::from_value(value)?);
+            return Ok(dynamo_render::input::graph(value)?);
         }
     }
     bail!("no DynamoGraphDeployment in the YAML")

@@ -45,7 +45,7 @@ async fn a_component_applied_by_hand_runs_and_is_cleaned_up() -> Result<()> {
             let dcd = components.get("solo").await?;
             let available = dcd
                 .status
-                .map(|s| s.conditions)
+                .and_then(|s| s.conditions)
                 .unwrap_or_default()
                 .into_iter()
                 .any(|c| c.type_ == "Available" && c.status == "True");

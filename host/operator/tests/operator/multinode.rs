@@ -323,7 +323,7 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
         .status
         .unwrap_or_default();
     let decode = status
-        .services
+        .components
         .as_ref()
         .and_then(|s| s.get("decode"))
         .cloned()
@@ -672,7 +672,7 @@ async fn grove_scaling_groups_scale_through_the_adapter_down_to_zero() -> Result
             .await?
             .status
             .unwrap_or_default();
-        let decode = status.services.and_then(|s| s.get("decode").cloned());
+        let decode = status.components.and_then(|s| s.get("decode").cloned());
         ensure!(
             decode
                 .as_ref()

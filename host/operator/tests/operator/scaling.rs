@@ -114,12 +114,7 @@ async fn the_adapter_owns_the_replicas() -> Result<()> {
     })
     .await?;
     let graph = common::graph(&client, &ns, "scaled").await?;
-    let replicas = graph
-        .spec
-        .services
-        .as_ref()
-        .and_then(|s| s.get("worker"))
-        .and_then(|w| w.replicas);
+    let replicas = graph.component("worker").and_then(|w| w.replicas);
     ensure!(replicas == Some(2), "the graph now says {replicas:?}");
 
     // kubectl scale, as a person would.

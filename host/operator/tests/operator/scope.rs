@@ -21,13 +21,7 @@ async fn frontend_image(client: &Client, ns: &str, graph: &str) -> Result<Option
     let dcd = Api::<DynamoComponentDeployment>::namespaced(client.clone(), ns)
         .get_opt(&format!("{graph}-frontend"))
         .await?;
-    Ok(dcd.and_then(|d| {
-        d.spec
-            .shared
-            .extra_pod_spec
-            .and_then(|p| p.main_container)
-            .and_then(|c| c.image)
-    }))
+    Ok(dcd.and_then(|d| d.spec.shared.main_container().and_then(|c| c.image.clone())))
 }
 
 async fn wait_image(client: &Client, ns: &str, graph: &str, tag: &str) -> Result<()> {

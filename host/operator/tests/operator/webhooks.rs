@@ -253,9 +253,8 @@ async fn the_api_server_calls_our_webhooks_for_every_rule() -> Result<()> {
         stderr(&out)
     );
     let graph: DynamoGraphDeployment = Api::namespaced(client.clone(), &ns).get("vllm-agg").await?;
-    let services = graph.spec.services.clone().unwrap_or_default();
     ensure!(
-        services["Frontend"].replicas == Some(1),
+        graph.component("Frontend").and_then(|c| c.replicas) == Some(1),
         "replicas not defaulted"
     );
     ensure!(

@@ -185,9 +185,9 @@ fn graph_envs_labels_and_annotations_fold_into_services() {
     let m = model(AGG);
     let w = m.service("Vllm.Worker").expect("worker");
     let envs: Vec<(String, Option<String>)> = w
-        .spec
-        .envs
-        .iter()
+        .main_container()
+        .and_then(|m| m.env.as_ref())
+        .into_iter()
         .flatten()
         .map(|e| (e.name.clone(), e.value.clone()))
         .collect();
@@ -198,7 +198,7 @@ fn graph_envs_labels_and_annotations_fold_into_services() {
             ("B".into(), Some("service".into()))
         ]
     );
-    let labels = w.spec.labels.clone().unwrap_or_default();
+    let labels = w.labels.clone();
     assert_eq!(labels.get("team").map(String::as_str), Some("ml"));
     assert_eq!(labels.get("tier").map(String::as_str), Some("service"));
     assert_eq!(w.annotation("note"), Some("graph"));

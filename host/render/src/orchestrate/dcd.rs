@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use dynamo_api::DynamoComponentDeploymentSpec;
 use dynamo_api::common::component_type;
+use dynamo_api::{DynamoComponentDeployment, DynamoComponentDeploymentSpec};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
-use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
@@ -22,6 +22,7 @@ use serde_json::json;
 use crate::config::{Orchestrator, RenderConfig};
 use crate::error::RenderError;
 use crate::keys::{self, annotation, label};
+use crate::legacy::LegacyService;
 use crate::model::{ComponentRole, GraphModel, ServiceModel, short_hash};
 use crate::object::Object;
 use crate::orchestrate::network::effective_ingress;
@@ -58,11 +59,11 @@ pub fn component_objects(
     Ok(objects)
 }
 
-/// Labels of a DCD: the service's own labels (graph's folded in), then its identity
+/// Labels of a DCD: the component's own labels (graph's folded in), then its identity
 /// (component, Dynamo namespace, graph, worker hash and class). The component and
 /// sub-component types are not among them, as in Dynamo's operator.
 pub fn dcd_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
-    let mut labels = service.spec.labels.clone().unwrap_or_default();
+    let mut labels = service.labels.clone();
     labels.extend(component_labels(graph, service));
     labels.remove(label::COMPONENT_TYPE);
     labels.remove(label::SUB_COMPONENT_TYPE);
@@ -112,9 +113,11 @@ pub fn workload_annotations(
     annotations
 }
 
-/// The DynamoComponentDeployment of `service`: its effective spec (graph envs, labels and
-/// annotations folded in), the backend, the propagated graph switches, the planner's
-/// ServiceAccount and the frontend's default ingress.
+/// The DynamoComponentDeployment of `service` (`v1beta1`): its effective spec (the graph's
+/// env folded in), the backend, the replicas, the planner's ServiceAccount; what only
+/// `v1alpha1` can hold (the component's annotations with the propagated graph switches, its
+/// labels, the frontend's effective ingress, a sub-type) is carried through the conversion
+/// ([`crate::legacy::carry`]), where its component render reads it back.
 pub fn dcd(
     graph: &GraphModel,
     service: &ServiceModel,
@@ -122,58 +125,64 @@ pub fn dcd(
 ) -> Result<Object, RenderError> {
     let mut shared = service.spec.clone();
     shared.replicas = Some(service.replicas);
-    shared.annotations = non_empty(dcd_annotations(graph, service));
-    shared.labels = Some(dcd_labels(graph, service));
-    shared.service_name = Some(service.name.clone());
-    shared.dynamo_namespace = Some(service.dynamo_namespace.clone());
-    if let Some(envs) = &mut shared.envs {
-        envs.sort_by(|a, b| a.name.cmp(&b.name));
-    }
     if let Some(config) = shared.epp_config.as_mut().and_then(|c| c.config.as_mut()) {
         crate::orchestrate::default_epp_config(config);
     }
     if service.component_type == component_type::PLANNER {
-        let extra = shared.extra_pod_spec.get_or_insert_with(Box::default);
-        if extra
-            .pod_spec
+        let pod = shared
+            .pod_template
+            .get_or_insert_with(PodTemplateSpec::default)
+            .spec
+            .get_or_insert_with(PodSpec::default);
+        if pod
             .service_account_name
             .as_deref()
             .is_none_or(str::is_empty)
         {
-            extra.pod_spec.service_account_name = Some(keys::PLANNER_SERVICE_ACCOUNT.to_owned());
+            pod.service_account_name = Some(keys::PLANNER_SERVICE_ACCOUNT.to_owned());
         }
-    }
-    if service.component_type == component_type::FRONTEND {
-        shared.ingress = effective_ingress(graph, service, config);
     }
     // The graph's framework as written: a component without one is detected from its command
     // when rendered, like its graph was.
-    let spec = DynamoComponentDeploymentSpec {
-        backend_framework: graph.backend_framework,
-        shared,
+    let component = DynamoComponentDeployment {
+        metadata: ObjectMeta {
+            name: Some(service.dcd_name.clone()),
+            namespace: Some(graph.namespace.clone()),
+            labels: Some(dcd_labels(graph, service)),
+            annotations: non_empty(graph.spec_annotations.clone()),
+            ..ObjectMeta::default()
+        },
+        spec: DynamoComponentDeploymentSpec {
+            backend_framework: graph.backend_framework,
+            shared,
+        },
+        status: None,
     };
-    let spec = serde_json::to_value(&spec)
-        .map_err(|e| RenderError::field(service.field(), format!("cannot serialize: {e}")))?;
+    let carried = LegacyService {
+        annotations: dcd_annotations(graph, service),
+        labels: service.labels.clone(),
+        ingress: (service.component_type == component_type::FRONTEND)
+            .then(|| effective_ingress(graph, service, config))
+            .flatten(),
+        sub_component_type: service.legacy.sub_component_type.clone(),
+        component_type: service.legacy.component_type.clone(),
+        ..LegacyService::default()
+    };
+    let body = crate::legacy::carry(&component, &carried)?;
     Ok(Object::new(
         dynamo_api::API_VERSION,
         "DynamoComponentDeployment",
         &graph.namespace,
         &service.dcd_name,
-        json!({
-            "metadata": {
-                "labels": dcd_labels(graph, service),
-                "annotations": non_empty(graph.spec_annotations.clone()),
-            },
-            "spec": spec,
-        }),
+        body,
     ))
 }
 
-/// The annotations of a component: the service's (graph `spec.annotations` folded in) plus the
-/// graph switches components inherit ([`annotation::PROPAGATED_TO_COMPONENTS`]). Its workloads
-/// carry them too ([`workload_annotations`]).
+/// The annotations of a component: the component's (graph `spec.annotations` folded in) plus
+/// the graph switches components inherit ([`annotation::PROPAGATED_TO_COMPONENTS`]). Its
+/// workloads carry them too ([`workload_annotations`]).
 pub fn dcd_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
-    let mut annotations = service.spec.annotations.clone().unwrap_or_default();
+    let mut annotations = service.object_annotations.clone();
     for key in annotation::PROPAGATED_TO_COMPONENTS {
         if let Some(value) = graph.annotations.get(key) {
             annotations

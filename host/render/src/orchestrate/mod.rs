@@ -16,7 +16,6 @@ pub mod wait_leader;
 
 use std::collections::BTreeMap;
 
-use dynamo_api::DynamoGraphDeployment;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodTemplateSpec, ServiceAccount,
     VolumeResourceRequirements,
@@ -76,7 +75,6 @@ pub fn kai_scheduler(
 
 /// Every object of `graph` for its orchestrator (extra objects requested by plugins excluded).
 pub fn objects(
-    dgd: &DynamoGraphDeployment,
     graph: &GraphModel,
     components: &[RenderedComponent<'_>],
     config: &RenderConfig,
@@ -94,7 +92,7 @@ pub fn objects(
     if graph.kube_discovery() {
         objects.extend(discovery_rbac(graph)?);
     }
-    objects.extend(created_pvcs(dgd, graph)?);
+    objects.extend(created_pvcs(graph)?);
     for service in graph
         .services
         .iter()
@@ -195,15 +193,11 @@ fn discovery_rbac(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
     ])
 }
 
-/// PersistentVolumeClaims of `spec.pvcs` entries with `create: true`.
-fn created_pvcs(
-    dgd: &DynamoGraphDeployment,
-    graph: &GraphModel,
-) -> Result<Vec<Object>, RenderError> {
-    dgd.spec
+/// PersistentVolumeClaims of `spec.pvcs` entries (`v1alpha1`) with `create: true`.
+fn created_pvcs(graph: &GraphModel) -> Result<Vec<Object>, RenderError> {
+    graph
         .pvcs
         .iter()
-        .flatten()
         .filter(|pvc| pvc.create == Some(true))
         .map(|pvc| {
             let claim = PersistentVolumeClaim {

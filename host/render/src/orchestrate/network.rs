@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dynamo_api::shared::{IngressSpec, IngressTls};
+use dynamo_api::v1alpha1::shared::{IngressSpec, IngressTls};
 use dynamo_plugin_contract::ServingPort;
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
@@ -334,7 +334,7 @@ pub fn effective_ingress(
         .clone()
         .filter(|s| !s.is_empty());
     let configured = class.is_some() || gateway.is_some();
-    let user = service.spec.ingress.clone();
+    let user = service.legacy.ingress.clone();
     if !configured {
         // Without an ingress controller or gateway in the config, the frontend still records
         // the host its routes would use, as Dynamo's operator does.

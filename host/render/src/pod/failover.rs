@@ -1,4 +1,4 @@
-//! Engine failover (`failover.enabled`): one pod runs an active engine and a shadow engine on
+//! Engine failover (`experimental.failover`, intra-pod mode): one pod runs an active engine and a shadow engine on
 //! the same GPUs (through the GPU memory service); when the active one dies, the shadow takes
 //! over without reloading weights.
 //!
@@ -37,7 +37,11 @@ const REPLACED_ENV: [&str; 6] = [
 
 /// True when `service` runs failover engines.
 pub fn enabled(service: &ServiceModel) -> bool {
-    service.spec.failover.as_ref().is_some_and(|f| f.enabled)
+    service
+        .spec
+        .experimental
+        .as_ref()
+        .is_some_and(|e| e.failover.is_some())
 }
 
 /// Name of engine `index`'s container.

@@ -1,5 +1,5 @@
-//! The GPU memory service (`gpuMemoryService.enabled`): engines share their GPUs with a
-//! memory-server sidecar through one Dynamic Resource Allocation claim.
+//! The GPU memory service (`experimental.gpuMemoryService`, intra-pod mode): engines share their
+//! GPUs with a memory-server sidecar through one Dynamic Resource Allocation claim.
 //!
 //! Applied to a component's finished pod (after the plugin chain), as Dynamo's operator does:
 //! the main container's GPU count becomes the claim `intrapod-shared-gpu` (made from the
@@ -13,6 +13,8 @@ use k8s_openapi::api::core::v1::{
     ResourceRequirements, Toleration, Volume, VolumeMount,
 };
 use serde_json::json;
+
+use dynamo_api::shared::GpuMemoryServiceSpec;
 
 use crate::error::RenderError;
 use crate::keys::MAIN_CONTAINER;
@@ -31,13 +33,19 @@ pub const DEFAULT_DEVICE_CLASS: &str = "gpu.nvidia.com";
 /// `apiVersion` of the ResourceClaimTemplate.
 pub const RESOURCE_API_VERSION: &str = "resource.k8s.io/v1";
 
-/// True when `service` runs the GPU memory service.
-pub fn enabled(service: &ServiceModel) -> bool {
+/// The GPU memory service settings of `service`, when it runs one.
+pub fn settings(service: &ServiceModel) -> Option<&GpuMemoryServiceSpec> {
     service
         .spec
+        .experimental
+        .as_ref()?
         .gpu_memory_service
         .as_ref()
-        .is_some_and(|g| g.enabled)
+}
+
+/// True when `service` runs the GPU memory service.
+pub fn enabled(service: &ServiceModel) -> bool {
+    settings(service).is_some()
 }
 
 /// Name of the ResourceClaimTemplate of `service`: `{dgd}-{svc}-gpu`.
@@ -78,20 +86,16 @@ pub fn apply(
     service: &ServiceModel,
     template: &mut PodTemplateSpec,
 ) -> Result<(), RenderError> {
-    let field = format!("{}.gpuMemoryService", service.field());
+    let field = format!("{}.experimental.gpuMemoryService", service.field());
     let spec = template.spec.get_or_insert_with(Default::default);
     let main = spec
         .containers
         .iter_mut()
         .find(|c| c.name == MAIN_CONTAINER)
         .ok_or_else(|| RenderError::field(&field, "the pod has no main container"))?;
-    let gpu_names: Vec<String> = service
-        .spec
-        .resources
-        .iter()
-        .flat_map(|r| [r.limits.as_ref(), r.requests.as_ref()])
-        .flatten()
-        .filter_map(|item| item.gpu_type.clone().filter(|t| !t.is_empty()))
+    let gpu_names: Vec<String> = [service.gpu_resource.clone()]
+        .into_iter()
+        .filter(|name| !name.is_empty())
         .chain([DEFAULT_GPU_RESOURCE.to_owned()])
         .collect();
     let resources = main
@@ -163,10 +167,7 @@ pub fn apply(
 
 /// The ResourceClaimTemplate of `service`: its GPUs per node, exactly, from the device class.
 pub fn claim_template(graph: &GraphModel, service: &ServiceModel) -> Object {
-    let device_class = service
-        .spec
-        .gpu_memory_service
-        .as_ref()
+    let device_class = settings(service)
         .and_then(|g| g.device_class_name.clone())
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| DEFAULT_DEVICE_CLASS.to_owned());

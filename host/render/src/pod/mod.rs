@@ -1,27 +1,25 @@
 //! The host's base pod template of a component, before any plugin runs.
 //!
 //! Order of assembly (each step sees the previous ones):
-//! 1. component defaults by `componentType` ([`defaults`]): container `main`, command, ports,
-//!    env, probes;
-//! 2. `extraPodSpec.mainContainer` merged over them ([`merge`]; empty fields keep defaults);
-//! 3. graph and service `envs` merged by name;
-//! 4. `livenessProbe` / `readinessProbe` replace the defaults;
-//! 5. `resources` (GPU under `gpuType`, default `nvidia.com/gpu`; custom resources; claims);
-//! 6. `envFromSecret` as an `envFrom` Secret reference;
-//! 7. infrastructure env from the operator config (`NATS_SERVER`, `ETCD_ENDPOINTS`,
+//! 1. component defaults by type ([`defaults`]): container `main`, command, ports, env, probes;
+//! 2. the `podTemplate`'s container `main` merged over them ([`merge`]; empty fields keep the
+//!    defaults, `env` merges by name, probes replace); the graph's `env` is already in it;
+//! 3. infrastructure env from the operator config (`NATS_SERVER`, `ETCD_ENDPOINTS`,
 //!    `MODEL_EXPRESS_URL`, `PROMETHEUS_ENDPOINT`) unless the user set them;
-//! 8. `volumeMounts` as PVC volumes and mounts (compilation cache: backend default path);
-//! 9. base pod spec (`terminationGracePeriodSeconds` 60, `restartPolicy: Always`) with
-//!    `extraPodSpec` merged over it;
-//! 10. `securityContext.fsGroup: 1000` unless the user gave a pod security context;
-//! 11. ServiceAccount `{dgd}-k8s-service-discovery` under Kubernetes discovery when none is set;
-//! 12. shared memory: emptyDir `shared-memory` (medium Memory, default 8Gi) at `/dev/shm`
-//!     unless disabled;
-//! 13. the main container appended after the user's `extraPodSpec.containers`, then the
-//!     frontend sidecar if requested; env sorted by name;
-//! 14. labels and annotations of the template (component identity and type, selector, metrics,
-//!     discovery, worker hash and class, model hash, user labels, the component's annotations,
-//!     `extraPodMetadata`).
+//! 4. base pod spec (`terminationGracePeriodSeconds` 60, `restartPolicy: Always`) with the
+//!    `podTemplate`'s pod spec merged over it;
+//! 5. the component's own volumes mounted into `main`; a PersistentVolumeClaim volume for each
+//!    mount of `main` that names no volume; the compilation cache (`compilationCache`, mounted
+//!    at its `mountPath`, else the backend's default);
+//! 6. `securityContext.fsGroup: 1000` unless the user gave a pod security context;
+//! 7. ServiceAccount `{dgd}-k8s-service-discovery` under Kubernetes discovery when none is set;
+//! 8. shared memory: emptyDir `shared-memory` (medium Memory, `sharedMemorySize`, default 8Gi)
+//!    at `/dev/shm`, unless `sharedMemorySize` is `0`;
+//! 9. the containers in the `podTemplate`'s order (`main` first when it has none), the one
+//!    `frontendSidecar` names given the frontend's defaults; env sorted by name;
+//! 10. labels and annotations of the template (component identity and type, selector, metrics,
+//!     discovery, worker hash and class, model hash, the component's labels and annotations,
+//!     the `podTemplate`'s metadata).
 
 pub mod defaults;
 pub mod failover;
@@ -30,12 +28,10 @@ pub mod merge;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dynamo_api::shared::{ResourceItem, Resources};
 use dynamo_plugin_contract::Role;
 use k8s_openapi::api::core::v1::{
-    Container, EmptyDirVolumeSource, EnvFromSource, EnvVar, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, SecretEnvSource, Volume,
-    VolumeMount,
+    Container, EmptyDirVolumeSource, PersistentVolumeClaimVolumeSource, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -43,7 +39,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::config::RenderConfig;
 use crate::error::RenderError;
 use crate::keys::{self, label};
-use crate::model::{GraphModel, ServiceModel, main_container, merge_env_by_name, short_hash};
+use crate::model::{GraphModel, ServiceModel, short_hash};
 
 /// Default GPU resource name.
 pub const DEFAULT_GPU_RESOURCE: &str = "nvidia.com/gpu";
@@ -67,48 +63,27 @@ pub fn base_template(
     let field = service.field();
     let spec = &service.spec;
     let defaults = defaults::component_defaults(graph, service);
+    let containers_path = format!("{field}.podTemplate.spec.containers");
 
     // 1–2. Defaults, then the user's main container over them.
-    let mut main = match main_container(spec) {
+    let mut main = match service.main_container() {
         Some(user) => merge::merge_container(
             &defaults.container,
             user,
-            &format!("{field}.extraPodSpec.mainContainer"),
+            &format!("{containers_path}[{}]", keys::MAIN_CONTAINER),
         )?,
         None => defaults.container.clone(),
     };
     main.name = keys::MAIN_CONTAINER.to_owned();
 
-    // 3. Graph and service envs (already merged with each other, service winning).
-    if let Some(envs) = &spec.envs {
-        main.env = Some(merge_env_by_name(
-            main.env.as_deref().unwrap_or_default(),
-            envs,
-        ));
-    }
-
-    // 4. Probes given on the service replace the defaults.
-    if let Some(probe) = &spec.liveness_probe {
-        main.liveness_probe = Some(probe.clone());
-    }
-    if let Some(probe) = &spec.readiness_probe {
-        main.readiness_probe = Some(probe.clone());
-    }
-
-    // 5–7. Resources, envFromSecret, infrastructure env.
-    if let Some(resources) = &spec.resources {
-        apply_resources(&mut main, resources);
-    }
-    if let Some(secret) = spec.env_from_secret.as_ref().filter(|s| !s.is_empty()) {
-        add_env_from_secret(&mut main, secret);
-    }
+    // 3. Infrastructure env.
     let plain_engine = service.is_plain_engine();
     if !plain_engine {
         add_infrastructure_env(&mut main, config);
     }
 
-    // 9. Base pod spec with the user's extraPodSpec merged over it.
-    let user_pod = spec.extra_pod_spec.as_ref().map(|e| &e.pod_spec);
+    // 4. Base pod spec with the user's pod spec merged over it.
+    let user_pod = service.pod_spec();
     let base = PodSpec {
         termination_grace_period_seconds: Some(defaults.termination_grace_period_seconds),
         restart_policy: Some("Always".to_owned()),
@@ -116,58 +91,43 @@ pub fn base_template(
         volumes: (!defaults.volumes.is_empty()).then(|| defaults.volumes.clone()),
         ..PodSpec::default()
     };
-    let user_containers = user_pod.map(|p| p.containers.clone()).unwrap_or_default();
     let mut pod = match user_pod {
         Some(user) => {
             let user = PodSpec {
                 containers: Vec::new(),
                 ..user.clone()
             };
-            merge::merge_pod_spec(&base, &user, &format!("{field}.extraPodSpec"))?
+            merge::merge_pod_spec(&base, &user, &format!("{field}.podTemplate.spec"))?
         }
         None => base,
     };
 
-    // Component volumes mounted into the main container.
+    // 5. The component's volumes, claims the main container mounts, the compilation cache.
     for mount in &defaults.volume_mounts {
         add_mount(&mut main, mount.clone());
     }
-
-    // 8. PVC volumes from volumeMounts.
-    for mount in spec.volume_mounts.iter().flatten() {
-        add_volume(
-            &mut pod,
-            Volume {
-                name: mount.name.clone(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                    claim_name: mount.name.clone(),
-                    read_only: None,
-                }),
-                ..Volume::default()
+    let claims: Vec<String> = main
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| m.name.clone())
+        .collect();
+    for claim in claims {
+        add_claim_volume(&mut pod, &claim);
+    }
+    if let (Some(cache), Some(path)) = (&spec.compilation_cache, &service.compilation_cache_path) {
+        add_claim_volume(&mut pod, &cache.pvc_name);
+        add_mount(
+            &mut main,
+            VolumeMount {
+                name: cache.pvc_name.clone(),
+                mount_path: path.clone(),
+                ..VolumeMount::default()
             },
         );
-        let path = mount
-            .mount_point
-            .clone()
-            .filter(|p| !p.is_empty())
-            .or_else(|| {
-                (mount.use_as_compilation_cache == Some(true))
-                    .then(|| service.compilation_cache_path.clone())
-                    .flatten()
-            });
-        if let Some(path) = path {
-            add_mount(
-                &mut main,
-                VolumeMount {
-                    name: mount.name.clone(),
-                    mount_path: path,
-                    ..VolumeMount::default()
-                },
-            );
-        }
     }
 
-    // 10. fsGroup unless the user brought a pod security context.
+    // 6. fsGroup unless the user brought a pod security context.
     if user_pod.is_none_or(|p| p.security_context.is_none()) {
         pod.security_context = Some(PodSecurityContext {
             fs_group: Some(DEFAULT_FS_GROUP),
@@ -175,7 +135,7 @@ pub fn base_template(
         });
     }
 
-    // 11. Discovery ServiceAccount (a plain engine takes no part in Dynamo's discovery).
+    // 7. Discovery ServiceAccount (a plain engine takes no part in Dynamo's discovery).
     if graph.kube_discovery()
         && !plain_engine
         && pod
@@ -186,12 +146,8 @@ pub fn base_template(
         pod.service_account_name = Some(keys::discovery_service_account(&graph.name));
     }
 
-    // 12. Shared memory.
-    let shm = spec.shared_memory.as_ref();
-    if shm.and_then(|s| s.disabled) != Some(true) {
-        let size = shm
-            .and_then(|s| s.size.clone())
-            .unwrap_or_else(|| Quantity(DEFAULT_SHARED_MEMORY_SIZE.to_owned()));
+    // 8. Shared memory.
+    if let Some(size) = shared_memory_size(service) {
         add_volume(
             &mut pod,
             Volume {
@@ -214,16 +170,35 @@ pub fn base_template(
         );
     }
 
-    // 13. Containers: the user's first, then main, then the frontend sidecar.
+    // 9. Containers in the user's order, main first when the user gave none.
     sort_env(&mut main);
-    let mut containers = user_containers;
-    containers.push(main);
-    if let Some(sidecar) = frontend_sidecar(graph, service, config) {
-        containers.push(sidecar);
+    let sidecar = spec.frontend_sidecar.as_deref().filter(|s| !s.is_empty());
+    let mut containers = Vec::new();
+    let mut placed_main = false;
+    for (index, container) in user_pod.iter().flat_map(|p| &p.containers).enumerate() {
+        if container.name == keys::MAIN_CONTAINER {
+            if !placed_main {
+                containers.push(main.clone());
+                placed_main = true;
+            }
+        } else if Some(container.name.as_str()) == sidecar {
+            containers.push(frontend_sidecar(
+                graph,
+                service,
+                config,
+                container,
+                &format!("{containers_path}[{index}]"),
+            )?);
+        } else {
+            containers.push(container.clone());
+        }
+    }
+    if !placed_main {
+        containers.insert(0, main);
     }
     pod.containers = containers;
 
-    // 14. Metadata.
+    // 10. Metadata.
     Ok(PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(pod_labels(graph, service, role)),
@@ -232,6 +207,41 @@ pub fn base_template(
         }),
         spec: Some(pod),
     })
+}
+
+/// Size of the component's `/dev/shm`: `sharedMemorySize`, else
+/// [`DEFAULT_SHARED_MEMORY_SIZE`]; `None` when it is zero (no shared memory).
+pub fn shared_memory_size(service: &ServiceModel) -> Option<Quantity> {
+    match &service.spec.shared_memory_size {
+        None => Some(Quantity(DEFAULT_SHARED_MEMORY_SIZE.to_owned())),
+        Some(size) if is_zero_quantity(&size.0) => None,
+        Some(size) => Some(size.clone()),
+    }
+}
+
+/// Whether a quantity reads as zero (`0`, `0Gi`, `0.0`, ...).
+fn is_zero_quantity(text: &str) -> bool {
+    let digits: String = text
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '+' || *c == '-')
+        .collect();
+    !digits.is_empty() && digits.parse::<f64>().is_ok_and(|v| v == 0.0)
+}
+
+/// Adds a volume for PersistentVolumeClaim `name`, unless the pod has a volume of that name.
+fn add_claim_volume(pod: &mut PodSpec, name: &str) {
+    add_volume(
+        pod,
+        Volume {
+            name: name.to_owned(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: name.to_owned(),
+                read_only: None,
+            }),
+            ..Volume::default()
+        },
+    );
 }
 
 /// Puts the volume mounts a plugin chain added to the main container of `rendered` before the
@@ -276,13 +286,8 @@ pub fn pod_labels(
     service: &ServiceModel,
     role: Role,
 ) -> BTreeMap<String, String> {
-    let mut labels = service.spec.labels.clone().unwrap_or_default();
-    if let Some(extra) = service
-        .spec
-        .extra_pod_metadata
-        .as_ref()
-        .and_then(|m| m.labels.as_ref())
-    {
+    let mut labels = service.labels.clone();
+    if let Some(extra) = template_metadata(service).and_then(|m| m.labels.as_ref()) {
         labels.extend(extra.clone());
     }
     labels.extend(component_labels(graph, service));
@@ -360,88 +365,27 @@ pub fn clique_name(service: &ServiceModel, role: Role) -> String {
     }
 }
 
-/// Annotations of a component's pods, then `extraPodMetadata.annotations` over them. On the
+/// Annotations of a component's pods, then the `podTemplate`'s annotations over them. On the
 /// DCD pathway (Deployments, LeaderWorkerSets), as Dynamo 1.5's component controller writes
 /// them: the annotations of the component's workload
-/// ([`crate::orchestrate::dcd::workload_annotations`]: the service's, the graph switches it
-/// inherits, the served model, the restart token). Under Grove: the service's annotations
+/// ([`crate::orchestrate::dcd::workload_annotations`]: the component's, the graph switches it
+/// inherits, the served model, the restart token). Under Grove: the component's annotations
 /// (graph's folded in).
 pub fn pod_annotations(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<String, String> {
     let mut annotations = if graph.orchestrator == crate::config::Orchestrator::Grove {
-        service.spec.annotations.clone().unwrap_or_default()
+        service.object_annotations.clone()
     } else {
         crate::orchestrate::dcd::workload_annotations(graph, service)
     };
-    if let Some(extra) = service
-        .spec
-        .extra_pod_metadata
-        .as_ref()
-        .and_then(|m| m.annotations.as_ref())
-    {
+    if let Some(extra) = template_metadata(service).and_then(|m| m.annotations.as_ref()) {
         annotations.extend(extra.clone());
     }
     annotations
 }
 
-fn apply_resources(main: &mut Container, resources: &Resources) {
-    let requirements = main
-        .resources
-        .get_or_insert_with(ResourceRequirements::default);
-    if let Some(item) = &resources.requests {
-        apply_resource_item(
-            requirements.requests.get_or_insert_with(BTreeMap::new),
-            item,
-        );
-    }
-    if let Some(item) = &resources.limits {
-        apply_resource_item(requirements.limits.get_or_insert_with(BTreeMap::new), item);
-    }
-    if let Some(claims) = resources.claims.as_ref().filter(|c| !c.is_empty()) {
-        requirements.claims = Some(claims.clone());
-    }
-    for map in [&mut requirements.requests, &mut requirements.limits] {
-        if map.as_ref().is_some_and(BTreeMap::is_empty) {
-            *map = None;
-        }
-    }
-}
-
-/// The resource name of an item's GPUs: its `gpuType`, else [`DEFAULT_GPU_RESOURCE`].
-pub fn gpu_resource(item: &ResourceItem) -> String {
-    item.gpu_type
-        .clone()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| DEFAULT_GPU_RESOURCE.to_owned())
-}
-
-fn apply_resource_item(target: &mut BTreeMap<String, Quantity>, item: &ResourceItem) {
-    let mut set = |name: &str, value: &Option<String>| {
-        if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
-            target.insert(name.to_owned(), Quantity(value.clone()));
-        }
-    };
-    set("cpu", &item.cpu);
-    set("memory", &item.memory);
-    set(&gpu_resource(item), &item.gpu);
-    for (name, value) in item.custom.iter().flatten() {
-        target.insert(name.clone(), Quantity(value.clone()));
-    }
-}
-
-fn add_env_from_secret(container: &mut Container, secret: &str) {
-    let sources = container.env_from.get_or_insert_with(Vec::new);
-    let present = sources
-        .iter()
-        .any(|s| s.secret_ref.as_ref().is_some_and(|r| r.name == secret));
-    if !present {
-        sources.push(EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: secret.to_owned(),
-                optional: None,
-            }),
-            ..EnvFromSource::default()
-        });
-    }
+/// `podTemplate.metadata` of a component, if any.
+fn template_metadata(service: &ServiceModel) -> Option<&ObjectMeta> {
+    service.spec.pod_template.as_ref()?.metadata.as_ref()
 }
 
 /// Infrastructure env from the operator configuration; a variable the user set is kept.
@@ -483,29 +427,20 @@ fn sort_env(container: &mut Container) {
     }
 }
 
-/// The `sidecar-frontend` container of a service with `frontendSidecar`, if any.
+/// The container `frontendSidecar` names (`user`, at `field`), with the frontend's defaults
+/// under it and the infrastructure env.
 fn frontend_sidecar(
     graph: &GraphModel,
     service: &ServiceModel,
     config: &RenderConfig,
-) -> Option<Container> {
-    let spec = service.spec.frontend_sidecar.as_ref()?;
-    let mut sidecar = defaults::frontend_sidecar(graph, service);
-    sidecar.image = Some(spec.image.clone());
-    if let Some(args) = spec.args.as_ref().filter(|a| !a.is_empty()) {
-        sidecar.args = Some(args.clone());
-    }
-    if let Some(envs) = &spec.envs {
-        let merged: Vec<EnvVar> =
-            merge_env_by_name(sidecar.env.as_deref().unwrap_or_default(), envs);
-        sidecar.env = Some(merged);
-    }
-    if let Some(secret) = spec.env_from_secret.as_ref().filter(|s| !s.is_empty()) {
-        add_env_from_secret(&mut sidecar, secret);
-    }
+    user: &Container,
+    field: &str,
+) -> Result<Container, RenderError> {
+    let defaults = defaults::frontend_sidecar(graph, service);
+    let mut sidecar = merge::merge_container(&defaults, user, field)?;
     add_infrastructure_env(&mut sidecar, config);
     sort_env(&mut sidecar);
-    Some(sidecar)
+    Ok(sidecar)
 }
 
 #[cfg(test)]

@@ -529,10 +529,22 @@ fn a_gpu_request_differing_from_its_limit_is_refused_by_name() {
     );
     // The same rule guards a standalone component.
     let svc: DynamoComponentDeploymentSharedSpec = serde_json::from_value(serde_json::json!({
-        "componentType": "worker",
-        "resources": { "requests": { "gpu": "4" }, "limits": { "gpu": "8" } }
+        "name": "w",
+        "type": "worker",
+        "podTemplate": {"spec": {"containers": [{
+            "name": "main", "image": "w:1.0.0",
+            "resources": { "requests": { "nvidia.com/gpu": "4" }, "limits": { "nvidia.com/gpu": "8" } }
+        }]}}
     }))
     .expect("spec");
-    let found = validate_service("w", &svc, "spec");
-    assert_eq!(error_paths(&found), ["spec.resources.requests.gpu"]);
+    let found = validate_service(
+        &svc,
+        &crate::legacy::LegacyService::default(),
+        "spec",
+        crate::config::Orchestrator::Deployment,
+    );
+    assert_eq!(
+        error_paths(&found),
+        ["spec.podTemplate.spec.containers[main].resources.requests[nvidia.com/gpu]"]
+    );
 }
