@@ -819,8 +819,34 @@ fn component_spec_flattens_the_shared_spec() {
             "extraPodSpec": {"mainContainer": {"image": "img"}},
         },
     });
-    let typed: crate::DynamoComponentDeployment =
+    let typed: crate::v1alpha1::DynamoComponentDeployment =
         serde_json::from_value(dcd.clone()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(typed.spec.shared.replicas, Some(2));
     assert_eq!(to_json(&typed), dcd);
+}
+
+#[test]
+fn a_component_type_outside_the_enum_reads_as_unset() {
+    // What the conversion makes of a v1alpha1 `componentType: custom` (a free string there).
+    let dcd = json!({
+        "apiVersion": "nvidia.com/v1beta1",
+        "kind": "DynamoComponentDeployment",
+        "metadata": {"name": "w"},
+        "spec": {"name": "w", "type": "custom", "replicas": 2},
+    });
+    let typed: crate::DynamoComponentDeployment =
+        serde_json::from_value(dcd).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(typed.spec.shared.component_type, None);
+    assert_eq!(typed.spec.shared.replicas, Some(2));
+    let known: crate::DynamoComponentDeployment = serde_json::from_value(json!({
+        "apiVersion": "nvidia.com/v1beta1",
+        "kind": "DynamoComponentDeployment",
+        "metadata": {"name": "w"},
+        "spec": {"name": "w", "type": "decode"},
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        known.spec.shared.component_type,
+        Some(crate::ComponentType::Decode)
+    );
 }

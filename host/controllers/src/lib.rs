@@ -49,6 +49,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dynamo_api::{DynamoComponentDeployment, DynamoGraphDeployment};
 use dynamo_plugin_runtime::PluginRegistry;
 use dynamo_render::RenderConfig;
 use futures::StreamExt as _;
@@ -220,19 +221,31 @@ pub async fn run(
 
     let queue_ctx = Arc::clone(&ctx);
     let graphs = Controller::for_shared_stream(triggers.graphs, caches.graphs.store())
-        .owns_shared_stream(triggers.components_for_graphs)
-        .owns_shared_stream(triggers.adapters_for_graphs)
-        .owns_shared_stream(triggers.service_accounts)
-        .owns_shared_stream(triggers.roles)
-        .owns_shared_stream(triggers.role_bindings)
-        .owns_shared_stream(triggers.config_maps)
-        .owns_shared_stream(triggers.pvcs)
+        .watches_shared_stream(
+            triggers.components_for_graphs,
+            owners::<DynamoGraphDeployment, _>,
+        )
+        .watches_shared_stream(
+            triggers.adapters_for_graphs,
+            owners::<DynamoGraphDeployment, _>,
+        )
+        .watches_shared_stream(
+            triggers.service_accounts,
+            owners::<DynamoGraphDeployment, _>,
+        )
+        .watches_shared_stream(triggers.roles, owners::<DynamoGraphDeployment, _>)
+        .watches_shared_stream(triggers.role_bindings, owners::<DynamoGraphDeployment, _>)
+        .watches_shared_stream(triggers.config_maps, owners::<DynamoGraphDeployment, _>)
+        .watches_shared_stream(triggers.pvcs, owners::<DynamoGraphDeployment, _>)
         .watches_shared_stream(triggers.deployments_for_graphs, |d| {
             graph::graph_of(d.as_ref())
         })
         .watches_shared_stream(triggers.pods_for_graphs, |p| graph::graph_of(p.as_ref()))
-        .owns_shared_stream(triggers.discovery_services)
-        .owns_shared_stream(triggers.clique_sets)
+        .watches_shared_stream(
+            triggers.discovery_services,
+            owners::<DynamoGraphDeployment, _>,
+        )
+        .watches_shared_stream(triggers.clique_sets, owners::<DynamoGraphDeployment, _>)
         .watches_shared_stream(triggers.leader_worker_sets_for_graphs, |l| {
             graph::graph_of(l.as_ref())
         })
@@ -260,15 +273,18 @@ pub async fn run(
         });
 
     let components = Controller::for_shared_stream(triggers.components, caches.components.store())
-        .owns_shared_stream(triggers.deployments)
-        .owns_shared_stream(triggers.services)
-        .owns_shared_stream(triggers.ingresses)
+        .watches_shared_stream(triggers.deployments, owners::<DynamoComponentDeployment, _>)
+        .watches_shared_stream(triggers.services, owners::<DynamoComponentDeployment, _>)
+        .watches_shared_stream(triggers.ingresses, owners::<DynamoComponentDeployment, _>)
         .watches_shared_stream(triggers.model_services, |s| {
             component::components_of_shared(s.as_ref())
         })
         .watches_shared_stream(triggers.pods, |p| component::component_of_pod(p.as_ref()))
-        .owns_shared_stream(triggers.leader_worker_sets)
-        .owns_shared_stream(triggers.pod_groups)
+        .watches_shared_stream(
+            triggers.leader_worker_sets,
+            owners::<DynamoComponentDeployment, _>,
+        )
+        .watches_shared_stream(triggers.pod_groups, owners::<DynamoComponentDeployment, _>)
         .reconcile_all_on(futures::stream::select(
             changes(capabilities),
             claim_changes(options.claims.as_ref()),
@@ -325,6 +341,37 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// The owners of kind `K` of `child`, at any version of `K`'s group. Objects a release that
+/// served another version made name their owner by that `apiVersion` (`nvidia.com/v1alpha1`),
+/// which kube-runtime's `owns` would not match: their changes must reach the owner all the same.
+fn owners<K, C>(child: std::sync::Arc<C>) -> Vec<kube::runtime::reflector::ObjectRef<K>>
+where
+    K: kube::Resource<DynamicType = ()>,
+    C: kube::Resource,
+{
+    let meta = child.meta();
+    let group = K::group(&());
+    let kind = K::kind(&());
+    meta.owner_references
+        .iter()
+        .flatten()
+        .filter(|owner| {
+            owner.kind == kind
+                && owner
+                    .api_version
+                    .split_once('/')
+                    .is_some_and(|(g, _)| g == group)
+        })
+        .map(|owner| {
+            let reference = kube::runtime::reflector::ObjectRef::new(&owner.name);
+            match meta.namespace.as_deref() {
+                Some(namespace) => reference.within(namespace),
+                None => reference,
+            }
+        })
+        .collect()
 }
 
 /// Spawns `task` and keeps its handle in `tasks` (aborted when the operator stops).

@@ -188,12 +188,48 @@ fn unknown_field_names_the_field_path() {
     );
 }
 
+/// A `v1beta1` graph whose one component `Frontend` has a main image and the further `field`
+/// line.
+fn beta_frontend(field: &str) -> String {
+    format!(
+        "apiVersion: nvidia.com/v1beta1\nkind: DynamoGraphDeployment\nmetadata:\n  name: g\nspec:\n  components:\n    - name: Frontend\n      type: frontend\n      podTemplate: {{spec: {{containers: [{{name: main, image: 'fe:1.0.0'}}]}}}}\n      {field}\n"
+    )
+}
+
 #[test]
 fn schema_violation_names_the_field_path() {
+    // A v1alpha1 graph is judged once converted, at the v1beta1 path of the field.
     let err = render_error(&format!(
-        "{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replicas: -1\n"
+        "{VALID_HEAD}    Frontend:\n      componentType: frontend\n      replicas: -1\n      extraPodSpec: {{mainContainer: {{image: 'fe:1.0.0'}}}}\n"
     ));
-    assert!(err.contains("spec.services.Frontend.replicas"), "{err}");
+    assert!(
+        err.contains("spec.components[0].replicas: must be 0 or more, got -1"),
+        "{err}"
+    );
+    let err = render_error(&beta_frontend("replicas: -1"));
+    assert!(
+        err.contains("spec.components[0].replicas: must be 0 or more, got -1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_v1beta1_graph_names_its_own_field_paths() {
+    let err = render_error(&beta_frontend("replicas: many"));
+    assert!(
+        err.contains("spec.components[0].replicas: invalid type"),
+        "{err}"
+    );
+    let err = render_error(&beta_frontend("replica: 2"));
+    assert!(
+        err.contains("spec.components[0].replica: unknown field"),
+        "{err}"
+    );
+    let err = render_error(&beta_frontend("frontendSidecar: fe"));
+    assert!(
+        err.contains("spec.components[0].frontendSidecar: must name a container"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -218,7 +254,8 @@ fn multinode_without_an_orchestrator_is_rejected() {
     );
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("spec.services.decode.multinode"), "{err}");
+    // `decode` is the second component once the services are listed by name.
+    assert!(err.contains("spec.components[1].multinode"), "{err}");
     assert!(err.contains("no multinode orchestrator available"), "{err}");
 }
 

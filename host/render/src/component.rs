@@ -2,7 +2,9 @@
 //!
 //! A DCD carries its component's effective spec (the graph's env folded in), the `v1alpha1`-only
 //! facts of the component (its annotations with the graph switches it inherits, labels, ingress;
-//! kept through the conversion) and, in labels, its graph's name and worker hash.
+//! kept through the conversion), in labels its graph's name and worker hash, and on its pod
+//! template what Dynamo 1.5 records there (the component's annotations, the origin version among
+//! them, which is the component's and never its pods').
 //! [`render_component`] rebuilds a one-component graph from it and runs the same pipeline, then
 //! keeps what the component owns: its Deployment (or LeaderWorkerSets), its Services and its
 //! Ingress. So a DCD made by a graph renders exactly what the graph render printed for it, and a
@@ -15,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::config::{Orchestrator, RenderConfig};
 use crate::error::RenderError;
-use crate::keys::label;
+use crate::keys::{annotation, label};
 use crate::legacy::{LegacyGraph, LegacyService};
 use crate::model::Overrides;
 use crate::plugins::PluginSet;
@@ -69,11 +71,17 @@ pub fn render_component(
     let legacy_service = LegacyService::of_component(dcd)?;
     let mut component = dcd.spec.shared.clone();
     component.name = service.clone();
+    let mut annotations = legacy_service.annotations.clone();
+    if let Some(version) = take_origin_version(&mut component) {
+        annotations
+            .entry(annotation::ORIGIN_VERSION.to_owned())
+            .or_insert(version);
+    }
     let dgd = DynamoGraphDeployment {
         metadata: ObjectMeta {
             name: Some(graph_name),
             namespace: dcd.metadata.namespace.clone(),
-            annotations: Some(legacy_service.annotations.clone()).filter(|a| !a.is_empty()),
+            annotations: Some(annotations).filter(|a| !a.is_empty()),
             ..ObjectMeta::default()
         },
         spec: DynamoGraphDeploymentSpec {
@@ -106,6 +114,12 @@ pub fn render_component(
             .and_then(|l| l.get(label::WORKER_HASH))
             .cloned(),
         dcd_names: BTreeMap::from([(service, name)]),
+        worker_class: dcd
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(label::COMPONENT_CLASS))
+            .is_some_and(|class| class == label::WORKER_CLASS),
         ..Overrides::default()
     };
     let mut rendered = render_graph(&dgd, &legacy, Some("spec"), &config, plugins, &overrides)?;
@@ -113,4 +127,23 @@ pub fn render_component(
         .objects
         .retain(|o| COMPONENT_KINDS.contains(&o.kind()) || STANDALONE_KINDS.contains(&o.kind()));
     Ok(rendered)
+}
+
+/// Takes the origin version out of a component's pod template, where Dynamo 1.5 (and
+/// [`crate::orchestrate::dcd::dcd`]) records it on a DCD: it says which operator version created
+/// the component, never reaches its pods, and an empty template left behind is dropped.
+fn take_origin_version(
+    component: &mut dynamo_api::shared::DynamoComponentDeploymentSharedSpec,
+) -> Option<String> {
+    let template = component.pod_template.as_mut()?;
+    let metadata = template.metadata.as_mut()?;
+    let annotations = metadata.annotations.as_mut()?;
+    let version = annotations.remove(annotation::ORIGIN_VERSION)?;
+    if annotations.is_empty() {
+        metadata.annotations = None;
+    }
+    if metadata == &ObjectMeta::default() {
+        template.metadata = None;
+    }
+    Some(version)
 }

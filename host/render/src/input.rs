@@ -46,10 +46,22 @@ pub fn conversion_error(error: ConversionError) -> RenderError {
 }
 
 fn to_hub<T: DeserializeOwned>(object: Value) -> Result<T, RenderError> {
-    let converted = dynamo_conversion::convert(object, V1BETA1).map_err(conversion_error)?;
+    let converting = object.get("apiVersion").and_then(Value::as_str) != Some(V1BETA1);
+    let mut converted = dynamo_conversion::convert(object, V1BETA1).map_err(conversion_error)?;
+    // The conversion prints an empty `v1beta1` spec (a graph without services) by leaving it
+    // out; the object still has one, which the pipeline then judges (no components).
+    if converting
+        && let Some(fields) = converted.as_object_mut()
+        && fields.get("spec").is_none_or(Value::is_null)
+    {
+        fields.insert("spec".to_owned(), Value::Object(serde_json::Map::new()));
+    }
     serde_path_to_error::deserialize(converted).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "spec".to_owned() } else { path };
         RenderError::field(field, e.inner().to_string())
     })
 }
+
+#[cfg(test)]
+mod tests;

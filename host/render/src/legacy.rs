@@ -62,7 +62,7 @@ impl LegacyGraph {
             #[serde(default)]
             pvcs: Option<Vec<PvcSpec>>,
             #[serde(default)]
-            services: Option<BTreeMap<String, Option<AlphaService>>>,
+            services: Option<BTreeMap<String, Option<AlphaFacts>>>,
         }
         let spec: Spec = alpha_spec(dgd)?;
         Ok(Self {
@@ -90,15 +90,55 @@ impl LegacyService {
     /// # Errors
     /// When the conversion refuses the component, naming the field.
     pub fn of_component(dcd: &DynamoComponentDeployment) -> Result<Self, RenderError> {
-        let spec: AlphaService = alpha_spec(dcd)?;
+        let spec: AlphaFacts = alpha_spec(dcd)?;
         Ok(Self::from(spec))
     }
 }
 
+/// The fields of a `v1alpha1` service [`LegacyService`] is made of. Only these are read: the
+/// `v1alpha1` form of a `v1beta1` object may hold values the other fields' types refuse (a
+/// compilation cache without a claim name prints as a volume mount without a name), which must
+/// not hide the `v1beta1` rules' findings about them.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AlphaFacts {
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    ingress: Option<IngressSpec>,
+    #[serde(default)]
+    sub_component_type: Option<String>,
+    #[serde(default)]
+    component_type: Option<String>,
+    #[serde(default)]
+    dynamo_namespace: Option<Value>,
+    #[serde(default)]
+    autoscaling: Option<Value>,
+}
+
 impl From<AlphaService> for LegacyService {
+    /// The facts of `service` only `v1alpha1` can hold (see [`LegacyService`]).
+    fn from(service: AlphaService) -> Self {
+        Self::from(AlphaFacts {
+            annotations: service.annotations,
+            labels: service.labels,
+            ingress: service.ingress,
+            sub_component_type: service.sub_component_type,
+            component_type: service.component_type,
+            dynamo_namespace: service.dynamo_namespace.map(Value::from),
+            autoscaling: service
+                .autoscaling
+                .map(|a| serde_json::to_value(a).unwrap_or(Value::Null)),
+        })
+    }
+}
+
+impl From<AlphaFacts> for LegacyService {
     /// The facts of `service` only `v1alpha1` can hold: a type `v1beta1` lists is its `type`
     /// there, and a prefill or decode sub-type is the `type` too.
-    fn from(service: AlphaService) -> Self {
+    fn from(service: AlphaFacts) -> Self {
         let representable =
             |t: &str| ["frontend", "worker", "prefill", "decode", "planner", "epp"].contains(&t);
         Self {

@@ -56,6 +56,10 @@ pub struct GraphModel {
     pub pvcs: Vec<dynamo_api::v1alpha1::graph::PvcSpec>,
     /// Components, in the order `spec.components` lists them.
     pub services: Vec<ServiceModel>,
+    /// True when the graph's workers carry `nvidia.com/dynamo-component-class: worker` (the
+    /// label its InferencePool selects on): the graph has an endpoint picker, or a component
+    /// rendered on its own came from such a graph ([`Overrides::worker_class`]).
+    pub worker_class: bool,
 }
 
 /// What a component is, as far as the host's pod defaults are concerned.
@@ -303,6 +307,7 @@ impl GraphModel {
             backend_framework: spec.backend_framework,
             kai_queue,
             pvcs: legacy.pvcs.clone(),
+            worker_class: services.iter().any(|s| s.role == ComponentRole::Epp),
             services,
         })
     }
@@ -313,7 +318,8 @@ impl GraphModel {
     }
 
     /// True when the graph has an endpoint picker (its workers then carry the
-    /// `nvidia.com/dynamo-component-class` label its InferencePool selects on).
+    /// `nvidia.com/dynamo-component-class` label its InferencePool selects on; see
+    /// [`Self::worker_class`]).
     pub fn has_endpoint_picker(&self) -> bool {
         self.services.iter().any(|s| s.role == ComponentRole::Epp)
     }
@@ -343,6 +349,9 @@ pub struct Overrides {
     pub worker_hash: Option<String>,
     /// Component (DCD) names to use instead of the derived ones, by component name.
     pub dcd_names: BTreeMap<String, String>,
+    /// Label the workers with the worker class even without an endpoint picker in the graph (a
+    /// component rendered on its own whose DCD carries the label).
+    pub worker_class: bool,
 }
 
 // === impl GraphModel (overrides) ===
@@ -350,6 +359,7 @@ pub struct Overrides {
 impl GraphModel {
     /// Applies `overrides` to the resolved components.
     pub fn apply(&mut self, overrides: &Overrides) {
+        self.worker_class |= overrides.worker_class;
         if let Some(hash) = &overrides.worker_hash {
             self.worker_hash = Some(hash.clone());
             for service in &mut self.services {
@@ -672,9 +682,10 @@ pub fn default_compilation_cache_path(framework: Option<&str>) -> Option<String>
     (framework == Some("vllm")).then(|| VLLM_COMPILATION_CACHE_PATH.to_owned())
 }
 
-/// The component spec with the graph's `env` put before its main container's own (an entry of
-/// the component with the same name wins). A component without a main container gets one
-/// holding only that env.
+/// The component spec with the graph's `env` merged into its main container's own (an entry of
+/// the component with the same name wins), sorted by name as Dynamo 1.5 writes the merged env on
+/// a DynamoComponentDeployment (pods sort their env anyway). A component without a main
+/// container gets one holding only that env; without a graph `env` the component is unchanged.
 pub fn effective_spec(
     graph_env: &[EnvVar],
     component: &DynamoComponentDeploymentSharedSpec,
@@ -697,7 +708,8 @@ pub fn effective_spec(
         );
     }
     if let Some(main) = spec.main_container_mut() {
-        let merged = merge_env_by_name(graph_env, main.env.as_deref().unwrap_or_default());
+        let mut merged = merge_env_by_name(graph_env, main.env.as_deref().unwrap_or_default());
+        merged.sort_by(|a, b| a.name.cmp(&b.name));
         main.env = Some(merged);
     }
     spec

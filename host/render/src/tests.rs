@@ -299,17 +299,25 @@ fn failover_engines_publish_forward_pass_metrics_on_their_own_ports() {
 }
 
 const SMALL: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata: { name: g, namespace: team }
 spec:
-  services:
-    Frontend: { componentType: frontend }
-    decode:
-      componentType: worker
+  components:
+    - name: Frontend
+      type: frontend
+      podTemplate: { spec: { containers: [{ name: main, image: "fe:1.0.0" }] } }
+    - name: decode
+      type: worker
       multinode: { nodeCount: 2 }
-      extraPodSpec: { mainContainer: { command: [python3, -m, dynamo.trtllm], args: [--x] } }
+      podTemplate:
+        spec:
+          containers:
+            - { name: main, image: "w:1.0.0", command: [python3, -m, dynamo.trtllm], args: [--x] }
 "#;
+
+/// Field path of SMALL's `decode` component.
+const DECODE: &str = "spec.components[1]";
 
 fn grove() -> RenderConfig {
     RenderConfig::default().with_orchestrator(Orchestrator::Grove)
@@ -351,22 +359,19 @@ fn yaml_stream_is_sorted_and_stable() {
 
 #[test]
 fn invalid_graphs_name_the_field() {
-    let bad = SMALL.replace(
-        "componentType: worker",
-        "componentType: worker\n      replicas: -1",
-    );
+    let bad = SMALL.replace("type: worker", "type: worker\n      replicas: -1");
     let err = render(&graph(&bad), &grove(), &FakePlugins::new()).expect_err("invalid");
     assert_eq!(
         err.to_string(),
-        "spec.services.decode.replicas: must be 0 or more, got -1"
+        "spec.components[1].replicas: must be 0 or more, got -1"
     );
     assert!(matches!(err, RenderError::Invalid(_)));
     let two = bad.replace("nodeCount: 2", "nodeCount: 0");
     let err = render(&graph(&two), &grove(), &FakePlugins::new()).expect_err("invalid");
     assert_eq!(
         err.to_string(),
-        "2 errors: spec.services.decode.replicas: must be 0 or more, got -1; \
-         spec.services.decode.multinode.nodeCount: must be at least 2, got 0"
+        "2 errors: spec.components[1].replicas: must be 0 or more, got -1; \
+         spec.components[1].multinode.nodeCount: must be at least 2, got 0"
     );
 }
 
@@ -376,7 +381,7 @@ fn plugin_failures_name_the_service_and_plugin() {
     let err = render(&graph(SMALL), &grove(), &plugins).expect_err("fails");
     assert_eq!(
         err.to_string(),
-        "spec.services.decode: plugin `mpi` failed: unsupported: no ssh"
+        "spec.components[1]: plugin `mpi` failed: unsupported: no ssh"
     );
 }
 
@@ -403,12 +408,10 @@ fn plugin_findings_block_or_warn() {
         warnings,
         [
             ("spec.services.decode".to_owned(), "slow".to_owned()),
-            (
-                "spec.services.decode".to_owned(),
-                "mpi: ssh on 2222".to_owned()
-            ),
+            (DECODE.to_owned(), "mpi: ssh on 2222".to_owned()),
         ],
-        "each warning once: across roles, and a render repeating a validate finding"
+        "each warning once: across roles, and a render repeating a validate finding; a \
+         render warning is the component's"
     );
     let calls = plugins.calls();
     let first_render = calls
@@ -469,10 +472,7 @@ fn check_reports_host_then_plugin_diagnostics() {
     let host_error = SMALL.replace("nodeCount: 2", "nodeCount: 1");
     let found = check(&graph(&host_error), &grove(), &plugins);
     assert_eq!(found.len(), 1);
-    assert_eq!(
-        found[0].field_path,
-        "spec.services.decode.multinode.nodeCount"
-    );
+    assert_eq!(found[0].field_path, format!("{DECODE}.multinode.nodeCount"));
     assert!(check(&graph(SMALL), &grove(), &FakePlugins::new()).is_empty());
 }
 
@@ -549,23 +549,22 @@ mod injection {
     const PAYLOAD: &str = "x\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: pwn}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n# ";
 
     fn graph_with(value: &str) -> DynamoGraphDeployment {
-        let mut dgd = graph(SMALL);
         let quoted = serde_json::to_string(value).expect("json string");
         let text = format!(
-            r#"{{"apiVersion":"nvidia.com/v1alpha1","kind":"DynamoGraphDeployment",
+            r#"{{"apiVersion":"nvidia.com/v1beta1","kind":"DynamoGraphDeployment",
             "metadata":{{"name":"g","namespace":"team","annotations":{{"example.com/a":{quoted}}}}},
             "spec":{{"annotations":{{"example.com/b":{quoted}}},
-              "envs":[{{"name":"E","value":{quoted}}}],
-              "services":{{
-                "Frontend":{{"componentType":"frontend","extraPodSpec":{{"mainContainer":{{"image":{quoted}}}}}}},
-                "decode":{{"componentType":"worker","envFromSecret":"s",
-                  "extraPodSpec":{{"mainContainer":{{"image":"i","command":["python3","-m","dynamo.vllm"],
-                    "args":[{quoted}],"workingDir":{quoted}}}}}}}}}}}}}"#
+              "env":[{{"name":"E","value":{quoted}}}],
+              "components":[
+                {{"name":"Frontend","type":"frontend",
+                  "podTemplate":{{"spec":{{"containers":[{{"name":"main","image":{quoted}}}]}}}}}},
+                {{"name":"decode","type":"worker",
+                  "podTemplate":{{"spec":{{"containers":[{{"name":"main","image":"i",
+                    "command":["python3","-m","dynamo.vllm"],"args":[{quoted}],"workingDir":{quoted},
+                    "envFrom":[{{"secretRef":{{"name":"s"}}}}]}}]}}}}}}]}}}}"#
         );
-        if let Ok(parsed) = serde_json::from_str(&text) {
-            dgd = parsed;
-        }
-        dgd
+        let value: Value = serde_json::from_str(&text).expect("a JSON graph");
+        crate::input::graph(value).expect("a v1beta1 graph")
     }
 
     /// Documents of a stream, parsed back.
@@ -649,8 +648,9 @@ mod injection {
     fn derived_names_too_long_for_a_service_are_admitted_but_not_rendered() {
         // 50 + "-" + "decode" = 57 fits a Service, but the worker's component adds
         // "-<8 hex>". As with Dynamo's operator, admission accepts the graph off Grove (a
-        // DynamoComponentDeployment name may be a long DNS subdomain); the Service name
-        // cannot be, so the render fails naming it.
+        // DynamoComponentDeployment name may be a long DNS subdomain); the names the render
+        // derives from it (its workload, selector and Service) cannot be, so the render fails
+        // naming the first.
         let mut dgd = graph(SMALL);
         dgd.metadata.name = Some("g".repeat(50));
         if let Some(decode) = dgd.component_mut("decode") {
@@ -665,8 +665,76 @@ mod injection {
         );
         let error = render(&dgd, &config, &FakePlugins::new()).expect_err("too long");
         let text = error.to_string();
-        assert!(text.contains("Service") && text.contains("63"), "{text}");
+        assert!(
+            text.starts_with("metadata.name: the rendered ")
+                && text.contains(&format!("{}-decode-", "g".repeat(50)))
+                && text.contains("at most 63"),
+            "{text}"
+        );
     }
+}
+
+/// The controller's restart token reaches the component's pod template (and so its pods), on
+/// the DCD it renders alone from too, without renaming a generation of workers.
+#[test]
+fn the_restart_token_goes_into_the_pod_template_of_its_component() {
+    use dynamo_api::DynamoComponentDeployment;
+
+    let dgd = graph(&SMALL.replace("multinode: { nodeCount: 2 }", "replicas: 1"));
+    let config = RenderConfig::default();
+    let plain = render(&dgd, &config, &FakePlugins::new()).expect("render");
+    let overrides = Overrides {
+        service_annotations: BTreeMap::from([(
+            "decode".to_owned(),
+            BTreeMap::from([(keys::annotation::RESTART_AT.to_owned(), "r1".to_owned())]),
+        )]),
+        ..Overrides::default()
+    };
+    let restarted = render_with(&dgd, &config, &FakePlugins::new(), &overrides).expect("render");
+    let names = |r: &Rendered| -> Vec<String> {
+        r.objects
+            .iter()
+            .map(|o| format!("{}/{}", o.kind(), o.name()))
+            .collect()
+    };
+    assert_eq!(
+        names(&restarted),
+        names(&plain),
+        "a restart renames nothing: the worker hash is the spec's"
+    );
+    let find = |kind: &str, prefix: &str| {
+        restarted
+            .objects
+            .iter()
+            .find(|o| o.kind() == kind && o.name().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {kind} {prefix}*"))
+    };
+    let token = |annotations: &Value| annotations[keys::annotation::RESTART_AT].clone();
+    let deployment = find("Deployment", "g-decode-").manifest();
+    assert_eq!(
+        token(&deployment["spec"]["template"]["metadata"]["annotations"]),
+        "r1"
+    );
+    let dcd = find("DynamoComponentDeployment", "g-decode-");
+    assert_eq!(
+        token(&dcd.manifest()["spec"]["podTemplate"]["metadata"]["annotations"]),
+        "r1"
+    );
+    let frontend = find("Deployment", "g-frontend").manifest();
+    assert_eq!(
+        token(&frontend["spec"]["template"]["metadata"]["annotations"]),
+        Value::Null,
+        "only the component restarted"
+    );
+    // The DCD's own render restarts the same pods.
+    let dcd: DynamoComponentDeployment = dcd.to_typed().expect("a DCD");
+    let alone = render_component(&dcd, &config, &FakePlugins::new()).expect("render");
+    let alone = alone
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .expect("its Deployment");
+    assert_eq!(alone.manifest(), deployment);
 }
 
 /// A DCD rendered on its own (its controller) gives exactly what the graph render printed for it.

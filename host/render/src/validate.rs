@@ -198,7 +198,13 @@ fn check_pvcs(legacy: &LegacyGraph, out: &mut Vec<Diagnostic>) {
                     "is required when create is true",
                 ));
             }
-            if pvc.size.is_none() {
+            // The conversion writes an absent size as `0` (Go's zero quantity), and a claim
+            // of zero bytes cannot be created either.
+            if pvc
+                .size
+                .as_ref()
+                .is_none_or(|size| crate::pod::is_zero_quantity(&size.0))
+            {
                 out.push(Diagnostic::error(
                     format!("{field}.size"),
                     "is required when create is true",

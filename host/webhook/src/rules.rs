@@ -319,16 +319,21 @@ pub fn component(dcd: &DynamoComponentDeployment) -> Vec<Diagnostic> {
     )
 }
 
-/// What an UPDATE of a DynamoComponentDeployment may not do.
+/// What an UPDATE of a DynamoComponentDeployment may not do: change its backend. Naming a
+/// backend where none was set is allowed: Dynamo 1.5, and this operator, name the graph's backend
+/// on every DCD of the graph, so a component created before that gains it on its next update (a
+/// backend that contradicts the component's command fails its render, naming the field).
 pub fn component_update(
     old: &DynamoComponentDeployment,
     new: &DynamoComponentDeployment,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    out.extend(backend_immutable(
-        old.spec.backend_framework.as_ref(),
-        new.spec.backend_framework.as_ref(),
-    ));
+    if old.spec.backend_framework.is_some() {
+        out.extend(backend_immutable(
+            old.spec.backend_framework.as_ref(),
+            new.spec.backend_framework.as_ref(),
+        ));
+    }
     out
 }
 

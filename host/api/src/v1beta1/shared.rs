@@ -65,7 +65,14 @@ pub struct DynamoComponentDeploymentSharedSpec {
 
     /// Role of the component; decides ports, probes, environment and the
     /// `nvidia.com/dynamo-component-type` pod label.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    // Read leniently: a value outside the enum (a `v1alpha1` `componentType`, a free string
+    // there, converted as is) reads as unset rather than making the whole object unreadable.
+    #[serde(
+        rename = "type",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "ComponentType::lenient"
+    )]
     pub component_type: Option<ComponentType>,
 
     /// Dynamo runtime version of the main image (`MAJOR.MINOR.PATCH`); required by admission when
@@ -245,6 +252,18 @@ pub enum ComponentType {
 }
 
 impl ComponentType {
+    /// Reads an optional type, an unknown value as `None` (see
+    /// [`DynamoComponentDeploymentSharedSpec::component_type`]).
+    fn lenient<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Self>, D::Error> {
+        let text = Option::<String>::deserialize(deserializer)?;
+        Ok(text.and_then(|t| {
+            Self::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&t))
+                .ok()
+        }))
+    }
+
     /// The value as written in manifests (`frontend`, `worker`, ...).
     #[must_use]
     pub fn as_str(self) -> &'static str {

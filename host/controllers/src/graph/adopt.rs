@@ -4,9 +4,11 @@
 //! Dynamo's operator hashes Go's JSON encoding of the worker specs and we hash our own canonical
 //! encoding, so for the same spec the two differ; taking the computed hash as the truth would
 //! roll out every worker of a graph on takeover. Instead the hash the graph records
-//! (`nvidia.com/current-worker-hash`) is *adopted* when the worker Deployments running under it
-//! already hold exactly what we would render with it: nothing about the pods changes, so no pod
-//! is replaced. The check is a render with that hash compared against the live pod templates.
+//! (`nvidia.com/current-worker-hash-v2`, Dynamo 1.5's, else the earlier
+//! `nvidia.com/current-worker-hash`) is *adopted* when the worker workloads running under it
+//! (Deployments, or the LeaderWorkerSets of multi-node workers) already hold exactly what we
+//! would render with it: nothing about the pods changes, so no pod is replaced. The check is a
+//! render with that hash compared against the live pod templates.
 //!
 //! Once verified, the graph is annotated with our hash of the spec it was verified for
 //! (`nvidia.com/adopted-worker-spec-hash`) so later reconciles skip the check; a changed spec no
@@ -28,16 +30,53 @@ use crate::compare;
 /// Our worker hash of the spec an adopted hash was verified for.
 pub const ADOPTED_SPEC_HASH: &str = "nvidia.com/adopted-worker-spec-hash";
 
-/// What the graph records about the hash its workers run under, and their live Deployments.
+/// What the graph records about the hash its workers run under, and their live workloads.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {
-    /// `nvidia.com/current-worker-hash` of the graph.
+    /// The worker hash the graph records ([`recorded_hash`]).
     pub hash: String,
     /// [`ADOPTED_SPEC_HASH`] of the graph, if any.
     pub verified_for: Option<String>,
-    /// The live worker Deployments of the components labelled with `hash`, by name (shared
-    /// with the cache; read only when the hash has to be verified).
-    pub deployments: BTreeMap<String, Arc<Deployment>>,
+    /// The live workloads of the components labelled with `hash`, by name (shared with the
+    /// cache; read only when the hash has to be verified).
+    pub workloads: BTreeMap<String, Workload>,
+}
+
+/// A live worker workload whose pod templates adoption compares.
+#[derive(Debug, Clone)]
+pub enum Workload {
+    /// A single-node component's Deployment.
+    Deployment(Arc<Deployment>),
+    /// One replica of a multi-node component, as its LeaderWorkerSet.
+    LeaderWorkerSet(Arc<crate::kinds::LeaderWorkerSet>),
+}
+
+// === impl Workload ===
+
+impl Workload {
+    /// The live pod templates, with the JSON pointer of the rendered object's template each
+    /// must contain.
+    fn templates(&self) -> Vec<(&'static str, Value)> {
+        match self {
+            Self::Deployment(d) => vec![(
+                "/spec/template",
+                serde_json::to_value(&d.spec.template).unwrap_or_default(),
+            )],
+            Self::LeaderWorkerSet(l) => {
+                let lws = serde_json::to_value(l.as_ref()).unwrap_or_default();
+                ["leaderTemplate", "workerTemplate"]
+                    .into_iter()
+                    .zip([
+                        "/spec/leaderWorkerTemplate/leaderTemplate",
+                        "/spec/leaderWorkerTemplate/workerTemplate",
+                    ])
+                    .map(|(key, pointer)| {
+                        (pointer, lws["spec"]["leaderWorkerTemplate"][key].clone())
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 /// The outcome of [`choose`].
@@ -84,7 +123,7 @@ pub fn choose(
     if recorded.verified_for.as_deref() == Some(computed) {
         return Choice::Adopted(recorded.hash.clone());
     }
-    if recorded.deployments.is_empty() {
+    if recorded.workloads.is_empty() {
         return Choice::Computed;
     }
     let overrides = Overrides {
@@ -95,20 +134,30 @@ pub fn choose(
         return Choice::Computed;
     };
     let mut matched = 0;
-    for object in rendered.objects.iter().filter(|o| o.kind() == "Deployment") {
+    for object in rendered
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "LeaderWorkerSet"))
+    {
         let manifest = object.manifest();
-        let template = &manifest["spec"]["template"];
-        if template["metadata"]["labels"][label::WORKER_HASH].as_str() != Some(&recorded.hash) {
+        let Some(live) = recorded.workloads.get(object.name()) else {
+            let labelled = manifest["metadata"]["labels"][label::WORKER_HASH].as_str();
+            if labelled == Some(recorded.hash.as_str()) {
+                // A worker of the recorded generation that does not run: nothing to verify
+                // against, so the hash cannot be vouched for.
+                return Choice::Computed;
+            }
             continue;
+        };
+        for (pointer, live) in live.templates() {
+            let Some(template) = manifest.pointer(pointer) else {
+                return Choice::Computed;
+            };
+            if !compare::contains(&live, template) {
+                return Choice::Computed;
+            }
         }
-        let live = recorded
-            .deployments
-            .get(object.name())
-            .and_then(|d| serde_json::to_value(&d.spec.template).ok());
-        match live {
-            Some(live) if compare::contains(&live, template) => matched += 1,
-            _ => return Choice::Computed,
-        }
+        matched += 1;
     }
     if matched == 0 {
         return Choice::Computed;
@@ -119,21 +168,27 @@ pub fn choose(
     }
 }
 
-/// The worker hash `graph` records (`nvidia.com/current-worker-hash`), if any.
+/// The worker hash `graph` records: `nvidia.com/current-worker-hash-v2` (Dynamo 1.5's,
+/// authoritative), else `nvidia.com/current-worker-hash` (earlier releases; its sentinel
+/// `legacy`, for workers that predate the hash, is no hash).
 pub fn recorded_hash(graph: &DynamoGraphDeployment) -> Option<&str> {
-    graph
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(dynamo_render::keys::annotation::CURRENT_WORKER_HASH)
+    use dynamo_render::keys::annotation::{CURRENT_WORKER_HASH, CURRENT_WORKER_HASH_V2};
+    let annotations = graph.metadata.annotations.as_ref()?;
+    annotations
+        .get(CURRENT_WORKER_HASH_V2)
+        .or_else(|| annotations.get(CURRENT_WORKER_HASH))
         .map(String::as_str)
+        .filter(|h| !h.is_empty() && *h != LEGACY_SENTINEL)
 }
 
-/// What `graph` records about its worker hash, with the live worker `deployments` of the
-/// components labelled with that hash; `None` when it records no hash.
+/// The value Dynamo records as the legacy worker hash of workers that predate hashing.
+pub const LEGACY_SENTINEL: &str = "legacy";
+
+/// What `graph` records about its worker hash, with the live `workloads` of the components
+/// labelled with that hash; `None` when it records no hash.
 pub fn recorded(
     graph: &DynamoGraphDeployment,
-    deployments: BTreeMap<String, Arc<Deployment>>,
+    workloads: BTreeMap<String, Workload>,
 ) -> Option<Recorded> {
     let hash = recorded_hash(graph)?.to_owned();
     let verified_for = graph
@@ -145,7 +200,7 @@ pub fn recorded(
     Some(Recorded {
         hash,
         verified_for,
-        deployments,
+        workloads,
     })
 }
 

@@ -247,17 +247,25 @@ impl Live {
             let deployment = caches
                 .deployments
                 .get(&ObjectRef::new(&name).within(namespace));
-            if let Some(d) = &deployment
-                && recorded_hash.is_some()
+            let of_recorded_generation = recorded_hash.is_some()
                 && component
                     .metadata
                     .labels
                     .as_ref()
                     .and_then(|l| l.get(label::WORKER_HASH))
                     .map(String::as_str)
-                    == recorded_hash
-            {
-                recorded_workers.insert(name.clone(), Arc::clone(d));
+                    == recorded_hash;
+            if of_recorded_generation {
+                if let Some(d) = &deployment {
+                    recorded_workers
+                        .insert(name.clone(), adopt::Workload::Deployment(Arc::clone(d)));
+                }
+                if let Some(uid) = component.metadata.uid.as_deref() {
+                    for lws in caches.leader_worker_sets.owned_by(uid) {
+                        let lws_name = lws.metadata.name.clone().unwrap_or_default();
+                        recorded_workers.insert(lws_name, adopt::Workload::LeaderWorkerSet(lws));
+                    }
+                }
             }
             let facts: Vec<PodFacts> = pods
                 .iter()
@@ -678,19 +686,17 @@ async fn apply_children(
     }
     if !plans.rollout.delete_old.is_empty() {
         // A graph that records its worker hash (one taken over from Dynamo's operator) records
-        // the new one once the rollout is done, as Dynamo's operator would.
-        let recorded = graph
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(annotation::CURRENT_WORKER_HASH));
+        // the new one once the rollout is done, as Dynamo 1.5's operator does: in the v2
+        // annotation, the earlier one dropped.
+        let recorded = adopt::recorded_hash(graph);
         if let Some(hash) = plans
             .hash
             .as_ref()
-            .filter(|h| recorded.is_some_and(|r| r != *h))
+            .filter(|h| recorded.is_some_and(|r| r != h.as_str()))
         {
             let patch = json!({"metadata": {"annotations": {
-                annotation::CURRENT_WORKER_HASH: hash,
+                annotation::CURRENT_WORKER_HASH_V2: hash,
+                annotation::CURRENT_WORKER_HASH: null,
                 adopt::ADOPTED_SPEC_HASH: null,
             }}});
             patch_graph(graph, patch, ctx).await?;

@@ -368,7 +368,12 @@ async fn publish(
         )
         .await?;
     if let Some(after) = &after {
-        let first = graph.status.is_none();
+        // Never written by a controller: no status, or only the empty one a conversion from
+        // v1alpha1 leaves (`state: ""`).
+        let first = graph
+            .status
+            .as_ref()
+            .is_none_or(|s| s.conditions.is_none() && s.observed_generation.is_none());
         for transition in crate::events::transition(first, before.as_ref(), after) {
             ctx.publish_lifecycle(crate::events::event(graph, transition, Some(after)));
         }

@@ -148,6 +148,26 @@ pub fn dynamic_api(
     Api::namespaced_with(client.clone(), namespace, &resource)
 }
 
+/// Merge-patches graph `name` at `nvidia.com/v1alpha1` (served through the conversion webhook),
+/// in that version's shape (`spec.services.<name>...`), as a user of the earlier API would.
+pub async fn patch_alpha_graph(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    patch: &Value,
+) -> Result<()> {
+    dynamic_api(
+        client,
+        namespace,
+        dynamo_api::v1alpha1::API_VERSION,
+        "DynamoGraphDeployment",
+    )
+    .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    .await
+    .with_context(|| format!("patching graph {name} at v1alpha1"))?;
+    Ok(())
+}
+
 /// Applies every document of `yaml` to `namespace` (server-side apply as a user would).
 pub async fn apply_yaml(client: &Client, namespace: &str, yaml: &str) -> Result<()> {
     for document in serde_yaml_ng::Deserializer::from_str(yaml) {

@@ -167,14 +167,14 @@ async fn lifecycle_events_arrive_in_order_and_survive_a_nats_outage() -> Result<
 
     // NATS crashes; the graph changes and keeps being reconciled meanwhile.
     nats.kill()?;
-    Api::<DynamoGraphDeployment>::namespaced(client.clone(), &ns)
-        .patch(
-            "evented",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"services": {"worker": {"extraPodSpec": {
-                "mainContainer": {"image": "registry.example.com/dynamo:2"}}}}}})),
-        )
-        .await?;
+    common::patch_alpha_graph(
+        &client,
+        &ns,
+        "evented",
+        &json!({"spec": {"services": {"worker": {"extraPodSpec": {
+            "mainContainer": {"image": "registry.example.com/dynamo:2"}}}}}}),
+    )
+    .await?;
     common::wait_for("the rollout to start", Duration::from_secs(60), || {
         let client = client.clone();
         let ns = ns.clone();

@@ -284,7 +284,8 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
     let _operator = operator(cp, &ns, Pathway::Lws).await?;
     let mut text = common::anchor("vllm-disagg-multinode");
     // The decode service gets an adapter, as a team that autoscales it would.
-    let mut graph: Value = serde_json::to_value(common::graph_in(&text)?)?;
+    // Edited in its own (v1alpha1) shape.
+    let mut graph: Value = serde_yaml_ng::from_str(&text)?;
     graph["spec"]["services"]["decode"]["scalingAdapter"] = json!({"enabled": true});
     graph["metadata"]["namespace"] = json!(ns);
     text = serde_yaml_ng::to_string(&graph)?;
@@ -336,13 +337,12 @@ async fn a_multinode_service_scales_by_groups_and_rolls_out_group_by_group() -> 
     // A new image rolls out group by group: never more than one extra group, never ready while
     // a group of the previous spec runs.
     let dgds: Api<DynamoGraphDeployment> = Api::namespaced(client.clone(), &ns);
-    dgds.patch(
+    common::patch_alpha_graph(
+        &client,
+        &ns,
         name,
-        &PatchParams::default(),
-        &Patch::Merge(
-            json!({"spec": {"services": {"decode": {"extraPodSpec": {"mainContainer": {
+        &json!({"spec": {"services": {"decode": {"extraPodSpec": {"mainContainer": {
             "image": "my-registry/vllm-runtime:next"}}}}}}),
-        ),
     )
     .await?;
     let generation = dgds.get(name).await?.metadata.generation;
@@ -620,8 +620,8 @@ async fn grove_scaling_groups_scale_through_the_adapter_down_to_zero() -> Result
     let cp = plane.cp;
     let (client, ns) = cp.namespace("grove-scale").await?;
     let _operator = operator(cp, &ns, Pathway::Grove).await?;
-    let mut graph: Value =
-        serde_json::to_value(common::graph_in(&common::anchor("vllm-disagg-multinode"))?)?;
+    // Edited in its own (v1alpha1) shape.
+    let mut graph: Value = serde_yaml_ng::from_str(&common::anchor("vllm-disagg-multinode"))?;
     graph["spec"]["services"]["decode"]["scalingAdapter"] = json!({"enabled": true});
     graph["metadata"]["namespace"] = json!(ns);
     common::apply_yaml(&client, &ns, &serde_yaml_ng::to_string(&graph)?).await?;

@@ -116,9 +116,7 @@ async fn a_plain_engine_rolls_in_place_under_stable_names() -> Result<()> {
 
     // A new engine image: the plain engine's Deployment rolls its own pods.
     let patch = serde_json::json!({"spec": {"services": {"llama": {"extraPodSpec": {"mainContainer": {"image": "ghcr.io/ggml-org/llama.cpp:server-cuda-2"}}}}}});
-    Api::<DynamoGraphDeployment>::namespaced(client.clone(), &ns)
-        .patch("plain", &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
+    common::patch_alpha_graph(&client, &ns, "plain", &patch).await?;
     common::wait_for(
         "the plain engine's pods to run the new image",
         Duration::from_secs(120),

@@ -58,10 +58,7 @@ pub async fn worker_hashes(client: &Client, ns: &str) -> Result<BTreeSet<String>
 /// Changes the worker image of graph `roll`.
 pub async fn change_worker_image(client: &Client, ns: &str, image: &str) -> Result<()> {
     let patch = serde_json::json!({"spec": {"services": {"worker": {"extraPodSpec": {"mainContainer": {"image": image}}}}}});
-    Api::<DynamoGraphDeployment>::namespaced(client.clone(), ns)
-        .patch("roll", &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
-    Ok(())
+    common::patch_alpha_graph(client, ns, "roll", &patch).await
 }
 
 #[tokio::test]

@@ -1,8 +1,14 @@
-//! Taking over graphs Dynamo's operator deployed: the objects of `go-output/` are created as
-//! Dynamo's operator left them (its finalizers, its worker hash, its field manager, pods
-//! running), then our operator starts. No pod template, name or selector may change and no pod
-//! may be replaced; a later spec change rolls out as usual, and the finalizers Dynamo's operator
-//! would have removed do not block anything.
+//! Taking over graphs Dynamo 1.5's operator deployed, and handing them back.
+//!
+//! The objects of `tests/fixtures/dynamo-1.5/go-output/` are created as Dynamo's operator left
+//! them (stored as `v1beta1`, its field manager, its finalizers, the worker hash it recorded in
+//! `nvidia.com/current-worker-hash-v2`, owner references, pods Ready), then our operator starts:
+//! no workload's pod template, name or revision may change and no pod may be replaced, on the
+//! Deployment pathway and on LeaderWorkerSets. A later spec change rolls out as usual, the new
+//! hash is recorded as Dynamo records it, and the graph can be deleted.
+//!
+//! The other way round, what our operator stores must be readable by Dynamo 1.5: every object of
+//! ours validates against Dynamo's own CRDs with strict field validation.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,49 +16,90 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, ensure};
 use dynamo_test_harness::ControlPlane;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, DynamicObject, ListParams, Patch, PatchParams, PostParams, ValidationDirective,
+};
 use kube::{Client, ResourceExt as _};
 use serde_json::{Value, json};
 
 use crate::common::{self, Operator};
 
-const GRAPH: &str = "vllm-agg";
-/// What Dynamo's defaulting webhook stamps on a new graph.
-const ORIGIN_VERSION: &str = "1.1.0";
+/// One run of Dynamo 1.5's operator: the graph as its webhook defaulted it, and what its
+/// controllers made of it.
+struct Reference {
+    graph_name: String,
+    graph: Value,
+    objects: Vec<Value>,
+    hash: String,
+}
 
-/// `value` with every string naming the `default` namespace (or the Dynamo namespace derived
-/// from it) moved to `namespace`, as if Dynamo's operator had deployed the graph there.
-fn moved(value: &mut Value, namespace: &str) {
+/// `value` with every string naming the `default` namespace (or a Dynamo namespace derived from
+/// it) moved to `namespace`, as if Dynamo's operator had deployed the graph there.
+fn moved(value: &mut Value, namespace: &str, graph: &str) {
     match value {
         Value::String(s) if s == "default" => *s = namespace.to_owned(),
-        Value::String(s) if s.starts_with("default-") && s.contains(GRAPH) => {
+        Value::String(s) if s.starts_with("default-") && s.contains(graph) => {
             *s = format!("{namespace}-{}", &s["default-".len()..]);
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| moved(v, namespace)),
-        Value::Object(map) => map.values_mut().for_each(|v| moved(v, namespace)),
+        Value::Array(items) => items.iter_mut().for_each(|v| moved(v, namespace, graph)),
+        Value::Object(map) => map.values_mut().for_each(|v| moved(v, namespace, graph)),
         _ => {}
     }
 }
 
-/// The objects Dynamo's operator created for `vllm-agg` on the Deployment pathway.
-fn dynamo_objects(namespace: &str) -> Result<Vec<Value>> {
-    let path = dynamo_fixtures::go_output_dir().join(format!("{GRAPH}.deployment.yaml"));
-    let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
-    let mut objects = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(&text) {
-        let mut value: Value = serde::Deserialize::deserialize(document)?;
-        if value.is_null() {
-            continue;
+/// What Dynamo 1.5 made of `example` (`vllm/deploy/agg`) on `pathway`, moved to `namespace`.
+fn reference(example: &str, pathway: &str, namespace: &str) -> Result<Reference> {
+    let run = dynamo_fixtures::dynamo_1_5_runs()
+        .into_iter()
+        .find(|r| r.example == example && r.pathway == pathway && r.ok)
+        .with_context(|| format!("no reference run of {example} on {pathway}"))?;
+    let output: Value = serde_json::from_str(&std::fs::read_to_string(&run.output)?)?;
+    let source = dynamo_fixtures::v1beta1_examples()
+        .into_iter()
+        .find(|e| e.name == example)
+        .with_context(|| format!("no example {example}"))?;
+    let mut graph: Value = serde_yaml_ng::Deserializer::from_str(&source.text)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d))
+        .filter_map(Result::ok)
+        .find(|d| d["kind"] == "DynamoGraphDeployment")
+        .context("a DynamoGraphDeployment in the example")?;
+    let graph_name = graph["metadata"]["name"]
+        .as_str()
+        .context("graph name")?
+        .to_owned();
+    // As Dynamo's defaulting webhook and controller left it.
+    graph["metadata"]["namespace"] = json!(namespace);
+    graph["metadata"]["finalizers"] = json!(["nvidia.com/finalizer"]);
+    graph["metadata"]["annotations"] = output["dgdAnnotations"].clone();
+    for component in graph["spec"]["components"]
+        .as_array_mut()
+        .context("components")?
+    {
+        if component.get("replicas").is_none() {
+            component["replicas"] = json!(1);
         }
-        moved(&mut value, namespace);
-        let map = value.as_object_mut().context("an object")?;
+    }
+    let hash = output["dgdAnnotations"]["nvidia.com/current-worker-hash-v2"]
+        .as_str()
+        .context("the recorded worker hash")?
+        .to_owned();
+    let mut objects = Vec::new();
+    for object in output["objects"].as_array().context("objects")? {
+        let mut object = object.clone();
+        moved(&mut object, namespace, &graph_name);
+        let map = object.as_object_mut().context("an object")?;
         map.remove("status");
         if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
-        objects.push(value);
+        objects.push(object);
     }
-    Ok(objects)
+    Ok(Reference {
+        graph_name,
+        graph,
+        objects,
+        hash,
+    })
 }
 
 /// Creates `object` (a plain create, as Dynamo's operator does) with owner uids resolved.
@@ -92,23 +139,61 @@ async fn create(
     Ok(created.uid().unwrap_or_default())
 }
 
-/// Name → (rollout revision, spec) of the namespace's Deployments, every field of the spec
-/// included. (Not the generation: Deployments bump it on annotation changes too, which replace
-/// no pod; a new pod template is a new revision.)
-async fn deployments(client: &Client, ns: &str) -> Result<BTreeMap<String, (String, Value)>> {
-    let list = common::dynamic_api(client, ns, "apps/v1", "Deployment")
+/// Creates the graph and everything Dynamo made for it, owners first.
+async fn deploy_as_dynamo(client: &Client, ns: &str, reference: &Reference) -> Result<()> {
+    let mut uids = BTreeMap::new();
+    uids.insert(
+        format!("DynamoGraphDeployment/{}", reference.graph_name),
+        create(client, ns, reference.graph.clone(), &uids).await?,
+    );
+    let order = [
+        "DynamoComponentDeployment",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "LeaderWorkerSet",
+    ];
+    for kind in order {
+        for object in reference.objects.iter().filter(|o| o["kind"] == kind) {
+            let name = object["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let uid = create(client, ns, object.clone(), &uids).await?;
+            uids.insert(format!("{kind}/{name}"), uid);
+        }
+    }
+    Ok(())
+}
+
+/// Name → (revision, spec) of the namespace's workloads of `kind` (Deployment or
+/// LeaderWorkerSet), every field of the spec included. A new pod template is a new revision;
+/// the generation is not compared (annotation changes bump it without replacing a pod).
+async fn workloads(
+    client: &Client,
+    ns: &str,
+    kind: &str,
+) -> Result<BTreeMap<String, (String, Value)>> {
+    let api_version = match kind {
+        "Deployment" => "apps/v1",
+        _ => "leaderworkerset.x-k8s.io/v1",
+    };
+    let list = common::dynamic_api(client, ns, api_version, kind)
         .list(&ListParams::default())
         .await?;
     Ok(list
         .items
         .into_iter()
-        .map(|d| {
-            let revision = d
+        .map(|w| {
+            let revision = w
                 .annotations()
                 .get("deployment.kubernetes.io/revision")
                 .cloned()
                 .unwrap_or_default();
-            (d.name_any(), (revision, d.data["spec"].clone()))
+            (w.name_any(), (revision, w.data["spec"].clone()))
         })
         .collect())
 }
@@ -134,64 +219,27 @@ async fn ready_pods(client: &Client, ns: &str) -> Result<Vec<String>> {
     Ok(uids)
 }
 
-#[tokio::test]
-async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a_pod() -> Result<()>
-{
-    let cp = ControlPlane::shared_full().await?;
-    let (client, ns) = cp.namespace("takeover").await?;
-
-    // The graph as Dynamo's webhook and controller left it: defaulted, hashed, finalized.
-    let mut graph: Value = serde_yaml_ng::from_str(&common::anchor(GRAPH))?;
-    let objects = dynamo_objects(&ns)?;
-    let hash = objects
-        .iter()
-        .find_map(|o| o["metadata"]["labels"]["nvidia.com/dynamo-worker-hash"].as_str())
-        .context("a worker hash in the reference objects")?
-        .to_owned();
-    graph["metadata"]["namespace"] = json!(ns);
-    graph["metadata"]["finalizers"] = json!(["nvidia.com/finalizer"]);
-    graph["metadata"]["annotations"] = json!({
-        "nvidia.com/dynamo-operator-origin-version": ORIGIN_VERSION,
-        "nvidia.com/current-worker-hash": hash,
-    });
-    for service in graph["spec"]["services"]
-        .as_object_mut()
-        .context("services")?
-        .values_mut()
-    {
-        service["replicas"] = json!(1);
-    }
-    let mut uids = BTreeMap::new();
-    uids.insert(
-        format!("DynamoGraphDeployment/{GRAPH}"),
-        create(&client, &ns, graph, &uids).await?,
-    );
-    // Owners before what they own.
-    let order = [
-        "DynamoComponentDeployment",
-        "ServiceAccount",
-        "Role",
-        "RoleBinding",
-        "Service",
-        "Deployment",
-    ];
-    for kind in order {
-        for object in objects.iter().filter(|o| o["kind"] == kind) {
-            let name = object["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let uid = create(&client, &ns, object.clone(), &uids).await?;
-            uids.insert(format!("{kind}/{name}"), uid);
-        }
-    }
-    let expected_pods = objects.iter().filter(|o| o["kind"] == "Deployment").count();
+/// Deploys `reference` as Dynamo 1.5 would, starts our operator rendering with `render`, and
+/// checks that it takes the graph over without touching a pod; then rolls out an edit of
+/// component `edited`, and deletes the graph.
+async fn take_over(
+    cp: &'static ControlPlane,
+    client: &Client,
+    ns: &str,
+    reference: &Reference,
+    render: dynamo_render::RenderConfig,
+    kind: &str,
+    expected_pods: usize,
+    edited: &str,
+) -> Result<()> {
+    let graph = reference.graph_name.as_str();
+    deploy_as_dynamo(client, ns, reference).await?;
     let before_pods = common::wait_for(
-        "the pods Dynamo's Deployments run to be Ready",
-        Duration::from_secs(120),
+        "the pods Dynamo's workloads run to be Ready",
+        Duration::from_secs(180),
         || {
             let client = client.clone();
-            let ns = ns.clone();
+            let ns = ns.to_owned();
             async move {
                 let pods = ready_pods(&client, &ns).await?;
                 Ok((pods.len() == expected_pods).then_some(pods))
@@ -199,19 +247,20 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
         },
     )
     .await?;
-    let before = deployments(&client, &ns).await?;
+    let before = workloads(client, ns, kind).await?;
+    ensure!(!before.is_empty(), "no {kind} to take over");
 
     // Our operator takes over.
-    let operator = Operator::start(cp, &ns, common::registry(None)).await?;
-    common::wait_ready(&client, &ns, GRAPH, "True", None, Duration::from_secs(120)).await?;
-    let graphs = common::dynamic_api(&client, &ns, "nvidia.com/v1alpha1", "DynamoGraphDeployment");
+    let operator = Operator::start_with(cp, ns, common::registry(None), render).await?;
+    common::wait_ready(client, ns, graph, "True", None, Duration::from_secs(180)).await?;
+    let graphs = common::dynamic_api(client, ns, dynamo_api::API_VERSION, "DynamoGraphDeployment");
     common::wait_for(
         "the adopted hash to be recorded",
         Duration::from_secs(30),
         || {
             let graphs = graphs.clone();
             async move {
-                let graph = graphs.get(GRAPH).await?;
+                let graph = graphs.get(graph).await?;
                 Ok(graph
                     .annotations()
                     .contains_key("nvidia.com/adopted-worker-spec-hash")
@@ -222,10 +271,10 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
     .await?;
     // Give a wrongly started rollout time to show.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = deployments(&client, &ns).await?;
+    let after = workloads(client, ns, kind).await?;
     ensure!(
         before.keys().collect::<Vec<_>>() == after.keys().collect::<Vec<_>>(),
-        "Deployments changed: {:?} → {:?}",
+        "{kind}s changed: {:?} → {:?}",
         before.keys().collect::<Vec<_>>(),
         after.keys().collect::<Vec<_>>()
     );
@@ -233,18 +282,18 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
         let (now_revision, now_spec) = &after[name];
         ensure!(
             spec == now_spec && revision == now_revision,
-            "Deployment {name}: the spec changed on takeover (revision {revision} → \
+            "{kind} {name}: the spec changed on takeover (revision {revision} → \
              {now_revision}):\nbefore {spec}\nafter  {now_spec}"
         );
     }
     ensure!(
-        ready_pods(&client, &ns).await? == before_pods,
+        ready_pods(client, ns).await? == before_pods,
         "pods were replaced on takeover"
     );
     let components = common::dynamic_api(
-        &client,
-        &ns,
-        "nvidia.com/v1alpha1",
+        client,
+        ns,
+        dynamo_api::API_VERSION,
         "DynamoComponentDeployment",
     );
     for component in components.list(&ListParams::default()).await?.items {
@@ -257,69 +306,210 @@ async fn a_graph_deployed_by_dynamos_operator_is_taken_over_without_restarting_a
     }
 
     // A spec change rolls out under our own hash; the old components go, finalizers and all.
-    let patch = json!({"spec": {"services": {"VllmDecodeWorker": {"extraPodSpec": {"mainContainer": {"image": "registry.example.com/vllm:2"}}}}}});
+    let live = graphs.get(graph).await?;
+    let index = live.data["spec"]["components"]
+        .as_array()
+        .and_then(|c| c.iter().position(|c| c["name"] == edited))
+        .with_context(|| format!("component {edited}"))?;
+    let patch: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "test", "path": format!("/spec/components/{index}/name"), "value": edited},
+        {"op": "replace",
+         "path": format!("/spec/components/{index}/podTemplate/spec/containers/0/image"),
+         "value": "registry.example.com/vllm:2"},
+    ]))?;
     graphs
-        .patch(GRAPH, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(graph, &PatchParams::default(), &Patch::<()>::Json(patch))
         .await?;
-    let old = format!("{GRAPH}-vllmdecodeworker-{hash}");
+    let old_component = format!(
+        "{graph}-{}-{}",
+        dynamo_render::model::k8s_name(edited),
+        reference.hash
+    );
     common::wait_for(
-        "the old worker Deployment to go",
-        Duration::from_secs(180),
+        "the old worker component to go",
+        Duration::from_secs(240),
         || {
-            let client = client.clone();
-            let ns = ns.clone();
-            let old = old.clone();
+            let components = components.clone();
+            let old = old_component.clone();
             async move {
-                let now = deployments(&client, &ns).await?;
-                let new_worker = now
-                    .keys()
-                    .any(|n| n.starts_with(&format!("{GRAPH}-vllmdecodeworker-")) && *n != old);
-                Ok((!now.contains_key(&old) && new_worker).then_some(()))
+                let names: Vec<String> = components
+                    .list(&ListParams::default())
+                    .await?
+                    .items
+                    .iter()
+                    .map(|c| c.name_any())
+                    .collect();
+                Ok((!names.contains(&old)).then_some(()))
             }
         },
     )
     .await?;
-    common::wait_ready(&client, &ns, GRAPH, "True", None, Duration::from_secs(120)).await?;
-    ensure!(
-        !components
-            .list(&ListParams::default())
-            .await?
-            .items
-            .iter()
-            .any(|c| c.name_any() == old),
-        "the old component {old} is still there"
-    );
-    // The graph records the hash it runs now, as Dynamo's operator would after a rollout.
+    common::wait_ready(client, ns, graph, "True", None, Duration::from_secs(180)).await?;
+    // The graph records the hash it runs now, as Dynamo 1.5's operator does after a rollout.
     let recorded = common::wait_for(
         "the new worker hash to be recorded",
         Duration::from_secs(30),
         || {
             let graphs = graphs.clone();
-            let hash = hash.clone();
+            let hash = reference.hash.clone();
             async move {
-                let graph = graphs.get(GRAPH).await?;
+                let graph = graphs.get(graph).await?;
                 let now = graph
                     .annotations()
-                    .get("nvidia.com/current-worker-hash")
+                    .get("nvidia.com/current-worker-hash-v2")
                     .cloned();
                 Ok(now.filter(|h| *h != hash))
             }
         },
     )
     .await?;
+    let now: Vec<String> = components
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .map(|c| c.name_any())
+        .collect();
     ensure!(
-        deployments(&client, &ns)
-            .await?
-            .contains_key(&format!("{GRAPH}-vllmdecodeworker-{recorded}")),
-        "the recorded hash {recorded} names no worker Deployment"
+        now.iter().any(|n| n.ends_with(&format!("-{recorded}"))),
+        "the recorded hash {recorded} names no component: {now:?}"
     );
 
     // Deleting the graph is not blocked by Dynamo's finalizer.
-    graphs.delete(GRAPH, &Default::default()).await?;
+    graphs.delete(graph, &Default::default()).await?;
     common::wait_for("the graph to be deleted", Duration::from_secs(60), || {
         let graphs = graphs.clone();
-        async move { Ok(graphs.get_opt(GRAPH).await?.is_none().then_some(())) }
+        async move { Ok(graphs.get_opt(graph).await?.is_none().then_some(())) }
     })
     .await?;
     operator.stop().await
+}
+
+#[tokio::test]
+async fn a_graph_dynamo_1_5_deployed_is_taken_over_without_restarting_a_pod() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("takeover").await?;
+    let reference = reference("vllm/deploy/agg", "deployment", &ns)?;
+    let pods = reference
+        .objects
+        .iter()
+        .filter(|o| o["kind"] == "Deployment")
+        .count();
+    take_over(
+        cp,
+        &client,
+        &ns,
+        &reference,
+        common::render_config(),
+        "Deployment",
+        pods,
+        "VllmDecodeWorker",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_multinode_graph_dynamo_1_5_deployed_on_leader_worker_sets_is_taken_over_too()
+-> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let _lws = cp.start_leader_worker_set_controller().await?;
+    let (client, ns) = cp.namespace("takeover-lws").await?;
+    let reference = reference("vllm/deploy/disagg-multinode", "lws", &ns)?;
+    // One pod per Deployment replica, and each LeaderWorkerSet's group of nodes.
+    let pods: usize = reference
+        .objects
+        .iter()
+        .map(|o| match o["kind"].as_str() {
+            Some("Deployment") => 1,
+            Some("LeaderWorkerSet") => o["spec"]["leaderWorkerTemplate"]["size"]
+                .as_u64()
+                .and_then(|s| usize::try_from(s).ok())
+                .unwrap_or(1),
+            _ => 0,
+        })
+        .sum();
+    take_over(
+        cp,
+        &client,
+        &ns,
+        &reference,
+        common::orchestrators(Some(false), Some(true), Some(false)),
+        "LeaderWorkerSet",
+        pods,
+        "decode",
+    )
+    .await
+}
+
+/// What our operator stores reads in Dynamo 1.5: each graph, component and scaling adapter it
+/// left in the API server is created, with strict field validation, on a control plane serving
+/// Dynamo's own CRDs (no field of ours is unknown to them, none is refused).
+#[tokio::test]
+async fn what_we_store_validates_against_dynamo_1_5_s_own_crds() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("handback").await?;
+    let operator = Operator::start(cp, &ns, common::registry(None)).await?;
+    let mut graph: Value = serde_yaml_ng::from_str(&common::anchor("vllm-disagg"))?;
+    graph["spec"]["services"]["VllmDecodeWorker"]["scalingAdapter"] = json!({"enabled": true});
+    common::apply_yaml(&client, &ns, &serde_yaml_ng::to_string(&graph)?).await?;
+    common::wait_ready(
+        &client,
+        &ns,
+        "vllm-disagg",
+        "True",
+        None,
+        Duration::from_secs(120),
+    )
+    .await?;
+    let mut stored = Vec::new();
+    for kind in [
+        "DynamoGraphDeployment",
+        "DynamoComponentDeployment",
+        "DynamoGraphDeploymentScalingAdapter",
+    ] {
+        let api = common::dynamic_api(&client, &ns, dynamo_api::API_VERSION, kind);
+        for object in api.list(&ListParams::default()).await?.items {
+            stored.push(object);
+        }
+    }
+    operator.stop().await?;
+    ensure!(
+        stored.len() >= 5,
+        "too few objects stored: {}",
+        stored.len()
+    );
+
+    // A control plane of its own, serving Dynamo 1.5's CRDs instead of ours.
+    let theirs = ControlPlane::start(dynamo_test_harness::Mode::Basic).await?;
+    theirs
+        .install_crds(&dynamo_fixtures::dynamo_1_5_crds_dir())
+        .await?;
+    let (their_client, their_ns) = theirs.namespace("handback").await?;
+    for object in stored {
+        let kind = object
+            .types
+            .as_ref()
+            .map(|t| t.kind.clone())
+            .unwrap_or_default();
+        let name = object.name_any();
+        let mut value = serde_json::to_value(&object)?;
+        value["metadata"] = json!({
+            "name": name,
+            "namespace": their_ns,
+            "labels": value["metadata"]["labels"],
+            "annotations": value["metadata"]["annotations"],
+        });
+        value.as_object_mut().map(|o| o.remove("status"));
+        // Server-side apply with strict field validation: a field Dynamo's schema does not
+        // declare is an error, not a silent prune.
+        common::dynamic_api(&their_client, &their_ns, dynamo_api::API_VERSION, &kind)
+            .patch(
+                &name,
+                &PatchParams::apply("handback").validation(ValidationDirective::Strict),
+                &Patch::Apply(&value),
+            )
+            .await
+            .with_context(|| format!("Dynamo's CRD refuses our {kind} {name}"))?;
+    }
+    Ok(())
 }

@@ -1,8 +1,10 @@
 //! The admission webhooks with the real kube-apiserver calling them: the operator runs out of
-//! cluster, registered by URL on loopback. It makes its own CA and serving certificate and writes
-//! the CA bundle into the webhook configurations; then `kubectl apply` of an invalid graph is
-//! refused with our message, a valid one comes back defaulted, each UPDATE rule holds, and a
-//! webhook that is down fails closed or open as its configuration says.
+//! cluster, registered by URL on loopback on Dynamo 1.5's paths for `v1beta1`. It makes its own
+//! CA and serving certificate and writes the CA bundle into the webhook configurations; then
+//! `kubectl apply` of an invalid graph (written as `v1alpha1`, converted by the API server) is
+//! refused with our message, a valid one comes back defaulted, each UPDATE rule holds whichever
+//! version the update is written in, and a webhook that is down fails closed or open as its
+//! configuration says.
 
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, ensure};
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_test_harness::ControlPlane;
+use dynamo_webhook::admission;
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
@@ -31,11 +34,16 @@ async fn register(
     failure_policy: &str,
 ) -> Result<()> {
     let webhook = |path: &str, resource: &str, hook: &str| {
+        let version = if resource == "dynamomodels" {
+            "v1alpha1"
+        } else {
+            "v1beta1"
+        };
         json!({
             "name": format!("{hook}.nvidia.com"),
             "clientConfig": {"url": format!("https://127.0.0.1:{port}{path}")},
             "rules": [{
-                "apiGroups": ["nvidia.com"], "apiVersions": ["v1alpha1"],
+                "apiGroups": ["nvidia.com"], "apiVersions": [version],
                 "operations": ["CREATE", "UPDATE"], "resources": [resource],
             }],
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
@@ -48,14 +56,17 @@ async fn register(
     let validating: ValidatingWebhookConfiguration = serde_json::from_value(json!({
         "metadata": {"name": name},
         "webhooks": [
-            webhook("/validate-nvidia-com-v1alpha1-dynamographdeployment", "dynamographdeployments", "vdgd"),
-            webhook("/validate-nvidia-com-v1alpha1-dynamocomponentdeployment", "dynamocomponentdeployments", "vdcd"),
-            webhook("/validate-nvidia-com-v1alpha1-dynamomodel", "dynamomodels", "vdm"),
+            webhook(admission::VALIDATE_GRAPH, "dynamographdeployments", "vdgd"),
+            webhook(admission::VALIDATE_COMPONENT, "dynamocomponentdeployments", "vdcd"),
+            webhook(admission::VALIDATE_MODEL, "dynamomodels", "vdm"),
         ],
     }))?;
     let mutating: MutatingWebhookConfiguration = serde_json::from_value(json!({
         "metadata": {"name": name},
-        "webhooks": [webhook("/mutate-nvidia-com-v1alpha1-dynamographdeployment", "dynamographdeployments", "mdgd")],
+        "webhooks": [
+            webhook(admission::MUTATE_GRAPH, "dynamographdeployments", "mdgd"),
+            webhook(admission::MUTATE_COMPONENT, "dynamocomponentdeployments", "mdcd"),
+        ],
     }))?;
     Api::<ValidatingWebhookConfiguration>::all(client.clone())
         .create(&PostParams::default(), &validating)
@@ -257,20 +268,29 @@ async fn the_api_server_calls_our_webhooks_for_every_rule() -> Result<()> {
         graph.component("Frontend").and_then(|c| c.replicas) == Some(1),
         "replicas not defaulted"
     );
+    let annotations = graph.metadata.annotations.clone().unwrap_or_default();
     ensure!(
-        graph
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("nvidia.com/dynamo-operator-origin-version"))
-            .is_some(),
+        annotations.contains_key("nvidia.com/dynamo-operator-origin-version"),
         "origin version not stamped"
     );
+    ensure!(
+        annotations
+            .get("nvidia.com/workload-provider")
+            .map(String::as_str)
+            == Some("component"),
+        "workload provider not stamped: {annotations:?}"
+    );
 
-    // UPDATE rules.
+    // UPDATE rules, on updates written in v1alpha1's shape (converted by the API server).
     let graphs: Api<DynamoGraphDeployment> = Api::namespaced(client.clone(), &ns);
+    let alpha_graphs = common::dynamic_api(
+        &client,
+        &ns,
+        dynamo_api::v1alpha1::API_VERSION,
+        "DynamoGraphDeployment",
+    );
     let refused = |patch: serde_json::Value| {
-        let graphs = graphs.clone();
+        let graphs = alpha_graphs.clone();
         async move {
             match graphs
                 .patch("vllm-agg", &PatchParams::default(), &Patch::Merge(&patch))
@@ -290,7 +310,7 @@ async fn the_api_server_calls_our_webhooks_for_every_rule() -> Result<()> {
     let message =
         refused(json!({"spec": {"services": {"Extra": {"componentType": "frontend"}}}})).await?;
     ensure!(
-        message.contains("the set of services is immutable (added Extra)"),
+        message.contains("components cannot be added or removed after creation (added Extra)"),
         "{message}"
     );
     let message = refused(
@@ -298,7 +318,7 @@ async fn the_api_server_calls_our_webhooks_for_every_rule() -> Result<()> {
     )
     .await?;
     ensure!(
-        message.contains("spec.services.VllmDecodeWorker.multinode: a service cannot switch"),
+        message.contains("spec.components[1].multinode: a component cannot switch"),
         "{message}"
     );
     let message =
@@ -311,14 +331,19 @@ async fn the_api_server_calls_our_webhooks_for_every_rule() -> Result<()> {
     let mut as_operator = cp.kube_config();
     as_operator.auth_info.impersonate = Some(format!("system:serviceaccount:{ns}:dynamo-operator"));
     as_operator.auth_info.impersonate_groups = Some(vec!["system:masters".into()]);
-    Api::<DynamoGraphDeployment>::namespaced(Client::try_from(as_operator)?, &ns)
-        .patch(
-            "vllm-agg",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"services": {"VllmDecodeWorker": {"replicas": 3}}}})),
-        )
-        .await
-        .context("the operator's account scales an adapter-owned service")?;
+    common::dynamic_api(
+        &Client::try_from(as_operator)?,
+        &ns,
+        dynamo_api::v1alpha1::API_VERSION,
+        "DynamoGraphDeployment",
+    )
+    .patch(
+        "vllm-agg",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"services": {"VllmDecodeWorker": {"replicas": 3}}}})),
+    )
+    .await
+    .context("the operator's account scales an adapter-owned service")?;
     // The restart id is frozen while a rolling update runs.
     graphs
         .patch_status(

@@ -123,3 +123,21 @@ fn carrying_nothing_leaves_the_component_as_it_is() {
     let value = carry(&component, &LegacyService::default()).expect("carried");
     assert_eq!(value, serde_json::to_value(&component).expect("json"));
 }
+
+#[test]
+fn facts_are_read_even_where_other_v1alpha1_fields_would_not_fit() {
+    // A compilation cache without a claim name reads back in v1alpha1 as a volume mount without
+    // a name, which v1alpha1's type refuses; the facts are still read, and the cache is left
+    // to the v1beta1 rules.
+    let dgd = input::graph(json!({
+        "apiVersion": "nvidia.com/v1beta1",
+        "kind": "DynamoGraphDeployment",
+        "metadata": {"name": "g"},
+        "spec": {"components": [{"name": "w", "type": "worker",
+            "compilationCache": {"pvcName": ""},
+            "podTemplate": {"spec": {"containers": [{"name": "main", "image": "w:1.0.0"}]}}}]},
+    }))
+    .expect("graph");
+    let legacy = LegacyGraph::of(&dgd).expect("legacy facts are read");
+    assert_eq!(legacy.service("w"), LegacyService::default());
+}

@@ -175,8 +175,8 @@ spec:
     let err = build(&mismatch, &RenderConfig::default()).expect_err("mismatch");
     assert_eq!(
         err.to_string(),
-        "spec.services.w.extraPodSpec.mainContainer.command: runs Python module `dynamo.vllm` \
-         (backend `vllm`), but spec.backendFramework is `sglang`"
+        "spec.components[0].podTemplate.spec.containers[main].command: runs Python module \
+         `dynamo.vllm` (backend `vllm`), but spec.backendFramework is `sglang`"
     );
 }
 
@@ -381,11 +381,30 @@ fn discovery_backend_annotation_overrides_config() {
 
 #[test]
 fn bad_gpu_count_names_the_field() {
-    let bad = AGG.replace("requests: { gpu: \"2\" }", "requests: { gpu: \"two\" }");
-    let err = build(&bad, &RenderConfig::default()).expect_err("bad gpu");
+    // A quantity, but no whole number of GPUs.
+    let bad = r#"
+apiVersion: nvidia.com/v1beta1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  components:
+    - name: Frontend
+      type: frontend
+      podTemplate: { spec: { containers: [{ name: main, image: fe:1 }] } }
+    - name: w
+      type: worker
+      podTemplate:
+        spec:
+          containers:
+            - name: main
+              image: w:1
+              resources: { requests: { nvidia.com/gpu: "1.5" }, limits: { nvidia.com/gpu: "2" } }
+"#;
+    let err = build(bad, &RenderConfig::default()).expect_err("bad gpu");
     assert_eq!(
         err.to_string(),
-        "spec.services.Vllm.Worker.resources.requests.gpu: must be a whole number of GPUs, got `two`"
+        "spec.components[1].podTemplate.spec.containers[main].resources.requests[nvidia.com/gpu]: \
+         must be a whole number of GPUs, got `1.5`"
     );
 }
 
@@ -494,9 +513,9 @@ fn a_detected_module_must_agree_with_the_annotation() {
     .expect_err("mismatch");
     assert_eq!(
         err.to_string(),
-        "spec.services.llama.extraPodSpec.mainContainer.command: runs Python module \
+        "spec.components[0].podTemplate.spec.containers[main].command: runs Python module \
          `dynamo.sglang` (backend `sglang`), but \
-         spec.services.llama.annotations[nvidia.com/backend-framework] is `llamacpp`"
+         spec.components[0].annotations[nvidia.com/backend-framework] is `llamacpp`"
     );
 }
 
@@ -526,8 +545,9 @@ fn a_gpu_request_must_equal_its_limit() {
     .expect_err("request below limit");
     let text = error.to_string();
     assert!(
-        text.contains("spec.services.w.resources.requests.gpu")
-            && text.contains("must equal resources.limits.gpu (2), got 1"),
+        text.starts_with(
+            "spec.components[0].podTemplate.spec.containers[main].resources.requests[nvidia.com/gpu]: "
+        ) && text.contains("must equal the limit (2), got 1"),
         "{text}"
     );
 
@@ -538,8 +558,9 @@ fn a_gpu_request_must_equal_its_limit() {
     .expect_err("two resource names");
     let text = error.to_string();
     assert!(
-        text.contains("spec.services.w.resources.requests.gpuType")
-            && text.contains("`nvidia.com/gpu`"),
+        text.starts_with(
+            "spec.components[0].podTemplate.spec.containers[main].resources.requests[amd.com/gpu]: "
+        ) && text.contains("`nvidia.com/gpu`"),
         "{text}"
     );
 }
@@ -570,4 +591,107 @@ fn gpu_count_and_resource_come_from_the_limit_or_the_request_alone() {
             "{resources}"
         );
     }
+}
+
+const BETA: &str = r#"
+apiVersion: nvidia.com/v1beta1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  env: [{ name: A, value: graph }, { name: B, value: graph }]
+  components:
+    - name: p
+      type: prefill
+      compilationCache: { pvcName: cache }
+      podTemplate:
+        spec:
+          containers:
+            - name: main
+              image: w:1.0.0
+              command: [python3, -m, dynamo.vllm]
+              env: [{ name: B, value: component }]
+    - name: d
+      type: decode
+      compilationCache: { pvcName: cache, mountPath: /cc }
+      podTemplate: { spec: { containers: [{ name: main, image: w:1.0.0, command: [python3, -m, dynamo.sglang] }] } }
+    - name: planner
+      type: planner
+"#;
+
+#[test]
+fn v1beta1_components_resolve_in_list_order() {
+    let m = model(BETA);
+    let names: Vec<(&str, &str)> = m
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.path.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("p", "spec.components[0]"),
+            ("d", "spec.components[1]"),
+            ("planner", "spec.components[2]"),
+        ],
+        "the order and index of spec.components"
+    );
+    let of = |name: &str| {
+        let s = m.service(name).expect("component");
+        (s.role, s.dynamo_component_type(), s.sub_component_label())
+    };
+    assert_eq!(of("p"), (ComponentRole::Worker, "prefill", Some("prefill")));
+    assert_eq!(of("d"), (ComponentRole::Worker, "decode", Some("decode")));
+    assert_eq!(of("planner"), (ComponentRole::Planner, "planner", None));
+    assert!(m.service("p").expect("p").hashed);
+    assert_eq!(m.service("planner").expect("planner").worker_hash, None);
+}
+
+#[test]
+fn v1beta1_graph_env_folds_into_every_main_container() {
+    let m = model(BETA);
+    let env = |name: &str| -> Vec<(String, Option<String>)> {
+        m.service(name)
+            .and_then(ServiceModel::main_container)
+            .and_then(|c| c.env.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.name, e.value))
+            .collect()
+    };
+    assert_eq!(
+        env("p"),
+        [
+            ("A".into(), Some("graph".into())),
+            ("B".into(), Some("component".into()))
+        ],
+        "the component's own variable wins"
+    );
+    assert_eq!(
+        env("planner"),
+        [
+            ("A".into(), Some("graph".into())),
+            ("B".into(), Some("graph".into()))
+        ],
+        "a component without a pod template gets a main container for the graph's env"
+    );
+}
+
+#[test]
+fn v1beta1_compilation_cache_path() {
+    let m = model(BETA);
+    let path = |name: &str| {
+        m.service(name)
+            .and_then(|s| s.compilation_cache_path.clone())
+    };
+    assert_eq!(path("p").as_deref(), Some(VLLM_COMPILATION_CACHE_PATH));
+    assert_eq!(path("d").as_deref(), Some("/cc"), "mountPath wins");
+    assert_eq!(path("planner"), None);
+    let sglang = BETA.replace(", mountPath: /cc", "");
+    assert_eq!(
+        model(&sglang)
+            .service("d")
+            .and_then(|s| s.compilation_cache_path.clone()),
+        None,
+        "no sglang default"
+    );
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use dynamo_api::BackendFramework;
 use dynamo_api::common::component_type;
 use dynamo_api::{DynamoComponentDeployment, DynamoComponentDeploymentSpec};
 use k8s_openapi::api::apps::v1::{
@@ -142,8 +143,7 @@ pub fn dcd(
             pod.service_account_name = Some(keys::PLANNER_SERVICE_ACCOUNT.to_owned());
         }
     }
-    // The graph's framework as written: a component without one is detected from its command
-    // when rendered, like its graph was.
+    stamp_pod_template(graph, service, &mut shared);
     let component = DynamoComponentDeployment {
         metadata: ObjectMeta {
             name: Some(service.dcd_name.clone()),
@@ -153,7 +153,7 @@ pub fn dcd(
             ..ObjectMeta::default()
         },
         spec: DynamoComponentDeploymentSpec {
-            backend_framework: graph.backend_framework,
+            backend_framework: dcd_backend_framework(graph, service),
             shared,
         },
         status: None,
@@ -176,6 +176,80 @@ pub fn dcd(
         &service.dcd_name,
         body,
     ))
+}
+
+/// The backend framework a component's DCD names: the graph's `spec.backendFramework`, else the
+/// one its workers run when they agree on one of the three the field can hold. Dynamo 1.5 names
+/// the graph's backend so on every component of the graph (its frontend and planner too). A
+/// worker that runs no backend plugin keeps the graph's field as written: naming a backend would
+/// make its DCD, rendered alone, pick that backend's plugins, which its graph did not run.
+pub fn dcd_backend_framework(
+    graph: &GraphModel,
+    service: &ServiceModel,
+) -> Option<BackendFramework> {
+    if graph.backend_framework.is_some()
+        || (service.role == ComponentRole::Worker && service.chain.is_none())
+    {
+        return graph.backend_framework;
+    }
+    let mut frameworks = graph
+        .services
+        .iter()
+        .filter_map(|s| s.chain.as_ref())
+        .map(|chain| chain.framework.as_str());
+    let first = frameworks.next()?;
+    if !frameworks.all(|f| f == first) {
+        return None;
+    }
+    [
+        BackendFramework::Vllm,
+        BackendFramework::Sglang,
+        BackendFramework::Trtllm,
+    ]
+    .into_iter()
+    .find(|b| b.as_str() == first)
+}
+
+/// Records on the DCD's pod template what Dynamo 1.5 records there about the component (its
+/// DCDs carry it in `spec.podTemplate.metadata`): the component's annotations
+/// ([`dcd_annotations`], the origin version among them; an endpoint picker's also
+/// `sidecar.istio.io/inject: "false"`) and its worker labels (the worker hash and class). Its pods
+/// carry all of that already, except the origin version, which the component's render takes back
+/// out of the template ([`crate::component::render_component`]). The user's own pod annotations
+/// and labels keep their values; the worker labels are the operator's and are set.
+fn stamp_pod_template(
+    graph: &GraphModel,
+    service: &ServiceModel,
+    shared: &mut dynamo_api::shared::DynamoComponentDeploymentSharedSpec,
+) {
+    let mut annotations = dcd_annotations(graph, service);
+    if service.role == ComponentRole::Epp {
+        annotations.insert(annotation::ISTIO_INJECT.to_owned(), label::FALSE.to_owned());
+    }
+    let labels: BTreeMap<String, String> = component_labels(graph, service)
+        .into_iter()
+        .filter(|(key, _)| key == label::WORKER_HASH || key == label::COMPONENT_CLASS)
+        .collect();
+    if annotations.is_empty() && labels.is_empty() {
+        return;
+    }
+    let metadata = shared
+        .pod_template
+        .get_or_insert_with(PodTemplateSpec::default)
+        .metadata
+        .get_or_insert_with(ObjectMeta::default);
+    if !annotations.is_empty() {
+        let own = metadata.annotations.get_or_insert_with(BTreeMap::new);
+        for (key, value) in annotations {
+            own.entry(key).or_insert(value);
+        }
+    }
+    if !labels.is_empty() {
+        metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .extend(labels);
+    }
 }
 
 /// The annotations of a component: the component's (graph `spec.annotations` folded in) plus

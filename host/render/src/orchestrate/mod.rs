@@ -295,10 +295,12 @@ fn epp_config_map(
     let mut config = config.clone();
     default_epp_config(&mut config);
     let field = format!("{}.eppConfig.config", service.field());
-    let value = serde_json::to_value(&config)
+    let mut value = serde_json::to_value(&config)
         .map_err(|e| RenderError::field(&field, format!("cannot serialize: {e}")))?;
+    spell_out_plugin_fields(&mut value);
     let text = serde_yaml_ng::to_string(&crate::object::canonical(&value))
         .map_err(|e| RenderError::field(&field, format!("cannot serialize: {e}")))?;
+    let text = double_quote_empty_names(&text);
     let name = epp_config_map_name(&graph.name);
     let mut labels = graph_labels(graph);
     labels.insert(label::COMPONENT.to_owned(), service.name.clone());
@@ -315,6 +317,43 @@ fn epp_config_map(
         ..ConfigMap::default()
     };
     Object::from_resource(&graph.namespace, &name, &config_map).map(Some)
+}
+
+/// Writes every plugin's `name` (`""` when unset) and `parameters` (`null` when unset) into an
+/// endpoint-picker configuration, as the file Dynamo 1.5 generates states them: the picker reads
+/// both forms alike, and the same bytes mean a graph taken over from Dynamo keeps its picker's
+/// ConfigMap unchanged.
+fn spell_out_plugin_fields(config: &mut serde_json::Value) {
+    let plugins = config
+        .get_mut("plugins")
+        .and_then(serde_json::Value::as_array_mut);
+    for plugin in plugins.into_iter().flatten() {
+        if let Some(fields) = plugin.as_object_mut() {
+            fields
+                .entry("name")
+                .or_insert_with(|| serde_json::Value::String(String::new()));
+            fields
+                .entry("parameters")
+                .or_insert(serde_json::Value::Null);
+        }
+    }
+}
+
+/// `text` with each `name: ''` line written `name: ""`, the way Go's YAML encoder writes the
+/// empty plugin names of [`spell_out_plugin_fields`]: the same value, and the same bytes as the
+/// file Dynamo 1.5 generates.
+fn double_quote_empty_names(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let item = line.trim_start_matches(' ');
+            let item = item.strip_prefix("- ").unwrap_or(item);
+            if item.trim_end_matches('\n') == "name: ''" {
+                line.replacen("name: ''", "name: \"\"", 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

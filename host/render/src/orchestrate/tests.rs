@@ -1,9 +1,11 @@
 //! Tests of the rendered objects per orchestrator: DCDs, Deployments, Services, Ingress,
 //! LeaderWorkerSets, the Grove PodCliqueSet and discovery RBAC.
 
+use dynamo_api::DynamoComponentDeployment;
 use serde_json::Value;
 
 use crate::config::{DiscoveryBackend, Orchestrator, RenderConfig};
+use crate::legacy::LegacyService;
 use crate::object::Object;
 use crate::testing::{FakePlugins, graph};
 use crate::{Rendered, render};
@@ -36,6 +38,14 @@ fn find<'a>(rendered: &'a Rendered, kind: &str, name: &str) -> &'a Value {
         .find(|o| o.kind() == kind && o.name() == name)
         .map(Object::manifest)
         .unwrap_or_else(|| panic!("no {kind} {name} in {:?}", names(rendered)))
+}
+
+/// What a rendered (`v1beta1`) DCD carries for `v1alpha1` only, read back as its component's
+/// render reads it.
+fn carried(dcd: &Value) -> LegacyService {
+    let dcd: DynamoComponentDeployment =
+        serde_json::from_value(dcd.clone()).expect("a v1beta1 DynamoComponentDeployment");
+    LegacyService::of_component(&dcd).expect("the carried v1alpha1 facts")
 }
 
 fn names(rendered: &Rendered) -> Vec<String> {
@@ -71,6 +81,7 @@ spec:
       extraPodSpec: { mainContainer: { image: fe } }
     Planner:
       componentType: planner
+      extraPodSpec: { mainContainer: { image: planner } }
     decode:
       componentType: worker
       replicas: 2
@@ -137,46 +148,101 @@ fn dcd_shape() {
         .find(|n| n.starts_with("g-decode-"))
         .expect("decode dcd");
     let dcd = find(&r, "DynamoComponentDeployment", &name);
-    assert_eq!(dcd["apiVersion"], "nvidia.com/v1alpha1");
+    assert_eq!(dcd["apiVersion"], "nvidia.com/v1beta1");
+    let hash = &name["g-decode-".len()..];
     let labels = &dcd["metadata"]["labels"];
     assert_eq!(labels["nvidia.com/dynamo-component"], "decode");
     assert_eq!(labels["nvidia.com/dynamo-namespace"], "ns-g");
     assert_eq!(labels["nvidia.com/dynamo-graph-deployment-name"], "g");
-    assert_eq!(
-        labels["nvidia.com/dynamo-worker-hash"],
-        name["g-decode-".len()..]
-    );
+    assert_eq!(labels["nvidia.com/dynamo-worker-hash"], hash);
     assert_eq!(dcd["metadata"]["annotations"]["owner"], "team");
     let spec = &dcd["spec"];
     assert_eq!(
-        spec.get("backendFramework"),
-        None,
-        "the graph names no framework, so neither does its component (it is detected)"
+        spec["backendFramework"], "vllm",
+        "the framework detected from the workers, named on every component as Dynamo 1.5 does"
     );
-    assert_eq!(spec["serviceName"], "decode");
-    assert_eq!(spec["dynamoNamespace"], "ns-g");
-    assert_eq!(spec["labels"], *labels);
+    assert_eq!(spec["name"], "decode");
+    assert_eq!(spec["type"], "worker");
     assert_eq!(spec["replicas"], 2);
-    assert_eq!(spec["envs"][0]["name"], "HF_HOME", "graph envs merged");
+    assert_eq!(spec["modelRef"]["name"], "Qwen/Qwen3-0.6B");
+    let template = &spec["podTemplate"];
     assert_eq!(
-        spec["annotations"]["nvidia.com/enable-metrics"], "true",
+        template["metadata"]["labels"]["nvidia.com/dynamo-worker-hash"],
+        hash
+    );
+    let annotations = &template["metadata"]["annotations"];
+    assert_eq!(
+        annotations["nvidia.com/enable-metrics"], "true",
         "propagated switch"
     );
-    assert_eq!(spec["annotations"]["owner"], "team");
-    assert!(spec["annotations"].get("unrelated").is_none());
-    assert_eq!(spec["extraPodSpec"]["mainContainer"]["image"], "w");
+    assert_eq!(annotations["owner"], "team");
+    assert!(annotations.get("unrelated").is_none());
+    let main = &template["spec"]["containers"][0];
+    assert_eq!(main["name"], "main");
+    assert_eq!(main["image"], "w");
+    assert_eq!(main["env"][0]["name"], "HF_HOME", "graph env merged");
+    assert_eq!(main["resources"]["limits"]["nvidia.com/gpu"], "1");
+    // What only v1alpha1 can hold rides in the conversion's payload, for the component's own
+    // render.
+    assert!(
+        dcd["metadata"]["annotations"]
+            .get("nvidia.com/dcd-spec")
+            .is_some()
+    );
+    let carried = carried(dcd);
+    assert_eq!(
+        carried
+            .annotations
+            .get("nvidia.com/deployment-rolling-update-max-surge")
+            .map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        carried
+            .annotations
+            .get("nvidia.com/enable-metrics")
+            .map(String::as_str),
+        Some("true")
+    );
 
     let planner = find(&r, "DynamoComponentDeployment", "g-planner");
     assert_eq!(
-        planner["spec"]["extraPodSpec"]["serviceAccountName"],
+        planner["spec"]["podTemplate"]["spec"]["serviceAccountName"],
         "planner-serviceaccount"
     );
-    assert!(planner["spec"].get("backendFramework").is_none());
+    assert_eq!(planner["spec"]["type"], "planner");
     assert!(
         planner["metadata"]["labels"]
             .get("nvidia.com/dynamo-worker-hash")
             .is_none()
     );
+}
+
+#[test]
+fn a_graph_naming_no_framework_and_running_no_known_backend_names_none_on_its_components() {
+    let yaml = r#"
+apiVersion: nvidia.com/v1beta1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  components:
+    - name: Frontend
+      type: frontend
+      podTemplate: { spec: { containers: [{ name: main, image: fe }] } }
+"#;
+    let r = render_for(yaml, Orchestrator::Deployment);
+    let dcd = find(&r, "DynamoComponentDeployment", "g-frontend");
+    assert!(dcd["spec"].get("backendFramework").is_none(), "{dcd}");
+
+    // Workers that disagree on the backend leave it to each component's detection.
+    let mixed = format!(
+        "{yaml}    - name: a\n      type: worker\n      podTemplate: {{ spec: {{ containers: [{{ name: main, image: w, command: [python3, -m, dynamo.vllm] }}] }} }}\n    - name: b\n      type: worker\n      podTemplate: {{ spec: {{ containers: [{{ name: main, image: w, command: [python3, -m, dynamo.sglang] }}] }} }}\n"
+    );
+    let r = render_for(&mixed, Orchestrator::Deployment);
+    for dcd in of_kind(&r, "DynamoComponentDeployment") {
+        let dcd = find(&r, "DynamoComponentDeployment", &dcd);
+        assert!(dcd["spec"].get("backendFramework").is_none(), "{dcd}");
+    }
 }
 
 #[test]
@@ -264,19 +330,19 @@ fn services_ports_and_selectors() {
 
 /// A disaggregated graph with an endpoint picker, as Dynamo 1.5's examples write one.
 const GAIE: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata: { name: g, namespace: ns }
 spec:
-  services:
-    Epp:
-      componentType: epp
+  components:
+    - name: Epp
+      type: epp
       eppConfig: { configMapRef: { name: c, key: k } }
-    Decode:
-      componentType: worker
-      subComponentType: decode
+      podTemplate: { spec: { containers: [{ name: main, image: epp }] } }
+    - name: Decode
+      type: decode
       modelRef: { name: Qwen/Qwen3-0.6B }
-      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.vllm] } }
+      podTemplate: { spec: { containers: [{ name: main, image: w, command: [python3, -m, dynamo.vllm] }] } }
 "#;
 
 #[test]
@@ -286,9 +352,10 @@ fn workloads_and_services_are_labelled_and_annotated_as_dynamo_1_5_does() {
     let dcd = find_prefix(&r, "DynamoComponentDeployment", "g-decode-");
     let deployment = find_prefix(&r, "Deployment", "g-decode-");
     let service = find_prefix(&r, "Service", "g-decode-");
-    // The component keeps its origin version; its workload, Service and pods do not.
+    // The component keeps its origin version (on its pod template, as Dynamo 1.5 writes it);
+    // its workload, Service and pods do not.
     assert_eq!(
-        dcd["spec"]["annotations"]["nvidia.com/dynamo-operator-origin-version"],
+        dcd["spec"]["podTemplate"]["metadata"]["annotations"]["nvidia.com/dynamo-operator-origin-version"],
         "1.1.0"
     );
     for (what, meta) in [
@@ -361,7 +428,7 @@ fn workloads_and_services_are_labelled_and_annotated_as_dynamo_1_5_does() {
 }
 
 #[test]
-fn grove_labels_the_set_and_the_worker_services_and_orders_cliques_by_name() {
+fn grove_labels_the_set_and_the_worker_services_and_lists_cliques_in_component_order() {
     let r = render_for(GAIE, Orchestrator::Grove);
     let set = find(&r, "PodCliqueSet", "g");
     assert_eq!(
@@ -374,8 +441,8 @@ fn grove_labels_the_set_and_the_worker_services_and_orders_cliques_by_name() {
         .iter()
         .map(|c| c["name"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(cliques, ["decode", "epp"]);
-    let decode = &set["spec"]["template"]["cliques"][0];
+    assert_eq!(cliques, ["epp", "decode"], "the order of spec.components");
+    let decode = &set["spec"]["template"]["cliques"][1];
     let hash = decode["labels"]["nvidia.com/dynamo-worker-hash"]
         .as_str()
         .expect("Grove workers carry the hash");
@@ -390,7 +457,7 @@ fn grove_labels_the_set_and_the_worker_services_and_orders_cliques_by_name() {
             .get("nvidia.com/dynamo-base-model")
             .is_none()
     );
-    let epp = &set["spec"]["template"]["cliques"][1];
+    let epp = &set["spec"]["template"]["cliques"][0];
     assert!(epp["annotations"].get("sidecar.istio.io/inject").is_none());
     let service = find(&r, "Service", "g-decode");
     assert_eq!(
@@ -406,11 +473,9 @@ fn grove_labels_the_set_and_the_worker_services_and_orders_cliques_by_name() {
             .get("nvidia.com/dynamo-worker-hash")
             .is_none()
     );
-}
 
-#[test]
-fn epp_service_and_generated_config_map() {
-    let yaml = r#"
+    // A v1alpha1 graph's services become components sorted by name.
+    let alpha = r#"
 apiVersion: nvidia.com/v1alpha1
 kind: DynamoGraphDeployment
 metadata: { name: g, namespace: ns }
@@ -418,6 +483,34 @@ spec:
   services:
     Epp:
       componentType: epp
+      eppConfig: { configMapRef: { name: c, key: k } }
+      extraPodSpec: { mainContainer: { image: epp } }
+    Decode:
+      componentType: worker
+      subComponentType: decode
+      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.vllm] } }
+"#;
+    let r = render_for(alpha, Orchestrator::Grove);
+    let cliques: Vec<String> = find(&r, "PodCliqueSet", "g")["spec"]["template"]["cliques"]
+        .as_array()
+        .expect("cliques")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(cliques, ["decode", "epp"]);
+}
+
+#[test]
+fn epp_service_and_generated_config_map() {
+    let yaml = r#"
+apiVersion: nvidia.com/v1beta1
+kind: DynamoGraphDeployment
+metadata: { name: g, namespace: ns }
+spec:
+  components:
+    - name: Epp
+      type: epp
+      podTemplate: { spec: { containers: [{ name: main, image: epp }] } }
       eppConfig:
         config:
           plugins: [{ type: kv-aware-scorer }]
@@ -455,8 +548,9 @@ fn ingress_from_operator_config() {
     assert_eq!(spec["tls"][0]["hosts"][0], "g.example.com");
     let dcd = find(&r, "DynamoComponentDeployment", "g-frontend");
     assert_eq!(
-        dcd["spec"]["ingress"]["enabled"], true,
-        "default ingress recorded on the DCD"
+        carried(dcd).ingress.and_then(|i| i.enabled),
+        Some(true),
+        "default ingress recorded on the DCD (in its v1alpha1 payload)"
     );
 
     let user = DISAGG.replace(
@@ -496,23 +590,30 @@ fn virtual_service_with_gateway() {
 }
 
 const MULTI: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata: { name: g, namespace: ns }
 spec:
   labels: { team: ml }
-  topologyConstraint: { topologyProfile: p, packDomain: zone }
-  services:
-    Frontend:
-      componentType: frontend
+  topologyConstraint: { clusterTopologyName: p, packDomain: zone }
+  components:
+    - name: Frontend
+      type: frontend
       topologyConstraint: { packDomain: rack }
-    decode:
-      componentType: worker
+      podTemplate: { spec: { containers: [{ name: main, image: fe }] } }
+    - name: decode
+      type: worker
       replicas: 2
       multinode: { nodeCount: 3 }
       topologyConstraint: { packDomain: block }
-      resources: { limits: { gpu: "4" } }
-      extraPodSpec: { mainContainer: { image: w, command: [python3, -m, dynamo.trtllm], args: [--x] } }
+      podTemplate:
+        spec:
+          containers:
+            - name: main
+              image: w
+              command: [python3, -m, dynamo.trtllm]
+              args: [--x]
+              resources: { limits: { nvidia.com/gpu: "4" } }
 "#;
 
 #[test]
@@ -670,7 +771,7 @@ fn kai_scheduler_reaches_deployments_and_leader_worker_sets() {
     // A component renders alone with the same queue: the DCD carries it.
     let dcd = find_prefix(&r, "DynamoComponentDeployment", "g-decode-");
     assert_eq!(
-        dcd["spec"]["annotations"]["nvidia.com/kai-scheduler-queue"],
+        dcd["spec"]["podTemplate"]["metadata"]["annotations"]["nvidia.com/kai-scheduler-queue"],
         "team-a"
     );
 
@@ -697,7 +798,10 @@ spec:
     - { name: existing }
     - { name: models, create: true, storageClass: fast, size: 100Gi, volumeAccessMode: ReadWriteMany }
   services:
-    Frontend: { componentType: frontend, volumeMounts: [{ name: models, mountPoint: /models }] }
+    Frontend:
+      componentType: frontend
+      volumeMounts: [{ name: models, mountPoint: /models }]
+      extraPodSpec: { mainContainer: { image: fe } }
 "#;
     let r = render_for(yaml, Orchestrator::Deployment);
     assert_eq!(of_kind(&r, "PersistentVolumeClaim"), ["models"]);

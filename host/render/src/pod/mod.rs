@@ -106,6 +106,12 @@ pub fn base_template(
     for mount in &defaults.volume_mounts {
         add_mount(&mut main, mount.clone());
     }
+    // A `v1alpha1` compilation cache without a mount point converts to a mount of its claim at
+    // an empty path beside `compilationCache`; the cache is mounted at its path below (or not
+    // at all), and a mount without a path would make the pod invalid.
+    if let (Some(cache), Some(mounts)) = (&spec.compilation_cache, main.volume_mounts.as_mut()) {
+        mounts.retain(|m| m.name != cache.pvc_name || !m.mount_path.is_empty());
+    }
     let claims: Vec<String> = main
         .volume_mounts
         .iter()
@@ -220,7 +226,7 @@ pub fn shared_memory_size(service: &ServiceModel) -> Option<Quantity> {
 }
 
 /// Whether a quantity reads as zero (`0`, `0Gi`, `0.0`, ...).
-fn is_zero_quantity(text: &str) -> bool {
+pub(crate) fn is_zero_quantity(text: &str) -> bool {
     let digits: String = text
         .trim()
         .chars()
@@ -328,7 +334,7 @@ pub fn component_labels(graph: &GraphModel, service: &ServiceModel) -> BTreeMap<
     if let Some(hash) = &service.worker_hash {
         labels.insert(label::WORKER_HASH.to_owned(), hash.clone());
     }
-    if service.in_worker_generation() && graph.has_endpoint_picker() {
+    if service.in_worker_generation() && graph.worker_class {
         labels.insert(
             label::COMPONENT_CLASS.to_owned(),
             label::WORKER_CLASS.to_owned(),

@@ -15,6 +15,13 @@ fn dgd(services: &str) -> String {
     )
 }
 
+/// A `v1beta1` graph `g` in `ns` whose `spec.components` are `components` (list entries).
+fn beta(components: &str) -> String {
+    format!(
+        "apiVersion: nvidia.com/v1beta1\nkind: DynamoGraphDeployment\nmetadata: {{ name: g, namespace: ns }}\nspec:\n  components:\n{components}"
+    )
+}
+
 fn pod_with(yaml: &str, service: &str, role: Role, config: &RenderConfig) -> PodTemplateSpec {
     let model = GraphModel::build(&graph(yaml), config, &FakePlugins::new()).expect("model");
     let svc = model.service(service).expect("service");
@@ -314,7 +321,8 @@ fn epp_defaults() {
 
 #[test]
 fn other_types_get_the_common_env_only() {
-    let p = pod(&dgd("  services:\n    x: { componentType: custom }\n"), "x");
+    // A component without a type (v1beta1 leaves it optional).
+    let p = pod(&beta("    - { name: x }\n"), "x");
     let c = main(&p);
     assert_eq!(strings(&c.command), ["/bin/sh", "-c"]);
     assert_eq!(c.ports, None);
@@ -428,8 +436,8 @@ fn env_precedence_and_order() {
     );
     assert_eq!(
         env(c, "FROM_MAIN"),
-        Some("envs"),
-        "envs win over mainContainer env"
+        Some("main"),
+        "mainContainer env wins over envs (Dynamo 1.5 converts both into one main container)"
     );
     assert_eq!(
         env(c, "SHARED"),
@@ -580,6 +588,35 @@ fn shared_memory_variants() {
 }
 
 #[test]
+fn shared_memory_size_in_v1beta1() {
+    let shm = |size: &str| {
+        let p = pod(
+            &beta(&format!(
+                "    - name: w\n      type: worker\n      sharedMemorySize: \"{size}\"\n"
+            )),
+            "w",
+        );
+        let size = spec(&p)
+            .volumes
+            .iter()
+            .flatten()
+            .find(|v| v.name == "shared-memory")
+            .and_then(|v| v.empty_dir.clone())
+            .and_then(|d| d.size_limit)
+            .map(|q| q.0);
+        let mounted = main(&p)
+            .volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.name == "shared-memory");
+        (size, mounted)
+    };
+    assert_eq!(shm("64Gi"), (Some("64Gi".to_owned()), true));
+    assert_eq!(shm("0"), (None, false), "0: no /dev/shm at all");
+    assert_eq!(shm("0Gi"), (None, false));
+}
+
+#[test]
 fn pvc_mounts_and_compilation_cache() {
     let p = pod(
         &dgd(r#"  pvcs: [{ name: models }, { name: cache }]
@@ -632,7 +669,86 @@ fn pvc_mounts_and_compilation_cache() {
             ("models", "/models"),
             ("cache", "/root/.cache/vllm"),
             ("shared-memory", "/dev/shm"),
-        ]
+        ],
+        "the cache at vLLM's default path, and nowhere else"
+    );
+}
+
+/// The names of the volumes and `main`'s mounts (name, path) of a pod.
+fn volumes_and_mounts(p: &PodTemplateSpec) -> (Vec<&str>, Vec<(&str, &str)>) {
+    let volumes = spec(p)
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    let mounts = main(p)
+        .volume_mounts
+        .iter()
+        .flatten()
+        .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+        .collect();
+    (volumes, mounts)
+}
+
+#[test]
+fn a_compilation_cache_without_a_path_is_not_mounted_for_a_backend_without_a_default() {
+    let p = pod(
+        &dgd(r#"  services:
+    w:
+      componentType: worker
+      volumeMounts: [{ name: cache, useAsCompilationCache: true }]
+      extraPodSpec: { mainContainer: { command: [python3, -m, dynamo.sglang] } }
+"#),
+        "w",
+    );
+    assert_eq!(
+        volumes_and_mounts(&p),
+        (vec!["shared-memory"], vec![("shared-memory", "/dev/shm")]),
+        "no claim volume and no mount without a path"
+    );
+}
+
+#[test]
+fn compilation_cache_in_v1beta1() {
+    let cache = |module: &str, cache: &str| {
+        pod(
+            &beta(&format!(
+                r#"    - name: w
+      type: worker
+      compilationCache: {cache}
+      podTemplate:
+        spec:
+          containers:
+            - name: main
+              command: [python3, -m, {module}]
+              volumeMounts: [{{ name: models, mountPath: /models }}]
+"#
+            )),
+            "w",
+        )
+    };
+    let p = cache("dynamo.vllm", "{ pvcName: cc }");
+    assert_eq!(
+        volumes_and_mounts(&p),
+        (
+            vec!["models", "cc", "shared-memory"],
+            vec![
+                ("models", "/models"),
+                ("cc", "/root/.cache/vllm"),
+                ("shared-memory", "/dev/shm")
+            ]
+        )
+    );
+    let p = cache("dynamo.sglang", "{ pvcName: cc, mountPath: /cache }");
+    assert_eq!(
+        volumes_and_mounts(&p).1,
+        [
+            ("models", "/models"),
+            ("cc", "/cache"),
+            ("shared-memory", "/dev/shm")
+        ],
+        "mountPath wins, for any backend"
     );
 }
 
@@ -664,8 +780,8 @@ fn base_pod_spec_and_extra_pod_spec_merge() {
     let names: Vec<&str> = s.containers.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
-        ["sidecar", "main"],
-        "main appended after the user's containers"
+        ["main", "sidecar"],
+        "main first, then the user's containers (as Dynamo 1.5 converts extraPodSpec)"
     );
     assert_eq!(
         s.security_context.as_ref().and_then(|c| c.fs_group),
@@ -738,6 +854,48 @@ fn frontend_sidecar_follows_main() {
     assert_eq!(env(sidecar, "EXTRA"), Some("1"));
     assert_eq!(env(sidecar, "DYN_COMPONENT"), Some("frontend"));
     assert_eq!(env(sidecar, "DYN_HTTP_PORT"), Some("8000"));
+}
+
+#[test]
+fn a_named_frontend_sidecar_gets_the_frontend_defaults_in_v1beta1() {
+    let p = pod(
+        &beta(
+            r#"    - name: w
+      type: worker
+      frontendSidecar: fe
+      podTemplate:
+        spec:
+          containers:
+            - name: log
+              image: log:1
+            - name: main
+              command: [python3, -m, dynamo.vllm]
+            - name: fe
+              image: fe:2
+              args: [-m, dynamo.frontend, --router-mode, kv]
+              env: [{ name: EXTRA, value: "1" }]
+"#,
+        ),
+        "w",
+    );
+    let containers = &spec(&p).containers;
+    let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["log", "main", "fe"], "the pod template's order");
+    let sidecar = &containers[2];
+    assert_eq!(sidecar.image.as_deref(), Some("fe:2"));
+    assert_eq!(
+        strings(&sidecar.args),
+        ["-m", "dynamo.frontend", "--router-mode", "kv"]
+    );
+    assert_eq!(env(sidecar, "EXTRA"), Some("1"));
+    assert_eq!(env(sidecar, "DYN_COMPONENT"), Some("frontend"));
+    assert_eq!(env(sidecar, "DYN_HTTP_PORT"), Some("8000"));
+    let log = &containers[0];
+    assert_eq!(
+        (log.image.as_deref(), log.env.as_ref(), log.ports.as_ref()),
+        (Some("log:1"), None, None),
+        "other containers are the user's alone"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::*;
 
-const GRAPH: &str = "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: g, namespace: ns }\nspec:\n  services:\n    Worker:\n      componentType: worker\n      extraPodSpec:\n        mainContainer: { image: i, command: [python3, -m, dynamo.vllm] }\n";
+const GRAPH: &str = "apiVersion: nvidia.com/v1beta1\nkind: DynamoGraphDeployment\nmetadata: { name: g, namespace: ns }\nspec:\n  components:\n    - name: Worker\n      type: worker\n      podTemplate:\n        spec:\n          containers: [{ name: main, image: i, command: [python3, -m, dynamo.vllm] }]\n";
 
 /// The worker Deployments the graph renders with `hash`, as they would run.
 fn render_with_hash(hash: &str) -> BTreeMap<String, Arc<Deployment>> {
@@ -48,10 +48,16 @@ fn choose_with(recorded: &Recorded) -> Choice {
 fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
     let deployments = render_with_hash("go123456");
     assert_eq!(deployments.len(), 1, "{deployments:?}");
+    let workloads = |deployments: &BTreeMap<String, Arc<Deployment>>| {
+        deployments
+            .iter()
+            .map(|(name, d)| (name.clone(), Workload::Deployment(d.clone())))
+            .collect()
+    };
     let recorded = Recorded {
         hash: "go123456".to_owned(),
         verified_for: None,
-        deployments: deployments.clone(),
+        workloads: workloads(&deployments),
     };
     assert_eq!(
         choose_with(&recorded),
@@ -63,14 +69,16 @@ fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
 
     // Fields the API server adds to the live template do not matter; a changed one does.
     let edited = |edit: fn(&mut Deployment)| Recorded {
-        deployments: deployments
-            .iter()
-            .map(|(name, d)| {
-                let mut d = d.as_ref().clone();
-                edit(&mut d);
-                (name.clone(), Arc::new(d))
-            })
-            .collect(),
+        workloads: workloads(
+            &deployments
+                .iter()
+                .map(|(name, d)| {
+                    let mut d = d.as_ref().clone();
+                    edit(&mut d);
+                    (name.clone(), Arc::new(d))
+                })
+                .collect(),
+        ),
         ..recorded.clone()
     };
     let defaulted = edited(|d| {
@@ -92,7 +100,7 @@ fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
     // Verified before for this spec: no render needed, even without live templates.
     let verified = Recorded {
         verified_for: Some("ours0000".to_owned()),
-        deployments: BTreeMap::new(),
+        workloads: BTreeMap::new(),
         ..recorded.clone()
     };
     assert_eq!(
@@ -101,7 +109,7 @@ fn a_recorded_hash_is_adopted_only_when_the_running_pods_match() {
     );
     // Nothing runs under the recorded hash any more: our own hash.
     let gone = Recorded {
-        deployments: BTreeMap::new(),
+        workloads: BTreeMap::new(),
         ..recorded
     };
     assert_eq!(choose_with(&gone), Choice::Computed);

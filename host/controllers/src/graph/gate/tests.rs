@@ -11,27 +11,32 @@ fn graph(yaml: &str) -> DynamoGraphDeployment {
 }
 
 const MULTINODE: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata: {name: g, namespace: ns}
 spec:
-  services:
-    Frontend: {componentType: frontend}
-    decode:
-      componentType: worker
+  components:
+    - name: Frontend
+      type: frontend
+      podTemplate: {spec: {containers: [{name: main, image: "fe:1.0.0"}]}}
+    - name: decode
+      type: worker
       multinode: {nodeCount: 2}
+      podTemplate: {spec: {containers: [{name: main, image: "w:1.0.0"}]}}
 "#;
 
 const SINGLE: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata:
   name: g
   namespace: ns
   annotations: {nvidia.com/kai-scheduler-queue: team-a}
 spec:
-  services:
-    Frontend: {componentType: frontend}
+  components:
+    - name: Frontend
+      type: frontend
+      podTemplate: {spec: {containers: [{name: main, image: "fe:1.0.0"}]}}
 "#;
 
 #[test]
@@ -42,7 +47,7 @@ fn a_multinode_graph_without_an_orchestrator_says_what_to_install() {
     let blocked = before_render(&graph(MULTINODE), &config, &none, |_| true).expect("blocked");
     assert_eq!(blocked.reason, NO_MULTINODE_ORCHESTRATOR);
     assert!(
-        blocked.message.contains("spec.services.decode.multinode"),
+        blocked.message.contains("spec.components[1].multinode"),
         "{}",
         blocked.message
     );
@@ -130,18 +135,20 @@ fn rendered_kinds_the_cluster_lacks_block_the_graph() {
 }
 
 const MULTINODE_LWS: &str = r#"
-apiVersion: nvidia.com/v1alpha1
+apiVersion: nvidia.com/v1beta1
 kind: DynamoGraphDeployment
 metadata: {name: g, namespace: ns}
 spec:
-  services:
-    decode:
-      componentType: worker
+  components:
+    - name: decode
+      type: worker
       multinode: {nodeCount: 2}
-      resources: {limits: {gpu: "1"}}
-      extraPodSpec:
-        mainContainer:
-          image: vllm:1
-          command: [python3, -m, dynamo.vllm]
-          args: [--model, m]
+      podTemplate:
+        spec:
+          containers:
+            - name: main
+              image: vllm:1
+              command: [python3, -m, dynamo.vllm]
+              args: [--model, m]
+              resources: {limits: {nvidia.com/gpu: "1"}}
 "#;
