@@ -27,6 +27,16 @@ pub const VALIDATE_COMPONENT: &str = "/validate-nvidia-com-v1alpha1-dynamocompon
 /// Path of the model validating webhook.
 pub const VALIDATE_MODEL: &str = "/validate-nvidia-com-v1alpha1-dynamomodel";
 
+/// Path of the graph defaulting webhook in Dynamo 1.5, for `nvidia.com/v1beta1` graphs (the
+/// dynamo-platform chart registers it; the API server converts v1alpha1 writes first).
+pub const MUTATE_GRAPH_V1BETA1: &str = "/mutate/nvidia.com/v1beta1/dynamographdeployments";
+/// Path of the graph validating webhook in Dynamo 1.5, for `nvidia.com/v1beta1` graphs.
+pub const VALIDATE_GRAPH_V1BETA1: &str = "/validate/nvidia.com/v1beta1/dynamographdeployments";
+/// Path of the component validating webhook in Dynamo 1.5, for `nvidia.com/v1beta1`
+/// components.
+pub const VALIDATE_COMPONENT_V1BETA1: &str =
+    "/validate/nvidia.com/v1beta1/dynamocomponentdeployments";
+
 /// Which webhook a request reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Webhook {
