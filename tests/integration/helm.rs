@@ -30,12 +30,62 @@ fn platform_chart() -> PathBuf {
     charts().join("dynamo-platform")
 }
 
-/// The four CRDs of `crds/` (and so of the dynamo-crds chart).
-const CRD_NAMES: [&str; 4] = [
+/// The seven CRDs of `crds/` (and so of the dynamo-crds chart), in name order.
+const CRD_NAMES: [&str; 7] = [
+    "dynamocheckpoints.nvidia.com",
     "dynamocomponentdeployments.nvidia.com",
+    "dynamographdeploymentrequests.nvidia.com",
     "dynamographdeployments.nvidia.com",
     "dynamographdeploymentscalingadapters.nvidia.com",
     "dynamomodels.nvidia.com",
+    "dynamoworkermetadatas.nvidia.com",
+];
+
+/// The CRDs served at v1alpha1 and v1beta1 and converted by the operator's webhook.
+const CONVERTED_CRDS: [&str; 4] = [
+    "dynamographdeployments.nvidia.com",
+    "dynamocomponentdeployments.nvidia.com",
+    "dynamographdeploymentscalingadapters.nvidia.com",
+    "dynamographdeploymentrequests.nvidia.com",
+];
+
+/// Helm stores a release (chart files and rendered manifest, gzipped) in one Secret, whose data
+/// may hold at most 1 MiB.
+const RELEASE_SECRET_LIMIT: usize = 1 << 20;
+
+/// Dynamo 1.5's admission webhook paths, as the platform chart registers them: (configuration
+/// kind, path, rule version, rule resource).
+const WEBHOOK_PATHS: [(&str, &str, &str, &str); 5] = [
+    (
+        "ValidatingWebhookConfiguration",
+        "/validate/nvidia.com/v1beta1/dynamographdeployments",
+        "v1beta1",
+        "dynamographdeployments",
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "/validate/nvidia.com/v1beta1/dynamocomponentdeployments",
+        "v1beta1",
+        "dynamocomponentdeployments",
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "/validate-nvidia-com-v1alpha1-dynamomodel",
+        "v1alpha1",
+        "dynamomodels",
+    ),
+    (
+        "MutatingWebhookConfiguration",
+        "/mutate/nvidia.com/v1beta1/dynamographdeployments",
+        "v1beta1",
+        "dynamographdeployments",
+    ),
+    (
+        "MutatingWebhookConfiguration",
+        "/mutate-nvidia-com-v1beta1-dynamocomponentdeployment",
+        "v1beta1",
+        "dynamocomponentdeployments",
+    ),
 ];
 
 /// The metrics the operator exports, which the dashboard must show (histograms as `_bucket`).
@@ -384,6 +434,17 @@ fn combinations(namespace: &str) -> Vec<(&'static str, Value)> {
             json!({"dynamo-operator": {"webhook": {"enabled": false}}}),
         ),
         (
+            "webhook-off-cert-manager",
+            json!({"dynamo-operator": {"webhook": {"enabled": false, "certManager": {"enabled": true}}}}),
+        ),
+        (
+            "restricted-webhook-off",
+            json!({"dynamo-operator": {
+                "namespaceRestriction": {"enabled": true, "targetNamespace": namespace},
+                "webhook": {"enabled": false}
+            }}),
+        ),
+        (
             "existing-component-roles",
             json!({"dynamo-operator": {"componentRoles": {
                 "planner": {"create": false, "clusterRoleName": "my-planner"},
@@ -582,12 +643,18 @@ fn both_charts_lint_cleanly_with_every_values_combination() -> Result<()> {
         command.args(["lint", "--strict"]).arg(&chart);
         run(command)?;
     }
-    let mut command = helm(home.path())?;
-    command
-        .args(["lint", "--strict"])
-        .arg(crds_chart())
-        .args(["--set", "keep=false"]);
-    run(command)?;
+    for set in [
+        "keep=false",
+        "conversionWebhook.certManager.enabled=true",
+        "conversionWebhook.caBundle=Q0E=",
+    ] {
+        let mut command = helm(home.path())?;
+        command
+            .args(["lint", "--strict"])
+            .arg(crds_chart())
+            .args(["--set", set]);
+        run(command).with_context(|| format!("helm lint dynamo-crds --set {set}"))?;
+    }
     for (name, values) in combinations("team-a") {
         let file = values_file(home.path(), &values)?;
         let mut command = helm(home.path())?;
@@ -673,6 +740,145 @@ fn the_crd_chart_carries_the_generated_crds_unchanged_and_kept() -> Result<()> {
             .all(|o| o["metadata"]["annotations"]["helm.sh/resource-policy"].is_null()),
         "keep=false still keeps"
     );
+    Ok(())
+}
+
+/// The converted CRDs' conversion `clientConfig` of a rendering, by CRD name.
+fn conversion_client_configs(rendered: &Rendered) -> BTreeMap<String, Value> {
+    rendered
+        .objects
+        .iter()
+        .filter(|o| o["spec"]["conversion"]["strategy"] == "Webhook")
+        .map(|o| {
+            (
+                o["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                o["spec"]["conversion"]["webhook"]["clientConfig"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_crd_chart_points_the_conversion_webhook_at_the_platform_release() -> Result<()> {
+    // By default: the webhook Service of `helm install dynamo-platform` in dynamo-system, which
+    // is what the generated CRDs name, and which the platform chart creates for that release.
+    let defaults = render(&crds_chart(), "crds", "default", &json!({}))?;
+    let platform = render_platform("dynamo-platform", "dynamo-system", &json!({}))?;
+    let service = platform.get("Service", "dynamo-platform-dynamo-operator-webhook")?;
+    assert_eq!(service["metadata"]["namespace"], "dynamo-system");
+    assert_eq!(
+        service["metadata"]["name"],
+        dynamo_api::crds::CONVERSION_WEBHOOK_SERVICE
+    );
+    let expected = json!({"service": {
+        "name": dynamo_api::crds::CONVERSION_WEBHOOK_SERVICE,
+        "namespace": dynamo_api::crds::CONVERSION_WEBHOOK_NAMESPACE,
+        "path": dynamo_api::crds::CONVERSION_WEBHOOK_PATH,
+    }});
+    let configs = conversion_client_configs(&defaults);
+    assert_eq!(
+        configs.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+        CONVERTED_CRDS.into_iter().collect::<BTreeSet<_>>()
+    );
+    for (name, config) in &configs {
+        assert_eq!(config, &expected, "{name}");
+    }
+
+    // Another platform release: its Service, no CA bundle (the operator or cert-manager writes
+    // it), and nothing else of the CRDs changed.
+    let values = json!({"conversionWebhook": {"service": {
+        "name": "edge-dynamo-operator-webhook", "namespace": "edge-system"
+    }}});
+    let custom = render(&crds_chart(), "crds", "default", &values)?;
+    for (name, config) in conversion_client_configs(&custom) {
+        assert_eq!(
+            config,
+            json!({"service": {
+                "name": "edge-dynamo-operator-webhook", "namespace": "edge-system", "path": "/convert"
+            }}),
+            "{name}"
+        );
+    }
+    for (mine, default) in custom.objects.iter().zip(&defaults.objects) {
+        let mut mine = mine.clone();
+        if mine["spec"]["conversion"]["strategy"] == "Webhook" {
+            mine["spec"]["conversion"]["webhook"]["clientConfig"] =
+                default["spec"]["conversion"]["webhook"]["clientConfig"].clone();
+        }
+        ensure!(
+            &mine == default,
+            "{}: more than the conversion Service changed",
+            default["metadata"]["name"]
+        );
+        ensure!(
+            mine["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].is_null(),
+            "a CA injection annotation without cert-manager"
+        );
+    }
+
+    // With cert-manager: its CA injector fills the converted CRDs' caBundle from the platform
+    // chart's serving Certificate (named like the Service, or as given).
+    for (certificate, expected) in [
+        ("", "edge-system/edge-dynamo-operator-webhook"),
+        ("my-cert", "edge-system/my-cert"),
+    ] {
+        let mut values = values.clone();
+        values["conversionWebhook"]["certManager"] =
+            json!({"enabled": true, "certificate": certificate});
+        let injected = render(&crds_chart(), "crds", "default", &values)?;
+        for object in &injected.objects {
+            let name = object["metadata"]["name"].as_str().unwrap_or_default();
+            let annotation = &object["metadata"]["annotations"]["cert-manager.io/inject-ca-from"];
+            if CONVERTED_CRDS.contains(&name) {
+                assert_eq!(annotation, expected, "{name}");
+                ensure!(
+                    object["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"].is_null(),
+                    "{name}: a caBundle beside cert-manager's"
+                );
+                ensure!(
+                    object["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep",
+                    "{name} lost the keep policy"
+                );
+            } else {
+                ensure!(
+                    annotation.is_null(),
+                    "{name} is not converted: {annotation}"
+                );
+            }
+        }
+    }
+
+    // A certificate of your own: its CA in every converted CRD.
+    let mine = render(
+        &crds_chart(),
+        "crds",
+        "default",
+        &json!({"conversionWebhook": {"caBundle": "Q0EgYnVuZGxl"}}),
+    )?;
+    for (name, config) in conversion_client_configs(&mine) {
+        assert_eq!(config["caBundle"], "Q0EgYnVuZGxl", "{name}");
+        assert_eq!(config["service"], expected["service"], "{name}");
+    }
+
+    // Refused: both CA sources, a Service name that is no DNS label, an unknown key.
+    let error = render_error(
+        &crds_chart(),
+        &json!({"conversionWebhook": {"caBundle": "Q0E=", "certManager": {"enabled": true}}}),
+    )?;
+    ensure!(error.contains("exclude each other"), "{error}");
+    let error = render_error(
+        &crds_chart(),
+        &json!({"conversionWebhook": {"service": {"name": "Not_A_Name"}}}),
+    )?;
+    ensure!(error.contains("conversionWebhook"), "{error}");
+    let error = render_error(
+        &crds_chart(),
+        &json!({"conversionWebhook": {"service": {"port": 8443}}}),
+    )?;
+    ensure!(error.contains("port"), "{error}");
     Ok(())
 }
 
@@ -865,7 +1071,67 @@ fn defaults_render_a_hardened_cluster_wide_operator_with_nats() -> Result<()> {
         strings(&bind["resourceNames"]),
         [format!("{op}-planner"), format!("{op}-epp")]
     );
+    // The kinds it does not act on yet: read, and their status marked.
+    for resource in ["dynamographdeploymentrequests", "dynamocheckpoints"] {
+        assert_eq!(
+            r.verbs("ClusterRole", &manager, "nvidia.com", resource),
+            set(&["get", "list", "watch"]),
+            "{resource}"
+        );
+    }
+    // Status of every kind it writes or migrates.
+    for resource in [
+        "dynamographdeployments/status",
+        "dynamocomponentdeployments/status",
+        "dynamographdeploymentscalingadapters/status",
+        "dynamographdeploymentrequests/status",
+        "dynamocheckpoints/status",
+    ] {
+        assert_eq!(
+            r.verbs("ClusterRole", &manager, "nvidia.com", resource),
+            set(&["patch"]),
+            "{resource}"
+        );
+    }
     let cluster = r.get("ClusterRole", &format!("{op}-cluster"))?;
+    // The converted CRDs, by name: their conversion caBundle (patch) and their storedVersions
+    // (status). Every other CRD is only read.
+    let crd_rules: Vec<&Value> = cluster["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rule| strings(&rule["apiGroups"]) == ["apiextensions.k8s.io"])
+        .collect();
+    let by_resource = |resource: &str| -> Vec<&Value> {
+        crd_rules
+            .iter()
+            .copied()
+            .filter(|rule| strings(&rule["resources"]) == [resource])
+            .collect()
+    };
+    for (resource, verbs) in [
+        ("customresourcedefinitions", &["patch"]),
+        ("customresourcedefinitions/status", &["patch"]),
+    ] {
+        let named: Vec<&Value> = by_resource(resource)
+            .into_iter()
+            .filter(|rule| !strings(&rule["resourceNames"]).is_empty())
+            .collect();
+        ensure!(named.len() == 1, "{resource}: {named:?}");
+        assert_eq!(strings(&named[0]["verbs"]), verbs, "{resource}");
+        assert_eq!(
+            strings(&named[0]["resourceNames"])
+                .into_iter()
+                .collect::<BTreeSet<_>>(),
+            CONVERTED_CRDS.iter().map(|n| (*n).to_owned()).collect(),
+            "{resource}"
+        );
+    }
+    for rule in by_resource("customresourcedefinitions") {
+        if strings(&rule["resourceNames"]).is_empty() {
+            assert_eq!(strings(&rule["verbs"]), ["get", "list", "watch"], "{rule}");
+        }
+    }
     let webhook_rule = cluster["rules"]
         .as_array()
         .into_iter()
@@ -900,18 +1166,64 @@ fn defaults_render_a_hardened_cluster_wide_operator_with_nats() -> Result<()> {
             })
             .collect()
     };
+    let expected_paths = |kind: &str| -> Vec<&str> {
+        WEBHOOK_PATHS
+            .iter()
+            .filter(|(k, _, _, _)| *k == kind)
+            .map(|(_, path, _, _)| *path)
+            .collect()
+    };
     assert_eq!(
         paths(validating),
-        [
-            "/validate-nvidia-com-v1alpha1-dynamographdeployment",
-            "/validate-nvidia-com-v1alpha1-dynamocomponentdeployment",
-            "/validate-nvidia-com-v1alpha1-dynamomodel"
-        ]
+        expected_paths("ValidatingWebhookConfiguration")
     );
     assert_eq!(
         paths(mutating),
-        ["/mutate-nvidia-com-v1alpha1-dynamographdeployment"]
+        expected_paths("MutatingWebhookConfiguration")
     );
+    let names = |config: &Value| -> Vec<String> {
+        config["webhooks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|w| w["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(validating),
+        [
+            "validate-dynamographdeployment.dynamo.nvidia.com",
+            "validate-dynamocomponentdeployment.dynamo.nvidia.com",
+            "validate-dynamomodel.dynamo.nvidia.com"
+        ]
+    );
+    assert_eq!(
+        names(mutating),
+        ["default-dynamographdeployment.dynamo.nvidia.com"]
+    );
+    // Each path's rule: graphs and components at v1beta1 (a v1alpha1 write is converted first:
+    // matchPolicy Equivalent), models at v1alpha1.
+    for (kind, path, version, resource) in WEBHOOK_PATHS {
+        let config = if kind == "MutatingWebhookConfiguration" {
+            mutating
+        } else {
+            validating
+        };
+        let webhook = config["webhooks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|w| w["clientConfig"]["service"]["path"] == path)
+            .with_context(|| format!("no webhook at {path}"))?;
+        let rule = &webhook["rules"][0];
+        ensure!(
+            strings(&rule["apiGroups"]) == ["nvidia.com"]
+                && strings(&rule["apiVersions"]) == [version]
+                && strings(&rule["resources"]) == [resource]
+                && webhook["matchPolicy"] == "Equivalent",
+            "{path}: {webhook}"
+        );
+    }
     for webhook in validating["webhooks"]
         .as_array()
         .into_iter()
@@ -1049,6 +1361,37 @@ fn restricted_mode_grants_namespaced_access_in_the_target_namespace_only() -> Re
             );
         }
     }
+
+    // No CRD is written in restricted mode: it neither serves conversion nor migrates storage.
+    assert_eq!(
+        r.verbs(
+            "ClusterRole",
+            &format!("{op}-cluster"),
+            "apiextensions.k8s.io",
+            "customresourcedefinitions"
+        ),
+        set(&["get", "list", "watch"])
+    );
+    ensure!(
+        r.verbs(
+            "ClusterRole",
+            &format!("{op}-cluster"),
+            "apiextensions.k8s.io",
+            "customresourcedefinitions/status"
+        )
+        .is_empty(),
+        "restricted mode may narrow storedVersions"
+    );
+    // The kinds it does not act on are still marked, in its namespace.
+    assert_eq!(
+        r.verbs(
+            "Role",
+            &manager,
+            "nvidia.com",
+            "dynamographdeploymentrequests/status"
+        ),
+        set(&["patch"])
+    );
 
     // The webhooks only see the target namespace; the operator only watches it.
     for kind in [
@@ -1504,14 +1847,80 @@ fn every_values_combination_renders_a_configuration_the_operator_accepts_and_no_
             .with_context(|| format!("rendering {name}"))?;
         check_common(name, &rendered)?;
     }
-    // The webhooks and the operator can be left out entirely.
+    // Without admission webhooks, a cluster-wide operator still serves the CRDs' conversion
+    // webhook: its Service, port and certificate stay (made by the operator, or by cert-manager).
     let r = render_platform(
         "dynamo",
         "dynamo-system",
         &json!({"dynamo-operator": {"webhook": {"enabled": false}}}),
     )?;
+    let op = r.operator_name();
     ensure!(r.of_kind("ValidatingWebhookConfiguration").is_empty());
+    ensure!(r.of_kind("MutatingWebhookConfiguration").is_empty());
     ensure!(!r.operator_config()?.server.webhook.enabled);
+    let serves_https = |r: &Rendered| -> Result<bool> {
+        let port = r.container()?["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "webhook" && p["containerPort"] == 9443);
+        let service = r.has("Service", &format!("{op}-webhook"));
+        ensure!(
+            port == service,
+            "the webhook Service and container port disagree"
+        );
+        Ok(port)
+    };
+    ensure!(serves_https(&r)?, "no conversion webhook Service or port");
+    assert_eq!(
+        r.verbs("Role", &format!("{op}-webhook-cert"), "", "secrets"),
+        set(&["create", "get", "update", "patch"])
+    );
+    ensure!(
+        !r.verbs(
+            "ClusterRole",
+            &format!("{op}-cluster"),
+            "apiextensions.k8s.io",
+            "customresourcedefinitions/status"
+        )
+        .is_empty(),
+        "no storage migration without admission webhooks"
+    );
+    let r = render_platform(
+        "dynamo",
+        "dynamo-system",
+        &json!({"dynamo-operator": {"webhook": {"enabled": false, "certManager": {"enabled": true}}}}),
+    )?;
+    ensure!(serves_https(&r)?);
+    r.get("Certificate", &format!("{op}-webhook"))?;
+    ensure!(
+        r.container()?["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["name"] == "webhook-cert"),
+        "the cert-manager certificate is not mounted"
+    );
+    // A restricted operator without admission webhooks serves no HTTPS at all.
+    let r = render_platform(
+        "dynamo",
+        "dynamo-system",
+        &json!({"dynamo-operator": {
+            "namespaceRestriction": {"enabled": true}, "webhook": {"enabled": false, "certManager": {"enabled": true}}
+        }}),
+    )?;
+    ensure!(!serves_https(&r)?, "{:?}", r.summary());
+    ensure!(r.of_kind("Certificate").is_empty(), "{:?}", r.summary());
+    ensure!(!r.has("Role", &format!("{op}-webhook-cert")));
+    ensure!(
+        !r.container()?["volumeMounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|m| m["name"] == "webhook-cert"),
+        "a certificate nobody issues is mounted"
+    );
+    // The operator can be left out entirely.
     let r = render_platform(
         "dynamo",
         "dynamo-system",
@@ -1598,6 +2007,33 @@ fn kubectl_get(cp: &ControlPlane, args: &[&str]) -> Result<Option<Value>> {
         bail!("{command:?} failed: {stderr}");
     }
     Ok(Some(serde_json::from_slice(&output.stdout)?))
+}
+
+/// Waits until every CRD of `names` is `Established` (`kubectl wait` fails outright on a CRD
+/// created so recently that it has no conditions yet).
+fn wait_established(cp: &ControlPlane, names: &[&str]) -> Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    for name in names {
+        loop {
+            let crd = kubectl_get(cp, &["crd", name])?;
+            let established = crd.as_ref().is_some_and(|crd| {
+                crd["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Established" && c["status"] == "True")
+            });
+            if established {
+                break;
+            }
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "CRD {name} not Established within 120 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+    Ok(())
 }
 
 fn kubectl(cp: &ControlPlane, args: &[&str]) -> Result<String> {
@@ -1688,47 +2124,78 @@ fn printer_column_description(crd: &Value, column: usize) -> String {
 
 #[tokio::test]
 async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
-    // A private control plane: this test deletes the nvidia.com CRDs to install them from the
-    // chart, and edits and upgrades them, which tests on the shared control plane would see.
-    // Its webhook configurations are also cluster-wide; with no operator pod behind them, the
-    // install below still scopes them to its own namespace with failurePolicy Ignore so that
-    // nothing else on this API server (were it ever shared) has its writes refused or delayed.
-    let cp = ControlPlane::start(Mode::Basic).await?;
+    // A private control plane without the nvidia.com CRDs (the chart installs them, as on a new
+    // cluster), whose CRDs this test edits and upgrades. Its webhook configurations are also
+    // cluster-wide; with no operator pod behind them, the install below still scopes them to its
+    // own namespace with failurePolicy Ignore so that nothing else on this API server (were it
+    // ever shared) has its writes refused or delayed.
+    let no_crds = tempfile::tempdir()?;
+    let cp = ControlPlane::start_with_crds(Mode::Basic, no_crds.path()).await?;
     let home = tempfile::tempdir()?;
     let helm = || -> Result<Command> { Ok(cp.helm()?) };
-    // The harness installed the CRDs already; the chart adopts them (`--take-ownership`).
-    // Deleting them first is no option: a CRD deleted while its storage initializes waits on the
-    // API server's CRD finalizer, which was seen stuck for minutes.
     cp.install_test_crds("kai").await?;
     let (_, namespace) = cp.namespace("helm-install").await?;
     let crds_release = "dynamo-crds";
     let release = "dynamo";
 
-    // 1. The CRDs.
+    // 1. The CRDs, converted through the webhook Service of the platform release below. The
+    // release fits Helm's Secret with room to spare.
+    let crds_values = json!({"conversionWebhook": {"service": {
+        "name": format!("{release}-dynamo-operator-webhook"), "namespace": namespace
+    }}});
+    let crds_file = values_file(home.path(), &crds_values)?;
     let mut command = helm()?;
     command
         .args(["install", crds_release])
         .arg(crds_chart())
-        .args([
-            "--namespace",
-            &namespace,
-            "--timeout",
-            "2m",
-            "--take-ownership",
-        ]);
+        .args(["--namespace", &namespace, "--timeout", "2m", "-f"])
+        .arg(&crds_file);
     run(command)?;
-    let mut wait = vec!["wait", "--for=condition=Established", "--timeout=300s"];
-    let crd_refs: Vec<String> = CRD_NAMES.iter().map(|n| format!("crd/{n}")).collect();
-    wait.extend(crd_refs.iter().map(String::as_str));
-    kubectl(&cp, &wait)?;
+    let secret = kubectl_get(
+        &cp,
+        &[
+            "secret",
+            &format!("sh.helm.release.v1.{crds_release}.v1"),
+            "-n",
+            &namespace,
+        ],
+    )?
+    .context("the CRD release's Secret")?;
+    // Secret data is base64 on the wire; the limit counts the bytes.
+    let size = secret["data"]["release"].as_str().unwrap_or_default().len() / 4 * 3;
+    eprintln!(
+        "dynamo-crds release Secret: {size} bytes ({:.0}% of Helm's {RELEASE_SECRET_LIMIT})",
+        size as f64 * 100.0 / RELEASE_SECRET_LIMIT as f64
+    );
+    ensure!(
+        size > 0 && size < RELEASE_SECRET_LIMIT * 3 / 4,
+        "the CRD release takes {size} bytes of the Secret's {RELEASE_SECRET_LIMIT}"
+    );
+    wait_established(&cp, &CRD_NAMES)?;
     for name in CRD_NAMES {
         let crd = kubectl_get(&cp, &["crd", name])?.with_context(|| format!("CRD {name}"))?;
+        eprintln!(
+            "CRD {name}: {} bytes of JSON",
+            serde_json::to_string(&crd)?.len()
+        );
         ensure!(
             crd["metadata"]["labels"]["app.kubernetes.io/instance"] == crds_release
                 && crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep",
             "{name}: {}",
             crd["metadata"]
         );
+        if CONVERTED_CRDS.contains(&name) {
+            assert_eq!(
+                crd["spec"]["conversion"]["webhook"]["clientConfig"],
+                json!({"service": {
+                    "name": format!("{release}-dynamo-operator-webhook"),
+                    "namespace": namespace,
+                    "path": "/convert",
+                    "port": 443
+                }}),
+                "{name}"
+            );
+        }
     }
 
     // 2. The platform, with KAI queues and NATS.
@@ -1749,6 +2216,13 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
     run(command)?;
     let expected = render_platform(release, &namespace, &values)?;
     let op = expected.operator_name();
+    // The Service the CRDs convert through is the platform's.
+    let service = kubectl_get(
+        &cp,
+        &["service", &format!("{op}-webhook"), "-n", &namespace],
+    )?
+    .context("the webhook Service")?;
+    ensure!(service["spec"]["ports"][0]["port"] == 443, "{service}");
     for object in &expected.objects {
         let kind = object["kind"].as_str().unwrap_or_default();
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
@@ -1846,6 +2320,63 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
         (vec!["list", "leases", "--all-namespaces"], false),
         (vec!["create", "clusterroles"], false),
         (vec!["escalate", "roles", "-n", "anywhere"], false),
+        // The converted CRDs, by name: conversion caBundle and storedVersions.
+        (
+            vec![
+                "patch",
+                "customresourcedefinitions.apiextensions.k8s.io/dynamographdeployments.nvidia.com",
+            ],
+            true,
+        ),
+        (
+            vec![
+                "patch",
+                "customresourcedefinitions.apiextensions.k8s.io/dynamographdeploymentrequests.nvidia.com",
+                "--subresource=status",
+            ],
+            true,
+        ),
+        (
+            vec![
+                "patch",
+                "customresourcedefinitions.apiextensions.k8s.io/dynamomodels.nvidia.com",
+            ],
+            false,
+        ),
+        (
+            vec![
+                "update",
+                "customresourcedefinitions.apiextensions.k8s.io/dynamographdeployments.nvidia.com",
+            ],
+            false,
+        ),
+        (
+            vec!["delete", "customresourcedefinitions.apiextensions.k8s.io"],
+            false,
+        ),
+        // Requests and checkpoints: read, status marked; never changed themselves.
+        (
+            vec![
+                "list",
+                "dynamographdeploymentrequests.nvidia.com",
+                "--all-namespaces",
+            ],
+            true,
+        ),
+        (
+            vec![
+                "patch",
+                "dynamocheckpoints.nvidia.com",
+                "--subresource=status",
+                "-n",
+                "anywhere",
+            ],
+            true,
+        ),
+        (
+            vec!["patch", "dynamocheckpoints.nvidia.com", "-n", "anywhere"],
+            false,
+        ),
     ] {
         let answer = can_i(&cp, &sa, &args)?;
         ensure!(
@@ -1935,13 +2466,29 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
             1,
         ),
     )?;
+    // The caBundle the operator writes into the converted CRDs (auto certificates) is not the
+    // chart's: an upgrade keeps it.
+    let ca_bundle = serde_json::to_value(k8s_openapi::ByteString(std::fs::read(
+        cp.dir().join("pki/ca.crt"),
+    )?))?;
+    kubectl(
+        &cp,
+        &[
+            "patch",
+            "crd",
+            dgd,
+            "--type=merge",
+            "-p",
+            &json!({"spec": {"conversion": {"webhook": {"clientConfig": {"caBundle": ca_bundle}}}}})
+                .to_string(),
+        ],
+    )?;
     let mut command = helm()?;
-    command.args(["upgrade", crds_release]).arg(&copy).args([
-        "--namespace",
-        &namespace,
-        "--timeout",
-        "2m",
-    ]);
+    command
+        .args(["upgrade", crds_release])
+        .arg(&copy)
+        .args(["--namespace", &namespace, "--timeout", "2m", "-f"])
+        .arg(&crds_file);
     run(command)?;
     let model = kubectl_get(&cp, &["crd", "dynamomodels.nvidia.com"])?.context("DynamoModel")?;
     assert_eq!(printer_column_description(&model, 0), changed);
@@ -1950,6 +2497,10 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
         printer_column_description(&restored, 0),
         original,
         "the hand edit of the CRD survived the chart's upgrade"
+    );
+    assert_eq!(
+        restored["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"], ca_bundle,
+        "the upgrade dropped the operator's caBundle"
     );
 
     // 5. Uninstall both: nothing of either release is left but the CRDs (kept by policy).
@@ -1988,6 +2539,49 @@ async fn install_upgrade_and_uninstall_on_a_real_api_server() -> Result<()> {
     }
     let secrets = labelled_objects(&cp, "owner=helm")?;
     ensure!(secrets.is_empty(), "helm release records left: {secrets:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_generated_crds_install_with_kubectl_server_side_apply() -> Result<()> {
+    // A private control plane without the nvidia.com CRDs, as a new cluster.
+    let no_crds = tempfile::tempdir()?;
+    let cp = ControlPlane::start_with_crds(Mode::Basic, no_crds.path()).await?;
+    let crds = workspace_root().join("crds");
+    let graph = crds.join("nvidia.com_dynamographdeployments.yaml");
+
+    // Client-side apply keeps a copy of the object in an annotation, which the graph CRD
+    // exceeds (256 KiB): that is why the charts' README says `--server-side`.
+    let mut command = cp.kubectl()?;
+    command.args(["apply", "-f"]).arg(&graph);
+    let error = run_failing(command)?;
+    ensure!(error.contains("Too long"), "{error}");
+
+    // Server-side apply installs all seven, and applies them again (an upgrade) without
+    // conflicts.
+    for _ in 0..2 {
+        let mut command = cp.kubectl()?;
+        command.args(["apply", "--server-side", "-f"]).arg(&crds);
+        let out = run(command)?;
+        ensure!(out.lines().count() == CRD_NAMES.len(), "{out}");
+    }
+    wait_established(&cp, &CRD_NAMES)?;
+    for name in CRD_NAMES {
+        let crd = kubectl_get(&cp, &["crd", name])?.with_context(|| format!("CRD {name}"))?;
+        eprintln!(
+            "CRD {name}: {} bytes of JSON after server-side apply",
+            serde_json::to_string(&crd)?.len()
+        );
+        let stored: Vec<String> = strings(&crd["status"]["storedVersions"]);
+        let storage: Vec<String> = crd["spec"]["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["storage"] == true)
+            .map(|v| v["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(stored, storage, "{name}");
+    }
     Ok(())
 }
 

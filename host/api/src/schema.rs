@@ -14,7 +14,11 @@
 //!    the quantity pattern), `metav1.Condition` gets its validation limits, and Kubernetes types
 //!    get the server-side-apply markers (`x-kubernetes-list-type`, `-list-map-keys`, `-map-type`)
 //!    and server-side defaults that k8s-openapi's schemas leave out. Sibling keys of a `$ref`
-//!    (typically a field's `description`) win over the definition's.
+//!    (typically a field's `description`) win over the definition's. Kubernetes types also lose
+//!    their `description`s, at every depth ([`KUBERNETES_PREFIX`]): each of the graph kinds
+//!    embeds whole pod specs several times, and their upstream prose would make the CRDs too
+//!    large for a Helm release (whose Secret holds at most 1 MiB). The descriptions of our own
+//!    fields, including a field whose type is a Kubernetes type, are kept.
 //! 3. **Normalise** schemars idioms into CRD idioms ([`normalize`]): `null` branches of `Option`s
 //!    are dropped (no `nullable`), unit enums become `enum` lists, `true` schemas and flattened
 //!    maps become `x-kubernetes-preserve-unknown-fields`, annotations the apiserver does not
@@ -500,9 +504,12 @@ const PROPERTY_DEFAULTS: &[(&str, &str, Literal)] = &[
 /// This is where knowledge about how Kubernetes spells its own types in CRDs lives: the
 /// int-or-string forms, `metav1.Condition` limits, server-side-apply merge markers and
 /// server-side defaults. Everything here mirrors the apiserver's published OpenAPI for these
-/// types. Hand-written schemas that embed a Kubernetes type without a `$ref` (such as
+/// types, except that their descriptions are dropped (see the module docs). Hand-written schemas that embed a Kubernetes type without a `$ref` (such as
 /// [`crate::shared::ExtraPodSpec`]) call this themselves.
 pub fn definition_fixup(name: &str, definition: &mut Value) {
+    if name.starts_with(KUBERNETES_PREFIX) {
+        strip_descriptions(definition);
+    }
     match name {
         "io.k8s.apimachinery.pkg.api.resource.Quantity" => {
             *definition = json!({
@@ -575,6 +582,38 @@ pub fn definition_fixup(name: &str, definition: &mut Value) {
             Literal::Bool(b) => Value::from(b),
         };
         make_optional_with_default(definition, property, default);
+    }
+}
+
+/// Prefix of the schema names of the Kubernetes types k8s-openapi provides (their OpenAPI
+/// names, such as `io.k8s.api.core.v1.PodSpec`): the types whose descriptions are left out.
+pub const KUBERNETES_PREFIX: &str = "io.k8s.";
+
+/// Removes the `description` of `schema` and of every schema below it (properties, items, map
+/// values, branches), leaving literal data (defaults, enums, validation rules) and properties
+/// that happen to be named `description` alone.
+pub fn strip_descriptions(schema: &mut Value) {
+    let Value::Object(obj) = schema else {
+        return;
+    };
+    if obj.get("description").is_some_and(Value::is_string) {
+        obj.remove("description");
+    }
+    for (key, value) in obj.iter_mut() {
+        match key.as_str() {
+            "properties" | "patternProperties" | "definitions" | "$defs" => {
+                if let Value::Object(children) = value {
+                    children.values_mut().for_each(strip_descriptions);
+                }
+            }
+            "items" | "additionalProperties" | "not" => strip_descriptions(value),
+            "anyOf" | "oneOf" | "allOf" => {
+                if let Value::Array(branches) = value {
+                    branches.iter_mut().for_each(strip_descriptions);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

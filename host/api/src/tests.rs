@@ -439,6 +439,100 @@ fn schema_spells_kubernetes_types_like_the_apiserver() {
     assert_eq!(reason["pattern"], crate::schema::CONDITION_REASON_PATTERN);
 }
 
+/// Paths of the nodes below `node` that carry a `description` (`""` for `node` itself).
+fn described_paths(node: &Value, path: &str, out: &mut Vec<String>) {
+    if node.get("description").is_some() {
+        out.push(path.to_owned());
+    }
+    if let Some(properties) = node.get("properties").and_then(Value::as_object) {
+        for (name, child) in properties {
+            described_paths(child, &format!("{path}.{name}"), out);
+        }
+    }
+    if let Some(items) = node.get("items") {
+        described_paths(items, &format!("{path}[]"), out);
+    }
+    if let Some(values) = node.get("additionalProperties") {
+        described_paths(values, &format!("{path}{{}}"), out);
+    }
+}
+
+#[test]
+fn kubernetes_types_carry_no_descriptions_and_our_fields_keep_theirs() {
+    let graph = graph_crd();
+    let component = component_crd();
+    // Whole Kubernetes types inside our schemas: nothing below them is described.
+    for (crd, version, path) in [
+        (
+            &graph,
+            "v1beta1",
+            &["spec", "components", "[]", "podTemplate", "spec"][..],
+        ),
+        (
+            &graph,
+            "v1beta1",
+            &["spec", "components", "[]", "podTemplate", "metadata"][..],
+        ),
+        (
+            &graph,
+            "v1alpha1",
+            &["spec", "services", "{}", "extraPodSpec", "containers"][..],
+        ),
+        (
+            &graph,
+            "v1alpha1",
+            &["spec", "services", "{}", "livenessProbe", "httpGet"][..],
+        ),
+        (&graph, "v1alpha1", &["status", "conditions", "[]"][..]),
+        (&component, "v1beta1", &["spec", "podTemplate", "spec"][..]),
+    ] {
+        let mut described = Vec::new();
+        described_paths(&schema_at(crd, version, path), "", &mut described);
+        assert!(
+            described.is_empty(),
+            "{version} {path:?} keeps Kubernetes descriptions at {described:?}"
+        );
+    }
+    // Our own fields keep theirs, including those whose type is a Kubernetes type, and the
+    // fields our hand-written ExtraPodSpec schema adds.
+    for (crd, version, path) in [
+        (
+            &graph,
+            "v1beta1",
+            &["spec", "components", "[]", "podTemplate"][..],
+        ),
+        (
+            &graph,
+            "v1beta1",
+            &["spec", "components", "[]", "replicas"][..],
+        ),
+        (
+            &graph,
+            "v1alpha1",
+            &["spec", "services", "{}", "extraPodSpec"][..],
+        ),
+        (
+            &graph,
+            "v1alpha1",
+            &["spec", "services", "{}", "extraPodSpec", "mainContainer"][..],
+        ),
+        (
+            &graph,
+            "v1alpha1",
+            &["spec", "services", "{}", "livenessProbe"][..],
+        ),
+        (&graph, "v1alpha1", &["status", "conditions"][..]),
+        (&component, "v1beta1", &["spec", "podTemplate"][..]),
+    ] {
+        let node = schema_at(crd, version, path);
+        assert!(
+            node["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{version} {path:?} lost its description: {}",
+            node.get("description").unwrap_or(&Value::Null)
+        );
+    }
+}
+
 #[test]
 fn embedded_object_metadata_keeps_only_what_kubernetes_keeps() {
     let crd = graph_crd();

@@ -53,6 +53,54 @@ pub struct Migrated {
     pub narrowed_from: Option<Vec<String>>,
 }
 
+/// What a CRD still needs migrated: its storage version and the versions its
+/// `status.storedVersions` lists besides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The version objects are written at.
+    pub storage: String,
+    /// `status.storedVersions` as found (it lists some version other than `storage`).
+    pub stored: Vec<String>,
+    /// Whether the storage version has a status subresource (objects are rewritten through it).
+    pub has_status: bool,
+}
+
+/// What `crd` needs migrated, or `None` when its `storedVersions` lists only its storage version
+/// (or nothing at all, as before the API server first stored an object).
+///
+/// # Errors
+/// [`MigrationError::NoStorageVersion`] when no version of `crd` is marked as stored.
+pub fn pending(crd: &CustomResourceDefinition) -> Result<Option<Pending>, MigrationError> {
+    let storage = crd
+        .spec
+        .versions
+        .iter()
+        .find(|v| v.storage)
+        .ok_or_else(|| MigrationError::NoStorageVersion(crd.name_any()))?;
+    let stored = crd
+        .status
+        .as_ref()
+        .and_then(|s| s.stored_versions.clone())
+        .unwrap_or_default();
+    if stored.iter().all(|v| *v == storage.name) {
+        return Ok(None);
+    }
+    Ok(Some(Pending {
+        storage: storage.name.clone(),
+        stored,
+        has_status: storage
+            .subresources
+            .as_ref()
+            .is_some_and(|s| s.status.is_some()),
+    }))
+}
+
+/// The merge patch of a CRD's status that leaves `storage` as the only stored version. Only sent
+/// once every object has been rewritten at `storage`.
+pub fn narrowing_patch(storage: &str) -> serde_json::Value {
+    json!({"status": {"storedVersions": [storage]}})
+}
+
 /// Migrates the stored objects of CRD `name` to its storage version (see the module docs).
 /// A CRD that does not exist, or whose `storedVersions` already lists only the storage version,
 /// is left alone.
@@ -70,32 +118,18 @@ pub async fn migrate(client: &Client, name: &str) -> Result<Migrated, MigrationE
     else {
         return Ok(done);
     };
-    let storage = crd
-        .spec
-        .versions
-        .iter()
-        .find(|v| v.storage)
-        .map(|v| v.name.clone())
-        .ok_or_else(|| MigrationError::NoStorageVersion(name.to_owned()))?;
-    let stored = crd
-        .status
-        .as_ref()
-        .and_then(|s| s.stored_versions.clone())
-        .unwrap_or_default();
-    if stored.iter().all(|v| *v == storage) {
+    let Some(Pending {
+        storage,
+        stored,
+        has_status,
+    }) = pending(&crd)?
+    else {
         return Ok(done);
-    }
+    };
 
     let gvk = GroupVersionKind::gvk(&crd.spec.group, &storage, &crd.spec.names.kind);
     let resource = ApiResource::from_gvk_with_plural(&gvk, &crd.spec.names.plural);
     let objects: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
-    let has_status = crd
-        .spec
-        .versions
-        .iter()
-        .find(|v| v.name == storage)
-        .and_then(|v| v.subresources.as_ref())
-        .is_some_and(|s| s.status.is_some());
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
         let page = objects
@@ -141,7 +175,7 @@ pub async fn migrate(client: &Client, name: &str) -> Result<Migrated, MigrationE
     crds.patch_status(
         name,
         &PatchParams::default(),
-        &Patch::Merge(json!({"status": {"storedVersions": [storage]}})),
+        &Patch::Merge(narrowing_patch(&storage)),
     )
     .await
     .map_err(api_error(format!("narrowing storedVersions of CRD {name}")))?;
@@ -149,11 +183,15 @@ pub async fn migrate(client: &Client, name: &str) -> Result<Migrated, MigrationE
     Ok(done)
 }
 
-/// Migrates each CRD of `names` until all are done, retrying after `retry` on an error (a
-/// failure is logged, never fatal: the API server serves unmigrated objects all the same).
+/// Migrates each CRD of `names` until all are done, trying the ones that failed again after
+/// `retry` (a failure is logged, never fatal: the API server serves unmigrated objects all the
+/// same). One CRD that keeps failing, say over an object its conversion refuses, does not hold
+/// up the others.
 pub async fn migrate_all(client: Client, names: &[&str], retry: Duration) {
-    for name in names {
-        loop {
+    let mut remaining: Vec<&str> = names.to_vec();
+    while !remaining.is_empty() {
+        let mut failed = Vec::new();
+        for name in remaining {
             match migrate(&client, name).await {
                 Ok(done) => {
                     if let Some(from) = &done.narrowed_from {
@@ -164,13 +202,20 @@ pub async fn migrate_all(client: Client, names: &[&str], retry: Duration) {
                             "migrated stored objects to the storage version"
                         );
                     }
-                    break;
                 }
                 Err(error) => {
                     tracing::warn!(crd = %name, "storage migration: {error}; retrying");
-                    tokio::time::sleep(retry).await;
+                    failed.push(name);
                 }
             }
         }
+        if failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(retry).await;
+        remaining = failed;
     }
 }
+
+#[cfg(test)]
+mod tests;

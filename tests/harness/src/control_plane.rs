@@ -139,7 +139,26 @@ impl ControlPlane {
         Self::start_at(mode, bins, Instant::now()).await
     }
 
+    /// Starts a private control plane in `mode` whose `nvidia.com` CRDs are those of the YAML
+    /// files in `crds` instead of `<workspace>/crds`, as a cluster installed by an earlier
+    /// release would have them (pass an empty directory for none). [`ControlPlane::install_crds`]
+    /// with `<workspace>/crds` then upgrades them.
+    pub async fn start_with_crds(mode: Mode, crds: &Path) -> Result<Self> {
+        let started_at = Instant::now();
+        let bins = Bins::locate_async().await?;
+        Self::start_from(mode, bins, started_at, crds).await
+    }
+
     async fn start_at(mode: Mode, bins: Bins, started_at: Instant) -> Result<Self> {
+        Self::start_from(mode, bins, started_at, &workspace_root().join("crds")).await
+    }
+
+    async fn start_from(
+        mode: Mode,
+        bins: Bins,
+        started_at: Instant,
+        crds_dir: &Path,
+    ) -> Result<Self> {
         // Check every binary up front so a missing one fails before anything starts.
         let mut needed = vec![
             (Component::Etcd, "etcd"),
@@ -180,7 +199,7 @@ impl ControlPlane {
         let config = kubeconfig::load(&kubeconfig_path).await?;
         let client = kubeconfig::client(Component::Crds, config.clone())?;
         let conversion = conversion::Server::start(&pki, &workdir)?;
-        let crds = crds::install_dir(&client, &workspace_root().join("crds"), &conversion).await?;
+        let crds = crds::install_dir(&client, crds_dir, &conversion).await?;
 
         let mut node_names = Vec::new();
         if let Mode::Full(fake_nodes) = &mode {
@@ -423,7 +442,8 @@ impl ControlPlane {
         &self.node_names
     }
 
-    /// The CRDs installed from `<workspace>/crds` at start.
+    /// The CRDs installed at start (from `<workspace>/crds`, or the folder given to
+    /// [`ControlPlane::start_with_crds`]).
     pub fn crds(&self) -> &[String] {
         &self.crds
     }

@@ -61,13 +61,27 @@ fn an_object_is_marked_only_at_its_own_generation() {
 }
 
 #[test]
-fn each_kind_is_watched_at_the_version_it_is_stored_at() {
-    let versions: Vec<(&str, &str)> = KINDS.iter().map(|k| (k.kind, k.version)).collect();
-    assert_eq!(
-        versions,
-        [
-            ("DynamoGraphDeploymentRequest", "v1beta1"),
-            ("DynamoCheckpoint", "v1alpha1")
-        ]
-    );
+fn each_kind_is_watched_at_the_version_its_crd_stores() {
+    let crds = dynamo_api::crds::all();
+    for kind in KINDS {
+        let crd = crds
+            .iter()
+            .find(|c| c.spec.names.kind == kind.kind)
+            .unwrap_or_else(|| panic!("dynamo_api::crds generates no CRD of {}", kind.kind));
+        assert_eq!(crd.spec.names.plural, kind.plural, "{}", kind.kind);
+        let stored: Vec<&str> = crd
+            .spec
+            .versions
+            .iter()
+            .filter(|v| v.storage)
+            .map(|v| v.name.as_str())
+            .collect();
+        assert_eq!(
+            stored,
+            [kind.version],
+            "{} is watched and written at {}, its CRD stores {stored:?}",
+            kind.kind,
+            kind.version
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! The dynamo-platform chart's RBAC is enough to run the operator, and no more: the chart is
 //! installed with the real helm (cluster-wide mode, no pod of its own), the operator binary runs
 //! out of cluster with the chart's configuration and arguments, impersonating the chart's
-//! ServiceAccount, and converges a graph; writes outside the chart's rules are refused with 403.
+//! ServiceAccount, and does its cluster-wide duties (writes its CA into a converted CRD,
+//! narrows a CRD's storedVersions after migrating its objects, marks requests and checkpoints as
+//! not supported) and converges a graph; writes outside the chart's rules are refused with 403.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -9,10 +11,14 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail, ensure};
 use dynamo_test_harness::{ControlPlane, FakeNodes, Mode, workspace_root};
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod, Secret};
 use k8s_openapi::api::rbac::v1::ClusterRole;
-use kube::api::{Api, DeleteParams, PostParams};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::{Value, json};
@@ -22,6 +28,11 @@ use crate::process::Launch;
 
 const RELEASE: &str = "dynamo";
 const NAMESPACE: &str = "dynamo-system";
+
+/// The CRD this test points at the operator's conversion webhook (by loopback URL).
+const CONVERTED_HERE: &str = "dynamographdeploymentrequests.nvidia.com";
+/// The CRD whose storedVersions this test widens, for the operator to migrate and narrow.
+const WIDENED: &str = "dynamographdeploymentscalingadapters.nvidia.com";
 
 /// `<release>-dynamo-operator`: the chart's ServiceAccount, ConfigMap prefix and Deployment.
 fn operator_name() -> String {
@@ -176,6 +187,50 @@ async fn run_as_the_chart(cp: &ControlPlane, admin: &Client, home: &Path, op: &s
         "the chart's configuration:\n{config}"
     );
 
+    // The admission webhooks it registers are at the paths the operator serves in Dynamo 1.5.
+    let mut paths = Vec::new();
+    let validating = Api::<ValidatingWebhookConfiguration>::all(admin.clone())
+        .get(&format!("{op}-webhook"))
+        .await?;
+    let mutating = Api::<MutatingWebhookConfiguration>::all(admin.clone())
+        .get(&format!("{op}-webhook"))
+        .await?;
+    for config in validating
+        .webhooks
+        .iter()
+        .flatten()
+        .map(|w| &w.client_config)
+        .chain(mutating.webhooks.iter().flatten().map(|w| &w.client_config))
+    {
+        paths.push(
+            config
+                .service
+                .as_ref()
+                .and_then(|s| s.path.clone())
+                .unwrap_or_default(),
+        );
+    }
+    paths.sort();
+    let mut served = vec![
+        dynamo_webhook::admission::MUTATE_GRAPH.to_owned(),
+        dynamo_webhook::admission::MUTATE_COMPONENT.to_owned(),
+        dynamo_webhook::admission::VALIDATE_GRAPH.to_owned(),
+        dynamo_webhook::admission::VALIDATE_COMPONENT.to_owned(),
+        dynamo_webhook::admission::VALIDATE_MODEL.to_owned(),
+    ];
+    served.sort();
+    assert_eq!(paths, served, "the chart's webhook paths");
+
+    // Work for its cluster-wide duties: a CRD whose storedVersions still list v1alpha1 (as after
+    // an upgrade), to be migrated and narrowed.
+    Api::<CustomResourceDefinition>::all(admin.clone())
+        .patch_status(
+            WIDENED,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"storedVersions": ["v1alpha1", "v1beta1"]}})),
+        )
+        .await?;
+
     // 3. A kubeconfig impersonating the chart's ServiceAccount; kube reads the impersonation.
     let user = format!("system:serviceaccount:{NAMESPACE}:{op}");
     let groups = vec![
@@ -220,6 +275,11 @@ async fn run_as_the_chart(cp: &ControlPlane, admin: &Client, home: &Path, op: &s
         operator.log.display()
     );
     let readiness = operator.wait_ready(Duration::from_secs(60)).await;
+    let duties = async {
+        readiness.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        cluster_wide_duties(cp, admin, operator.webhook_port).await
+    }
+    .await;
 
     // 5. A graph in a user namespace converges.
     let converged = async {
@@ -263,6 +323,7 @@ async fn run_as_the_chart(cp: &ControlPlane, admin: &Client, home: &Path, op: &s
     for line in denials.iter().take(20) {
         eprintln!("  {line}");
     }
+    duties?;
     converged?;
     ensure!(
         denials.is_empty(),
@@ -327,5 +388,100 @@ async fn run_as_the_chart(cp: &ControlPlane, admin: &Client, home: &Path, op: &s
             .is_none()
     );
     Api::<Node>::all(admin.clone()).get(&node).await?;
+    Ok(())
+}
+
+/// What a cluster-wide operator does besides reconciling, each needing its own grant: it writes
+/// its CA into a converted CRD pointed at it (patch of that CRD), narrows the storedVersions of
+/// a CRD once its objects are rewritten (CRD status), and marks requests and checkpoints as not
+/// supported (their status).
+async fn cluster_wide_duties(cp: &ControlPlane, admin: &Client, webhook_port: u16) -> Result<()> {
+    let crds = Api::<CustomResourceDefinition>::all(admin.clone());
+    crds.patch(
+        CONVERTED_HERE,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"conversion": {"webhook": {"clientConfig": {
+            "url": format!("https://127.0.0.1:{webhook_port}/convert"), "caBundle": null,
+        }}}}})),
+    )
+    .await?;
+    let secret = Api::<Secret>::namespaced(admin.clone(), NAMESPACE);
+    common::wait_for(
+        "the operator's CA in the request CRD's conversion webhook",
+        Duration::from_secs(45),
+        || async {
+            let Some(ca) = secret
+                .get_opt("webhook-server-cert")
+                .await?
+                .and_then(|s| s.data)
+                .and_then(|d| d.get("ca.crt").cloned())
+            else {
+                return Ok(None);
+            };
+            let crd = crds.get(CONVERTED_HERE).await?;
+            let bundle = crd
+                .spec
+                .conversion
+                .and_then(|c| c.webhook)
+                .and_then(|w| w.client_config)
+                .and_then(|c| c.ca_bundle);
+            Ok((bundle.as_ref() == Some(&ca)).then_some(()))
+        },
+    )
+    .await?;
+    common::wait_for(
+        "the scaling adapter CRD's storedVersions narrowed",
+        Duration::from_secs(60),
+        || async {
+            let stored = crds
+                .get(WIDENED)
+                .await?
+                .status
+                .and_then(|s| s.stored_versions)
+                .unwrap_or_default();
+            Ok((stored == ["v1beta1"]).then_some(()))
+        },
+    )
+    .await?;
+
+    let (_, ns) = cp.namespace("rbac-unsupported").await?;
+    let request = json!({
+        "apiVersion": "nvidia.com/v1beta1", "kind": "DynamoGraphDeploymentRequest",
+        "metadata": {"name": "req"}, "spec": {"model": "Qwen/Qwen3-0.6B"},
+    });
+    let checkpoint = json!({
+        "apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoCheckpoint",
+        "metadata": {"name": "ckpt"},
+        "spec": {
+            "identity": {"backendFramework": "vllm", "model": "Qwen/Qwen3-0.6B"},
+            "job": {"podTemplateSpec": {"spec": {"containers": [
+                {"name": "main", "image": "registry.example.com/dynamo:v1"}
+            ]}}},
+        },
+    });
+    for object in [request, checkpoint] {
+        common::apply_yaml(admin, &ns, &serde_yaml_ng::to_string(&object)?).await?;
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let name = object["metadata"]["name"].as_str().unwrap_or_default();
+        let api = common::dynamic_api(admin, &ns, api_version, kind);
+        common::wait_for(
+            &format!("{kind} {name} marked NotSupported"),
+            Duration::from_secs(30),
+            || async {
+                let live = api.get(name).await?;
+                Ok(live.data["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| {
+                        c["type"] == "Ready"
+                            && c["reason"] == dynamo_controllers::unsupported::REASON
+                    })
+                    .then_some(()))
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -3,6 +3,8 @@
 mod chart_rbac;
 mod common;
 mod components;
+mod conversion;
+mod discovery_rbac;
 mod graphs;
 mod leadership;
 mod lifecycle;
@@ -14,5 +16,7 @@ mod rollout;
 mod scaling;
 mod scope;
 mod status;
+mod storage;
 mod takeover;
+mod unsupported;
 mod webhooks;

@@ -62,6 +62,23 @@ dynamo-operator-namespace-scope
 {{- printf "%s-webhook" (include "dynamo-operator.fullname" .) -}}
 {{- end -}}
 
+{{/*
+"true" when the operator serves HTTPS on port 9443 (else ""): with admission webhooks, and in
+cluster-wide mode always, because the CRDs' conversion webhook (`/convert`) is served there. The
+webhook Service, the serving certificate and the container port follow this, not
+`webhook.enabled`, which only decides whether admission webhooks are registered.
+*/}}
+{{- define "dynamo-operator.servesHTTPS" -}}
+{{- if or .Values.webhook.enabled (not .Values.namespaceRestriction.enabled) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The CRDs served at two versions whose conversion webhook is this operator's `/convert`. */}}
+{{- define "dynamo-operator.convertedCRDs" -}}
+{{- toJson (list "dynamographdeployments.nvidia.com" "dynamocomponentdeployments.nvidia.com" "dynamographdeploymentscalingadapters.nvidia.com" "dynamographdeploymentrequests.nvidia.com") -}}
+{{- end -}}
+
 {{/* "manual" when the certificate is mounted (cert-manager or an external Secret), else "auto". */}}
 {{- define "dynamo-operator.certProvisionMode" -}}
 {{- if or .Values.webhook.certManager.enabled .Values.webhook.certificateSecret.external -}}
@@ -252,11 +269,20 @@ more than it holds).
 - apiGroups: [nvidia.com]
   resources: [dynamographdeploymentscalingadapters]
   verbs: [get, list, watch, create, delete]
+# Requests and checkpoints are not acted on yet: each object gets a Ready=False condition
+# saying so (server-side apply of the status).
+- apiGroups: [nvidia.com]
+  resources: [dynamographdeploymentrequests, dynamocheckpoints]
+  verbs: [get, list, watch]
+# Status of the kinds above. The storage-version migration (cluster-wide mode) also rewrites every
+# graph, component, adapter and request through an empty patch of its status.
 - apiGroups: [nvidia.com]
   resources:
     - dynamographdeployments/status
     - dynamocomponentdeployments/status
     - dynamographdeploymentscalingadapters/status
+    - dynamographdeploymentrequests/status
+    - dynamocheckpoints/status
   verbs: [patch]
 # Children carry blockOwnerDeletion owner references to graphs and components, which clusters
 # with the OwnerReferencesPermissionEnforcement admission plugin only allow with this.
