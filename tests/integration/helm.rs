@@ -1199,7 +1199,10 @@ fn defaults_render_a_hardened_cluster_wide_operator_with_nats() -> Result<()> {
     );
     assert_eq!(
         names(mutating),
-        ["default-dynamographdeployment.dynamo.nvidia.com"]
+        [
+            "default-dynamographdeployment.dynamo.nvidia.com",
+            "default-dynamocomponentdeployment.dynamo.nvidia.com"
+        ]
     );
     // Each path's rule: graphs and components at v1beta1 (a v1alpha1 write is converted first:
     // matchPolicy Equivalent), models at v1alpha1.

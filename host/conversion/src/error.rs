@@ -21,7 +21,7 @@ pub enum ConversionError {
     },
     /// The object's kind is not one this crate converts.
     #[error(
-        "{object}: kind {kind:?} is not convertible (only DynamoGraphDeployment, DynamoComponentDeployment and DynamoGraphDeploymentScalingAdapter are)"
+        "{object}: kind {kind:?} is not convertible (only DynamoGraphDeployment, DynamoComponentDeployment, DynamoGraphDeploymentScalingAdapter and DynamoGraphDeploymentRequest are)"
     )]
     UnknownKind {
         /// The object.

@@ -15,6 +15,27 @@
 //! the result; and restored payload data only fills target fields the source cannot represent,
 //! matched against the live object (list entries by name) so stale data is ignored.
 //!
+//! DynamoGraphDeploymentRequest (DGDR) is served at both versions and stored at v1beta1 too, and
+//! converts here by the same rules (native fields from the live source, the rest in the source
+//! version's sparse payload `nvidia.com/dgdr-spec` — same envelope as `nvidia.com/dgd-spec` — or
+//! `nvidia.com/dgdr-status`, restored only into fields the source cannot represent; the mapping is
+//! documented in `src/request.rs`). **Its wire compatibility with Dynamo is unverified**: Dynamo's
+//! DGDR conversion code and Go types were not available, so its Go types are described by hand from
+//! the CRD (`shape/dgdr_types.json`) and the payloads follow the DGD ones in shape, the most likely
+//! match. A payload Dynamo wrote that does not fit them is read as far as it fits (an unreadable
+//! spec payload counts as none, an unreadable status payload is an error, as for DGD). Round trips
+//! of our own are lossless both ways, up to [`canonical`] and the scrubbing of every
+//! `nvidia.com/dgdr-*` annotation (payloads and Dynamo 1.0/1.1's per-field ones). For DGDR the
+//! canonical form is the DGD one applied to those types: unknown fields dropped, `null` and absent
+//! alike, zero values of optional non-pointer fields gone (v1alpha1 `autoApply: false` and
+//! `useMocker: false`, v1beta1 `backend: ""`; v1beta1 `autoApply`, v1alpha1 `enableGpuDiscovery`
+//! and optional numbers are pointers and keep an explicit `false` or `0`), zero values of required
+//! ones spelled out (v1alpha1 `model`, `backend`, `profilingConfig.profilerImage`, `status.state`),
+//! quantities of `profilingConfig.resources` and condition times canonical, numbers as Go prints
+//! them, an empty v1beta1 `status` gone, and free-form JSON (`profilingConfig.config`,
+//! `overrides.profilingJob`, `overrides.dgd`, `features.planner`, `generatedDeployment`,
+//! `selectedConfig`) kept verbatim.
+//!
 //! Entry points: [`convert`] for one object, [`review`] for an `apiextensions.k8s.io/v1`
 //! ConversionReview, [`convert_typed`] for typed objects, [`canonical`] for the form the webhook
 //! prints an object in without converting it. Everything is pure: no IO, no clock.
@@ -27,6 +48,7 @@ mod graph;
 mod object;
 mod payload;
 mod pod;
+mod request;
 mod review;
 mod shape;
 mod shared;
@@ -70,14 +92,17 @@ pub enum Kind {
     DynamoComponentDeployment,
     /// DynamoGraphDeploymentScalingAdapter.
     DynamoGraphDeploymentScalingAdapter,
+    /// DynamoGraphDeploymentRequest.
+    DynamoGraphDeploymentRequest,
 }
 
 impl Kind {
     /// Every convertible kind.
-    pub const ALL: [Kind; 3] = [
+    pub const ALL: [Kind; 4] = [
         Kind::DynamoGraphDeployment,
         Kind::DynamoComponentDeployment,
         Kind::DynamoGraphDeploymentScalingAdapter,
+        Kind::DynamoGraphDeploymentRequest,
     ];
 
     /// The kind's name, as in `kind:`.
@@ -86,6 +111,7 @@ impl Kind {
             Kind::DynamoGraphDeployment => "DynamoGraphDeployment",
             Kind::DynamoComponentDeployment => "DynamoComponentDeployment",
             Kind::DynamoGraphDeploymentScalingAdapter => "DynamoGraphDeploymentScalingAdapter",
+            Kind::DynamoGraphDeploymentRequest => "DynamoGraphDeploymentRequest",
         }
     }
 
@@ -102,11 +128,14 @@ impl Kind {
             (Kind::DynamoComponentDeployment, true) => go::beta_dcd(),
             (Kind::DynamoGraphDeploymentScalingAdapter, false) => go::alpha_dgdsa(),
             (Kind::DynamoGraphDeploymentScalingAdapter, true) => go::beta_dgdsa(),
+            (Kind::DynamoGraphDeploymentRequest, false) => go::alpha_dgdr(),
+            (Kind::DynamoGraphDeploymentRequest, true) => go::beta_dgdr(),
         }
     }
 
     /// Whether Dynamo prints this kind's v1beta1 objects without empty value structs
-    /// (`podTemplate.metadata: {}`, `resources: {}`), as its custom `MarshalJSON` does.
+    /// (`podTemplate.metadata: {}`, `resources: {}`, an empty `status`), as its custom
+    /// `MarshalJSON` does (DGD, DCD and DGDR have one).
     fn normalized_at_beta(self) -> bool {
         !matches!(self, Kind::DynamoGraphDeploymentScalingAdapter)
     }
@@ -200,7 +229,7 @@ fn print(mut root: Value, kind: Kind, beta: bool) -> Value {
 /// returned unchanged.
 ///
 /// # Errors
-/// When the object is not a DGD, DCD or DGDSA at one of the two versions, when
+/// When the object is not a DGD, DCD, DGDSA or DGDR at one of the two versions, when
 /// `to_api_version` is not one of them, when a field holds a value its type cannot hold, or when a
 /// status payload annotation is unreadable (as in Dynamo). Each error names the object and field.
 pub fn convert(object: Value, to_api_version: &str) -> Result<Value, ConversionError> {
@@ -221,6 +250,8 @@ pub fn convert(object: Value, to_api_version: &str) -> Result<Value, ConversionE
         (Kind::DynamoComponentDeployment, true) => component::down(&src, &t.who)?,
         (Kind::DynamoGraphDeploymentScalingAdapter, false) => adapter::up(&src, &t.who)?,
         (Kind::DynamoGraphDeploymentScalingAdapter, true) => adapter::down(&src, &t.who)?,
+        (Kind::DynamoGraphDeploymentRequest, false) => request::up(&src, &t.who)?,
+        (Kind::DynamoGraphDeploymentRequest, true) => request::down(&src, &t.who)?,
     };
     Ok(print(converted, t.kind, to_beta))
 }
@@ -240,7 +271,7 @@ pub fn canonical(object: &Value) -> Result<Value, ConversionError> {
     Ok(print(src, t.kind, t.beta))
 }
 
-/// Converts a typed object (any serde type shaped like one of the three kinds) to
+/// Converts a typed object (any serde type shaped like one of the four kinds) to
 /// `to_api_version` and reads the result as `T`.
 ///
 /// # Errors

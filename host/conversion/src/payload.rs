@@ -5,7 +5,9 @@
 //! spec without the envelope is also accepted when reading. `rawJSON` records carry what JSON
 //! cannot hold verbatim: Dynamo uses them for endpoint-picker plugin parameters that are null or
 //! not JSON, and for a DCD whose v1alpha1 `serviceName` was empty (path `serviceName`, `nil`).
-//! Status payloads are the plain sparse status.
+//! Status payloads are the plain sparse status. DGDR payloads (`nvidia.com/dgdr-spec`,
+//! `nvidia.com/dgdr-status`) have the same shapes; their `rawJSON` carries one marker, a nil record
+//! at path `autoApply` for a v1beta1 DGDR that left `autoApply` unset (see `request.rs`).
 
 use base64::Engine as _;
 use serde_json::Value;
@@ -23,6 +25,13 @@ pub(crate) const DGD_STATUS: &str = "nvidia.com/dgd-status";
 pub(crate) const DCD_SPEC: &str = "nvidia.com/dcd-spec";
 /// DCD status payload annotation.
 pub(crate) const DCD_STATUS: &str = "nvidia.com/dcd-status";
+/// DGDR spec payload annotation.
+pub(crate) const DGDR_SPEC: &str = "nvidia.com/dgdr-spec";
+/// DGDR status payload annotation.
+pub(crate) const DGDR_STATUS: &str = "nvidia.com/dgdr-status";
+/// Prefix of every private DGDR annotation: the two payloads and the retired per-field
+/// annotations of Dynamo 1.0/1.1, which are ignored but scrubbed.
+pub(crate) const DGDR_PREFIX: &str = "nvidia.com/dgdr-";
 /// The `rawJSON` path recording a DCD's empty v1alpha1 `serviceName`.
 pub(crate) const EMPTY_SERVICE_NAME: &str = "serviceName";
 
@@ -41,6 +50,17 @@ pub(crate) fn scrub(meta: &mut Value, keys: &[&str]) {
     for k in keys {
         anns.remove(*k);
     }
+    if anns.is_empty() {
+        v::put(meta, "annotations", None);
+    }
+}
+
+/// Removes every annotation whose key starts with `prefix`, like [`scrub`].
+pub(crate) fn scrub_prefix(meta: &mut Value, prefix: &str) {
+    let Some(Value::Object(anns)) = meta.get_mut("annotations") else {
+        return;
+    };
+    anns.retain(|k, _| !k.starts_with(prefix));
     if anns.is_empty() {
         v::put(meta, "annotations", None);
     }

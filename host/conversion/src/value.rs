@@ -188,6 +188,20 @@ pub(crate) mod go {
         beta_dcd_spec => "api/v1beta1.DynamoComponentDeploymentSpec";
         /// v1beta1 `DynamoGraphDeploymentScalingAdapter`.
         beta_dgdsa => "api/v1beta1.DynamoGraphDeploymentScalingAdapter";
+        /// v1alpha1 `DynamoGraphDeploymentRequest` (described by hand, see `shape/NOTICE.md`).
+        alpha_dgdr => "api/v1alpha1.DynamoGraphDeploymentRequest";
+        /// v1alpha1 `DynamoGraphDeploymentRequestSpec`.
+        alpha_dgdr_spec => "api/v1alpha1.DynamoGraphDeploymentRequestSpec";
+        /// v1alpha1 `ProfilingConfigSpec` (a DGDR's `spec.profilingConfig`).
+        alpha_dgdr_profiling => "api/v1alpha1.ProfilingConfigSpec";
+        /// v1alpha1 `DynamoGraphDeploymentRequestStatus`.
+        alpha_dgdr_status => "api/v1alpha1.DynamoGraphDeploymentRequestStatus";
+        /// v1beta1 `DynamoGraphDeploymentRequest` (described by hand, see `shape/NOTICE.md`).
+        beta_dgdr => "api/v1beta1.DynamoGraphDeploymentRequest";
+        /// v1beta1 `DynamoGraphDeploymentRequestSpec`.
+        beta_dgdr_spec => "api/v1beta1.DynamoGraphDeploymentRequestSpec";
+        /// v1beta1 `DynamoGraphDeploymentRequestStatus`.
+        beta_dgdr_status => "api/v1beta1.DynamoGraphDeploymentRequestStatus";
     }
 
     /// `[]T` of a named struct type.

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const GRAPH: &str = "examples/llamacpp-graph.yaml";
 /// Where the worker's backend annotation is reported: `worker` is the second component once the
 /// services are listed by name.
-const ANNOTATION_FIELD: &str = "spec.components[1].annotations[nvidia.com/backend-framework]";
+const ANNOTATION_FIELD: &str = "spec.services.worker.annotations[nvidia.com/backend-framework]";
 
 fn render(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))

@@ -224,7 +224,7 @@ impl GraphModel {
                     switches.entry(key.clone()).or_insert_with(|| value.clone());
                 }
             }
-            let chain = resolve_chain(dgd, component, &field, role, &switches, catalog)?;
+            let chain = resolve_chain(dgd, component, &svc_legacy, &field, role, catalog)?;
             let node_count = node_count(component);
             let replicas = component.replicas.unwrap_or(1);
             if replicas < 0 {
@@ -743,16 +743,16 @@ pub fn merge_env_by_name(base: &[EnvVar], top: &[EnvVar]) -> Vec<EnvVar> {
 fn resolve_chain(
     dgd: &DynamoGraphDeployment,
     component: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
     field: &str,
     role: ComponentRole,
-    switches: &BTreeMap<String, String>,
     catalog: &Catalog,
 ) -> Result<Option<Chain>, RenderError> {
     if role != ComponentRole::Worker {
         return Ok(None);
     }
     let detected = detect_framework(component.main_container(), catalog);
-    let explicit = explicit_framework(dgd, field, switches);
+    let explicit = explicit_framework(dgd, component, legacy, field);
     let framework = match (detected, explicit) {
         (Some(d), Some(e)) if d.framework != e.framework => {
             return Err(RenderError::field(
@@ -779,38 +779,65 @@ pub fn command_path(field: &str) -> String {
 pub struct ExplicitFramework {
     /// The framework (`vllm`, or a custom plugin's such as `llamacpp`).
     pub framework: String,
-    /// Path of the field that chose it: `spec.backendFramework`, or the component's annotation
-    /// (`spec.components[<i>]` annotation `nvidia.com/backend-framework`).
+    /// Path of the field that chose it: `spec.backendFramework`, or the component annotation
+    /// ([`ComponentAnnotation::path`]).
     pub field: String,
 }
 
+/// An annotation set on one component, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentAnnotation {
+    /// Its value.
+    pub value: String,
+    /// Its field path: `spec.services.<name>.annotations[<key>]` when written in `v1alpha1`,
+    /// else `<component>.podTemplate.metadata.annotations[<key>]`.
+    pub path: String,
+}
+
+/// Annotation `key` of a component: its `v1alpha1` service annotations (kept through the
+/// conversion), else its pod template's. Graph-level annotations do not count.
+pub fn component_annotation(
+    component: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
+    field: &str,
+    key: &str,
+) -> Option<ComponentAnnotation> {
+    if let Some(value) = legacy.annotations.get(key) {
+        return Some(ComponentAnnotation {
+            value: value.clone(),
+            path: format!("spec.services.{}.annotations[{key}]", component.name),
+        });
+    }
+    pod_annotations(component)
+        .and_then(|a| a.get(key))
+        .map(|value| ComponentAnnotation {
+            value: value.clone(),
+            path: format!("{field}.podTemplate.metadata.annotations[{key}]"),
+        })
+}
+
 /// The framework a component asks for explicitly: its `nvidia.com/backend-framework`
-/// annotation (`switches`) when non-blank (it can name any plugin's framework, which the CRD
-/// enum of `spec.backendFramework` cannot), else the graph's `spec.backendFramework`.
+/// annotation ([`component_annotation`]) when non-blank (it can name any plugin's framework,
+/// which the CRD enum of `spec.backendFramework` cannot), else the graph's
+/// `spec.backendFramework`.
 pub fn explicit_framework(
     dgd: &DynamoGraphDeployment,
+    component: &DynamoComponentDeploymentSharedSpec,
+    legacy: &LegacyService,
     field: &str,
-    switches: &BTreeMap<String, String>,
 ) -> Option<ExplicitFramework> {
-    let annotated = switches
-        .get(annotation::BACKEND_FRAMEWORK)
-        .map(|value| value.trim())
-        .filter(|value| !value.is_empty());
+    let annotated = component_annotation(component, legacy, field, annotation::BACKEND_FRAMEWORK)
+        .filter(|a| !a.value.trim().is_empty());
     match annotated {
-        Some(framework) => Some(ExplicitFramework {
-            framework: framework.to_owned(),
-            field: backend_annotation_path(field),
+        Some(a) => Some(ExplicitFramework {
+            framework: a.value.trim().to_owned(),
+            field: a.path,
         }),
         None => dgd.spec.backend_framework.map(|b| ExplicitFramework {
             framework: b.as_str().to_owned(),
             field: "spec.backendFramework".to_owned(),
         }),
     }
-}
-
-/// Field path of a component's backend-framework annotation.
-pub fn backend_annotation_path(field: &str) -> String {
-    format!("{field}.annotations[{}]", annotation::BACKEND_FRAMEWORK)
 }
 
 /// Message for a detected framework that contradicts the explicitly chosen one.

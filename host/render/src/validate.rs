@@ -22,7 +22,7 @@ use crate::config::{Orchestrator, RenderConfig};
 use crate::keys::annotation;
 use crate::legacy::{LegacyGraph, LegacyService};
 use crate::model::{
-    self, ComponentRole, backend_annotation_path, command_path, component_path,
+    self, ComponentRole, command_path, component_path,
     default_compilation_cache_path, detect_framework, explicit_framework, k8s_name,
     mismatch_message,
 };
@@ -962,22 +962,12 @@ fn check_backend(
     catalog: &Catalog,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut switches = legacy.annotations.clone();
-    if let Some(pod) = svc
-        .pod_template
-        .as_ref()
-        .and_then(|t| t.metadata.as_ref())
-        .and_then(|m| m.annotations.as_ref())
-    {
-        for (key, value) in pod {
-            switches.entry(key.clone()).or_insert_with(|| value.clone());
-        }
-    }
-    let annotated = switches.get(annotation::BACKEND_FRAMEWORK);
+    let annotated =
+        model::component_annotation(svc, legacy, field, annotation::BACKEND_FRAMEWORK);
     if !svc.is_worker() && legacy.component_type.is_none() {
-        if annotated.is_some() {
+        if let Some(a) = &annotated {
             out.push(Diagnostic::warning(
-                backend_annotation_path(field),
+                &a.path,
                 "is ignored: only worker, prefill and decode components run a backend plugin",
             ));
         }
@@ -986,21 +976,21 @@ fn check_backend(
     if !svc.is_worker() {
         return;
     }
-    if annotated.is_some_and(|value| value.trim().is_empty()) {
+    if let Some(a) = annotated.as_ref().filter(|a| a.value.trim().is_empty()) {
         out.push(Diagnostic::error(
-            backend_annotation_path(field),
+            &a.path,
             "must name the backend framework of a loaded plugin, e.g. `llamacpp`",
         ));
     }
     let detected = detect_framework(svc.main_container(), catalog);
-    let explicit = explicit_framework(dgd, field, &switches);
+    let explicit = explicit_framework(dgd, svc, legacy, field);
     match (&detected, &explicit) {
         (Some(d), Some(e)) if d.framework != e.framework => out.push(Diagnostic::error(
             command_path(field),
             mismatch_message(d, e),
         )),
         (None, Some(e)) if catalog.backend_for(&e.framework).is_none() => {
-            let message = if e.field == backend_annotation_path(field) {
+            let message = if e.field != "spec.backendFramework" {
                 match catalog.unavailable_note() {
                     note if note.is_empty() => format!(
                         "no loaded backend plugin handles `{}` (a custom backend plugin is loaded \

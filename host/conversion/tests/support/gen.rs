@@ -1,4 +1,4 @@
-//! Proptest generators of DGDs, DCDs and DGDSAs at both versions.
+//! Proptest generators of DGDs, DCDs, DGDSAs and DGDRs at both versions.
 //!
 //! Values come from small pools so that the interactions the conversion has to get right happen
 //! often: the same env name in `envs` and `mainContainer.env`, the same mount in `volumeMounts`
@@ -1058,7 +1058,482 @@ pub fn dgdsa(alpha: bool) -> BoxedStrategy<Value> {
         .boxed()
 }
 
-/// Any convertible object at either version.
+// === DynamoGraphDeploymentRequest ===
+
+const JSON_KEYS: &[&str] = &["engine", "backend", "sla", "ttft", "x", "Y", "a.b"];
+
+/// Free-form JSON (profiler and planner configurations, embedded objects): nested, with nulls,
+/// empty strings, fractions and large numbers, all of which must travel verbatim.
+fn free_json() -> BoxedStrategy<Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        boolean(),
+        pick(&["", "vllm", "Qwen/Qwen3-0.6B", "a<b&c", "\u{e9}t\u{e9}"]),
+        prop::sample::select(vec![
+            json!(0),
+            json!(1),
+            json!(-3),
+            json!(0.5),
+            json!(2.25),
+            json!(1e21),
+            json!(4000),
+        ]),
+    ];
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            list(inner.clone(), 3),
+            prop::collection::btree_map(prop::sample::select(JSON_KEYS.to_vec()), inner, 0..3)
+                .prop_map(|m| json!(m)),
+        ]
+    })
+    .boxed()
+}
+
+/// A free-form JSON object (possibly empty).
+fn free_object() -> BoxedStrategy<Value> {
+    prop::collection::btree_map(prop::sample::select(JSON_KEYS.to_vec()), free_json(), 0..4)
+        .prop_map(|m| json!(m))
+        .boxed()
+}
+
+/// Numbers the v1beta1 targets hold: zero, whole, fractional, tiny and huge (Go prints the last
+/// two in exponent form).
+fn float() -> BoxedStrategy<Value> {
+    prop::sample::select(vec![
+        json!(0),
+        json!(50),
+        json!(50.5),
+        json!(0.1),
+        json!(1e-7),
+        json!(1e21),
+        json!(12.000001),
+    ])
+    .boxed()
+}
+
+fn toleration() -> BoxedStrategy<Value> {
+    object(vec![
+        (
+            "key",
+            maybe(0.8, pick(&["nvidia.com/gpu", "dedicated", ""])),
+        ),
+        ("operator", maybe(0.6, pick(&["Exists", "Equal"]))),
+        ("value", maybe(0.3, pick(&["profiling", ""]))),
+        (
+            "effect",
+            maybe(0.5, pick(&["NoSchedule", "NoExecute", "PreferNoSchedule"])),
+        ),
+        ("tolerationSeconds", maybe(0.2, int(0..=300))),
+    ])
+}
+
+fn odd<S: Strategy<Value = Value> + 'static>(s: S) -> BoxedStrategy<Value> {
+    prop_oneof![
+        8 => s,
+        1 => Just(json!({})),
+        1 => Just(Value::Null),
+    ]
+    .boxed()
+}
+
+const MODELS: &[&str] = &["Qwen/Qwen3-0.6B", "meta-llama/Llama-3-70b", ""];
+const BACKENDS: &[&str] = &["auto", "vllm", "sglang", "trtllm"];
+const PROFILER_IMAGES: &[&str] = &["nvcr.io/nvidia/ai-dynamo/dynamo-planner:1.5.0", "p:dev", ""];
+
+fn alpha_dgdr_spec() -> BoxedStrategy<Value> {
+    let profiling = object(vec![
+        ("profilerImage", maybe(0.9, pick(PROFILER_IMAGES))),
+        (
+            "config",
+            maybe(0.5, prop_oneof![4 => free_object(), 1 => Just(Value::Null)]),
+        ),
+        (
+            "configMapRef",
+            maybe(
+                0.3,
+                object(vec![
+                    ("name", maybe(0.9, pick(&["base-config", ""]))),
+                    ("key", maybe(0.5, pick(&["disagg.yaml", "agg.yaml", ""]))),
+                ]),
+            ),
+        ),
+        ("outputPVC", maybe(0.2, pick(&["profiling-pvc", ""]))),
+        ("resources", maybe(0.3, odd(requirements()))),
+        ("tolerations", maybe(0.3, list(toleration(), 2))),
+        (
+            "nodeSelector",
+            maybe(
+                0.2,
+                string_map(&["kubernetes.io/arch", "gpu"], &["arm64", "h100", ""]),
+            ),
+        ),
+    ]);
+    let overrides = object(vec![
+        ("name", maybe(0.4, pick(&["my-graph", ""]))),
+        ("namespace", maybe(0.3, pick(&["serving"]))),
+        (
+            "labels",
+            maybe(0.3, string_map(&["team", "app"], &["a", ""])),
+        ),
+        ("annotations", maybe(0.3, string_map(&["note"], &["x"]))),
+        ("workersImage", maybe(0.4, pick(IMAGES))),
+    ]);
+    object(vec![
+        ("model", maybe(0.95, pick(MODELS))),
+        ("backend", maybe(0.9, pick(BACKENDS))),
+        (
+            "runtimeVersionOverride",
+            maybe(0.2, pick(&["1.5.0", "0.9.12"])),
+        ),
+        ("useMocker", maybe(0.4, boolean())),
+        ("enableGpuDiscovery", maybe(0.3, boolean())),
+        ("profilingConfig", maybe(0.95, profiling)),
+        ("autoApply", maybe(0.6, boolean())),
+        ("deploymentOverrides", maybe(0.4, odd(overrides))),
+    ])
+}
+
+fn alpha_dgdr_status() -> BoxedStrategy<Value> {
+    object(vec![
+        (
+            "state",
+            maybe(
+                0.8,
+                pick(&[
+                    "Initializing",
+                    "Pending",
+                    "Profiling",
+                    "Deploying",
+                    "Ready",
+                    "DeploymentDeleted",
+                    "Failed",
+                ]),
+            ),
+        ),
+        ("backend", maybe(0.4, pick(BACKENDS))),
+        ("observedGeneration", maybe(0.5, int(0..=5))),
+        ("conditions", maybe(0.5, conditions())),
+        (
+            "profilingResults",
+            maybe(0.3, pick(&["configmap/profiling-r", ""])),
+        ),
+        (
+            "generatedDeployment",
+            maybe(
+                0.3,
+                prop_oneof![
+                    Just(json!({
+                        "apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment",
+                        "metadata": { "name": "r" },
+                        "spec": { "services": { "decode": { "replicas": 2, "resources": { "limits": { "gpu": "1" } } } } },
+                    })),
+                    free_object(),
+                ],
+            ),
+        ),
+        (
+            "deployment",
+            maybe(
+                0.3,
+                odd(object(vec![
+                    ("name", maybe(0.8, pick(&["r", "my-graph"]))),
+                    ("namespace", maybe(0.5, pick(&["default"]))),
+                    (
+                        "state",
+                        maybe(
+                            0.8,
+                            pick(&["initializing", "pending", "successful", "failed"]),
+                        ),
+                    ),
+                    ("created", maybe(0.6, boolean())),
+                ])),
+            ),
+        ),
+    ])
+}
+
+/// DGDR metadata, sometimes with a per-field conversion annotation of Dynamo 1.0/1.1 (ignored
+/// and scrubbed by the conversion).
+fn dgdr_metadata() -> BoxedStrategy<Value> {
+    (
+        metadata(&["req", "qwen-sla"]),
+        prop::option::weighted(
+            0.15,
+            (
+                prop::sample::select(vec![
+                    "nvidia.com/dgdr-sla",
+                    "nvidia.com/dgdr-profiling-config",
+                ]),
+                pick(&["{\"ttft\":200}", "not json"]),
+            ),
+        ),
+    )
+        .prop_map(|(mut meta, legacy)| {
+            if let Some((k, v)) = legacy {
+                if !meta["annotations"].is_object() {
+                    meta["annotations"] = json!({});
+                }
+                meta["annotations"][k] = v;
+            }
+            meta
+        })
+        .boxed()
+}
+
+/// A v1alpha1 DynamoGraphDeploymentRequest.
+pub fn alpha_dgdr() -> BoxedStrategy<Value> {
+    (
+        dgdr_metadata(),
+        alpha_dgdr_spec(),
+        maybe(0.5, alpha_dgdr_status()),
+    )
+        .prop_map(|(meta, spec, status)| {
+            root(
+                "nvidia.com/v1alpha1",
+                "DynamoGraphDeploymentRequest",
+                meta,
+                spec,
+                status,
+            )
+        })
+        .boxed()
+}
+
+/// A `batch/v1` JobSpec override: a pod template with containers, policies, limits.
+fn profiling_job() -> BoxedStrategy<Value> {
+    let template = object(vec![
+        (
+            "metadata",
+            maybe(
+                0.3,
+                object(vec![
+                    ("labels", maybe(0.6, string_map(&["app"], &["profiler"]))),
+                    ("annotations", maybe(0.3, string_map(&["note"], &["x"]))),
+                ]),
+            ),
+        ),
+        (
+            "spec",
+            maybe(
+                0.9,
+                object(pod_spec_fields(maybe(
+                    0.8,
+                    list(container(&["profiler", "sidecar"], 0.9), 2)
+                        .prop_map(|l| unique_by(l, "name")),
+                ))),
+            ),
+        ),
+    ]);
+    object(vec![
+        ("template", maybe(0.9, template)),
+        ("backoffLimit", maybe(0.4, int(0..=6))),
+        ("activeDeadlineSeconds", maybe(0.3, int(60..=3600))),
+        ("ttlSecondsAfterFinished", maybe(0.3, int(0..=600))),
+        ("suspend", maybe(0.1, boolean())),
+        (
+            "podFailurePolicy",
+            maybe(
+                0.1,
+                Just(
+                    json!({ "rules": [{ "action": "FailJob", "onExitCodes": { "operator": "In", "values": [42] } }] }),
+                ),
+            ),
+        ),
+    ])
+}
+
+fn beta_dgdr_spec() -> BoxedStrategy<Value> {
+    let dgd_override = prop_oneof![
+        Just(json!({
+            "apiVersion": "nvidia.com/v1beta1", "kind": "DynamoGraphDeployment",
+            "spec": { "components": [{ "name": "decode", "replicas": 2 }] },
+        })),
+        Just(json!({
+            "apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment",
+            "metadata": { "labels": { "team": "a" } },
+            "spec": { "services": { "Frontend": { "envs": [{ "name": "A", "value": "" }] } } },
+        })),
+        free_object(),
+    ];
+    object(vec![
+        ("model", maybe(0.95, pick(MODELS))),
+        ("backend", maybe(0.7, pick(BACKENDS))),
+        ("image", maybe(0.7, pick(PROFILER_IMAGES))),
+        ("runtimeVersionOverride", maybe(0.2, pick(&["1.5.0"]))),
+        ("autoApply", maybe(0.6, boolean())),
+        ("searchStrategy", maybe(0.4, pick(&["rapid", "thorough"]))),
+        (
+            "sla",
+            maybe(
+                0.5,
+                odd(object(vec![
+                    ("ttft", maybe(0.6, float())),
+                    ("itl", maybe(0.6, float())),
+                    ("e2eLatency", maybe(0.2, float())),
+                    (
+                        "optimizationType",
+                        maybe(0.3, pick(&["latency", "throughput"])),
+                    ),
+                ])),
+            ),
+        ),
+        (
+            "workload",
+            maybe(
+                0.5,
+                odd(object(vec![
+                    ("isl", maybe(0.6, int(0..=8000))),
+                    ("osl", maybe(0.6, int(0..=2000))),
+                    ("concurrency", maybe(0.3, float())),
+                    ("requestRate", maybe(0.3, float())),
+                ])),
+            ),
+        ),
+        (
+            "hardware",
+            maybe(
+                0.4,
+                odd(object(vec![
+                    ("gpuSku", maybe(0.6, pick(&["h100_sxm", "l40s", "mi300"]))),
+                    ("vramMb", maybe(0.4, float())),
+                    ("numGpusPerNode", maybe(0.5, int(0..=8))),
+                    ("totalGpus", maybe(0.5, int(0..=32))),
+                    ("interconnect", maybe(0.3, pick(&["nvlink", "pcie", ""]))),
+                    ("rdma", maybe(0.3, boolean())),
+                ])),
+            ),
+        ),
+        (
+            "modelCache",
+            maybe(
+                0.3,
+                odd(object(vec![
+                    ("pvcName", maybe(0.8, pick(&["model-cache"]))),
+                    (
+                        "pvcModelPath",
+                        maybe(0.5, pick(&["qwen", "/opt/model-cache/qwen"])),
+                    ),
+                    (
+                        "pvcMountPath",
+                        maybe(0.4, pick(&["/opt/model-cache", "/models"])),
+                    ),
+                ])),
+            ),
+        ),
+        (
+            "features",
+            maybe(
+                0.5,
+                odd(object(vec![
+                    (
+                        "planner",
+                        maybe(0.5, prop_oneof![4 => free_object(), 1 => Just(Value::Null)]),
+                    ),
+                    (
+                        "mocker",
+                        maybe(
+                            0.6,
+                            prop_oneof![
+                                Just(json!({})),
+                                boolean().prop_map(|b| json!({ "enabled": b })),
+                            ],
+                        ),
+                    ),
+                ])),
+            ),
+        ),
+        (
+            "overrides",
+            maybe(
+                0.5,
+                odd(object(vec![
+                    ("profilingJob", maybe(0.7, profiling_job())),
+                    ("dgd", maybe(0.5, dgd_override)),
+                ])),
+            ),
+        ),
+    ])
+}
+
+fn beta_dgdr_status() -> BoxedStrategy<Value> {
+    object(vec![
+        (
+            "phase",
+            maybe(
+                0.7,
+                pick(&[
+                    "Pending",
+                    "Profiling",
+                    "Ready",
+                    "Deploying",
+                    "Deployed",
+                    "Failed",
+                ]),
+            ),
+        ),
+        (
+            "profilingPhase",
+            maybe(0.3, pick(&["SweepingPrefill", "GeneratingDGD", "Done"])),
+        ),
+        ("observedGeneration", maybe(0.5, int(0..=5))),
+        ("conditions", maybe(0.5, conditions())),
+        ("profilingJobName", maybe(0.3, pick(&["profile-req"]))),
+        ("dgdName", maybe(0.3, pick(&["req", ""]))),
+        (
+            "profilingResults",
+            maybe(
+                0.3,
+                odd(object(vec![
+                    ("selectedConfig", maybe(0.7, free_object())),
+                    (
+                        "pareto",
+                        maybe(
+                            0.3,
+                            list(free_object().prop_map(|c| json!({ "config": c })), 2),
+                        ),
+                    ),
+                ])),
+            ),
+        ),
+        (
+            "deploymentInfo",
+            maybe(
+                0.3,
+                odd(object(vec![
+                    ("replicas", maybe(0.7, int(0..=4))),
+                    ("availableReplicas", maybe(0.5, int(0..=4))),
+                ])),
+            ),
+        ),
+    ])
+}
+
+/// A v1beta1 DynamoGraphDeploymentRequest.
+pub fn beta_dgdr() -> BoxedStrategy<Value> {
+    (
+        dgdr_metadata(),
+        beta_dgdr_spec(),
+        maybe(0.5, beta_dgdr_status()),
+    )
+        .prop_map(|(meta, spec, status)| {
+            root(
+                "nvidia.com/v1beta1",
+                "DynamoGraphDeploymentRequest",
+                meta,
+                spec,
+                status,
+            )
+        })
+        .boxed()
+}
+
+/// A DynamoGraphDeploymentRequest at either version.
+pub fn any_request() -> BoxedStrategy<Value> {
+    prop_oneof![alpha_dgdr(), beta_dgdr()].boxed()
+}
+
+/// Any DGD, DCD or DGDSA at either version: the inputs of the interop vectors (DGDRs, which
+/// have no vectors, come from [`any_request`]).
 pub fn any_object() -> BoxedStrategy<Value> {
     prop_oneof![
         3 => alpha_dgd(),

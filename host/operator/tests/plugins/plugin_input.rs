@@ -121,7 +121,8 @@ fn a_graph_without_backends_says_so() {
     std::fs::write(
         &graph,
         "apiVersion: nvidia.com/v1alpha1\nkind: DynamoGraphDeployment\nmetadata: { name: f }\n\
-         spec: { services: { Frontend: { componentType: frontend } } }\n",
+         spec: { services: { Frontend: { componentType: frontend, \
+         extraPodSpec: { mainContainer: { image: fe:1.0.0 } } } } }\n",
     )
     .expect("written");
     let out = dump(graph.to_str().expect("a UTF-8 path"), &[], "-");
@@ -202,7 +203,9 @@ fn a_graph_the_host_refuses_writes_nothing() {
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("spec.services.worker.resources.requests.gpu"),
+        stderr.contains(
+            "spec.components[0].podTemplate.spec.containers[main].resources.requests[nvidia.com/gpu]"
+        ),
         "{stderr}"
     );
     assert!(

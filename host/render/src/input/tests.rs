@@ -37,11 +37,11 @@ fn a_field_of_the_wrong_shape_is_named() {
         "apiVersion": "nvidia.com/v1beta1",
         "kind": "DynamoGraphDeployment",
         "metadata": {"name": "g"},
-        "spec": {"components": [{"name": "f", "type": "router"}]},
+        "spec": {"components": [{"name": "f", "replicas": "two"}]},
     }))
-    .expect_err("router is not a v1beta1 component type");
+    .expect_err("replicas are a number");
     assert!(
-        error.to_string().starts_with("spec.components[0].type: "),
+        error.to_string().starts_with("spec.components[0].replicas: "),
         "{error}"
     );
 }

@@ -515,7 +515,7 @@ fn a_detected_module_must_agree_with_the_annotation() {
         err.to_string(),
         "spec.components[0].podTemplate.spec.containers[main].command: runs Python module \
          `dynamo.sglang` (backend `sglang`), but \
-         spec.components[0].annotations[nvidia.com/backend-framework] is `llamacpp`"
+         spec.services.llama.annotations[nvidia.com/backend-framework] is `llamacpp`"
     );
 }
 

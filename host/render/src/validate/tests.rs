@@ -815,21 +815,30 @@ fn backend_framework_annotation_rules() {
             ),
         )
     };
-    let path = "spec.components[0].annotations[nvidia.com/backend-framework]";
-    let unhandled = [pair(
-        path,
-        "no loaded backend plugin handles `llamacpp` (a custom backend plugin is loaded from \
-         the operator's plugin directory)",
-    )];
+    // Each error names the annotation where it was written.
+    let unhandled = |path: &str| {
+        [pair(
+            path,
+            "no loaded backend plugin handles `llamacpp` (a custom backend plugin is loaded from \
+             the operator's plugin directory)",
+        )]
+    };
+    let path = "spec.components[0].podTemplate.metadata.annotations[nvidia.com/backend-framework]";
 
     // No loaded plugin claims the framework: one error naming the annotation.
-    assert_eq!(errors(&check(&annotated("worker", "llamacpp"))), unhandled);
-    // The same annotation on a v1alpha1 service.
+    assert_eq!(
+        errors(&check(&annotated("worker", "llamacpp"))),
+        unhandled(path)
+    );
+    // The same annotation on a v1alpha1 service: named by its v1alpha1 path.
     let alpha = dgd(
         "",
         "  services:\n    w:\n      componentType: worker\n      annotations: { nvidia.com/backend-framework: llamacpp }\n      extraPodSpec: { mainContainer: { image: \"w:1.0.0\", command: [/app/llama-server] } }\n",
     );
-    assert_eq!(errors(&check(&alpha)), unhandled);
+    assert_eq!(
+        errors(&check(&alpha)),
+        unhandled("spec.services.w.annotations[nvidia.com/backend-framework]")
+    );
 
     // With the plugin loaded, the graph is valid.
     let plugins = FakePlugins::new().with_plugin(Metadata {
