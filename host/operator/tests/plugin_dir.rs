@@ -173,7 +173,7 @@ fn the_plugin_validates_through_the_sandbox_with_field_paths() {
     let stderr = case(no_model, &[]);
     assert!(
         stderr.contains(
-            "spec.services.worker.extraPodSpec.mainContainer.args: llama-server needs a model"
+            "spec.components[1].podTemplate.spec.containers[main].args: llama-server needs a model"
         ),
         "{stderr}"
     );
@@ -186,7 +186,7 @@ fn the_plugin_validates_through_the_sandbox_with_field_paths() {
     assert_ne!(multinode, graph, "the example's replicas line changed");
     let stderr = case(multinode, &["--orchestrator", "grove"]);
     assert!(
-        stderr.contains("spec.services.worker.multinode: llama.cpp runs on a single node"),
+        stderr.contains("spec.components[1].multinode: llama.cpp runs on a single node"),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

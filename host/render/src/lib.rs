@@ -41,7 +41,9 @@ pub mod validate;
 use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_api::DynamoGraphDeployment;
-use dynamo_plugin_contract::{Deployer, Diagnostic, ExtraObject, RenderInput, Role};
+use dynamo_plugin_contract::{
+    Deployer, Diagnostic, ExtraObject, PluginError, RenderInput, Role,
+};
 use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec};
 
 pub use component::render_component;
@@ -129,7 +131,24 @@ pub(crate) fn render_graph(
                 templates.push((*role, base.clone()));
                 continue;
             };
-            let mut output = plugins::run_chain(plugins, chain, input, base, &field)?;
+            let mut output =
+                plugins::run_chain(plugins, chain, input, base, &field).map_err(|error| {
+                    match error {
+                        RenderError::Plugin {
+                            field,
+                            plugin,
+                            source: PluginCallError::Reported(PluginError::InvalidInput(mut d)),
+                        } => {
+                            d.field_path = plugins::user_field(&d.field_path, service);
+                            RenderError::Plugin {
+                                field,
+                                plugin,
+                                source: PluginCallError::Reported(PluginError::InvalidInput(d)),
+                            }
+                        }
+                        other => other,
+                    }
+                })?;
             pod::order_plugin_mounts(base, &mut output.template);
             templates.push((*role, output.template));
             // A plugin whose render runs its own validate first (the SDKs' default) returns the
@@ -137,6 +156,7 @@ pub(crate) fn render_graph(
             let fresh: Vec<Diagnostic> = output
                 .warnings
                 .into_iter()
+                .map(|w| plugins::user_warning(&w, service))
                 .filter(|w| !repeats_a_finding(w, &diagnostics))
                 .map(|w| Diagnostic::warning(&field, w))
                 .collect();
@@ -322,8 +342,10 @@ fn validate_plugins(
             continue;
         };
         for (_, _, input) in &component.roles {
-            for found in plugins::validate_chain(plugins, chain, input, &component.service.field())?
+            for mut found in
+                plugins::validate_chain(plugins, chain, input, &component.service.field())?
             {
+                found.field_path = plugins::user_field(&found.field_path, component.service);
                 // Leader and worker often report the same finding; keep one, in order.
                 if seen.insert(found.clone()) {
                     diagnostics.push(found);

@@ -374,6 +374,71 @@ pub fn validate_chain(
     Ok(diagnostics)
 }
 
+/// A field path a plugin reported, in the terms the user wrote the graph in.
+///
+/// Plugins name fields as the contract's SDKs build them, in `v1alpha1` terms
+/// (`spec.services.<svc>.extraPodSpec.mainContainer.args`, `...resources.limits.gpu`,
+/// `...envs[<name>]`, `...annotations[<key>]`). The host works on `v1beta1`, so those paths are
+/// moved to the component's (`spec.components[<i>].podTemplate.spec.containers[main].args`, the
+/// GPU resource's limit, the main container's `env`); an annotation is named where it was
+/// written ([`crate::model::component_annotation`]). Other paths are left as they are.
+pub fn user_field(path: &str, service: &ServiceModel) -> String {
+    let prefix = format!("spec.services.{}", service.name);
+    let Some(rest) = path.strip_prefix(&prefix) else {
+        return path.to_owned();
+    };
+    if !(rest.is_empty() || rest.starts_with('.') || rest.starts_with('[')) {
+        return path.to_owned();
+    }
+    let field = service.field();
+    let main = format!(
+        "{field}.podTemplate.spec.containers[{}]",
+        keys::MAIN_CONTAINER
+    );
+    let gpu = if service.gpu_resource.is_empty() {
+        crate::pod::DEFAULT_GPU_RESOURCE
+    } else {
+        service.gpu_resource.as_str()
+    };
+    if let Some(tail) = rest.strip_prefix(".extraPodSpec.mainContainer") {
+        return format!("{main}{tail}");
+    }
+    if let Some(tail) = rest.strip_prefix(".extraPodSpec") {
+        return format!("{field}.podTemplate.spec{tail}");
+    }
+    for which in ["limits", "requests"] {
+        if rest == format!(".resources.{which}.gpu") {
+            return format!("{main}.resources.{which}[{gpu}]");
+        }
+    }
+    if let Some(tail) = rest.strip_prefix(".resources") {
+        return format!("{main}.resources{tail}");
+    }
+    if let Some(tail) = rest.strip_prefix(".envs") {
+        return format!("{main}.env{tail}");
+    }
+    if let Some(key) = rest
+        .strip_prefix(".annotations[")
+        .and_then(|k| k.strip_suffix(']'))
+    {
+        return crate::model::component_annotation(&service.spec, &service.legacy, &field, key)
+            .map_or_else(|| format!("metadata.annotations[{key}]"), |a| a.path);
+    }
+    format!("{field}{rest}")
+}
+
+/// A plugin warning (`<plugin>: <fieldPath>: <message>`, as the SDKs write them) with its field
+/// path in the user's terms ([`user_field`]).
+pub fn user_warning(warning: &str, service: &ServiceModel) -> String {
+    let Some(at) = warning.find("spec.services.") else {
+        return warning.to_owned();
+    };
+    let (head, rest) = warning.split_at(at);
+    let end = rest.find(": ").unwrap_or(rest.len());
+    let (path, tail) = rest.split_at(end);
+    format!("{head}{}{tail}", user_field(path, service))
+}
+
 /// Prefix of the annotations handed to every plugin (the ones the operator recognises); a plugin
 /// also gets those under the prefixes it declares ([`Chain::reads_annotation`]).
 pub const RECOGNISED_ANNOTATION_PREFIX: &str = "nvidia.com/";

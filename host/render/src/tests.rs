@@ -407,7 +407,8 @@ fn plugin_findings_block_or_warn() {
     assert_eq!(
         warnings,
         [
-            ("spec.services.decode".to_owned(), "slow".to_owned()),
+            // The plugin named its field in v1alpha1 terms; the user reads the component's.
+            ("spec.components[1]".to_owned(), "slow".to_owned()),
             (DECODE.to_owned(), "mpi: ssh on 2222".to_owned()),
         ],
         "each warning once: across roles, and a render repeating a validate finding; a \
@@ -449,7 +450,7 @@ fn plugin_findings_block_or_warn() {
     let err = render(&graph(SMALL), &grove(), &blocking).expect_err("blocked");
     assert_eq!(
         err.to_string(),
-        "spec.services.decode.resources: needs GPUs"
+        "spec.components[1].podTemplate.spec.containers[main].resources: needs GPUs"
     );
     assert!(
         blocking.calls().iter().all(|c| c.function == "validate"),

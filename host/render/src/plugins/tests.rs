@@ -220,3 +220,86 @@ fn validate_chain_gathers_every_plugin() {
     assert_eq!(found.len(), 2);
     assert_eq!(found[1].message, "b");
 }
+
+/// A graph whose worker wrote its backend annotation in v1alpha1 and a v1beta1 pod annotation.
+fn paths_graph() -> GraphModel {
+    let dgd = graph(
+        r#"
+apiVersion: nvidia.com/v1alpha1
+kind: DynamoGraphDeployment
+metadata: { name: g }
+spec:
+  services:
+    Frontend:
+      componentType: frontend
+      extraPodSpec: { mainContainer: { image: "fe:1.0.0" } }
+    decode:
+      componentType: worker
+      annotations: { example.com/quantize: awq }
+      extraPodSpec:
+        metadata: {}
+        mainContainer:
+          image: "w:1.0.0"
+          command: [python3, -m, dynamo.vllm]
+      resources: { limits: { gpu: "2", gpuType: amd.com/gpu } }
+"#,
+    );
+    GraphModel::build(&dgd, &RenderConfig::default(), &FakePlugins::new()).expect("model")
+}
+
+#[test]
+fn plugin_paths_are_moved_to_the_component_the_user_wrote() {
+    let graph = paths_graph();
+    let decode = graph.service("decode").expect("decode");
+    let main = "spec.components[1].podTemplate.spec.containers[main]";
+    let cases = [
+        (
+            "spec.services.decode.extraPodSpec.mainContainer.args",
+            format!("{main}.args"),
+        ),
+        (
+            "spec.services.decode.extraPodSpec.tolerations",
+            "spec.components[1].podTemplate.spec.tolerations".to_owned(),
+        ),
+        (
+            "spec.services.decode.resources.limits.gpu",
+            format!("{main}.resources.limits[amd.com/gpu]"),
+        ),
+        (
+            "spec.services.decode.envs[HF_HOME]",
+            format!("{main}.env[HF_HOME]"),
+        ),
+        (
+            "spec.services.decode.multinode.nodeCount",
+            "spec.components[1].multinode.nodeCount".to_owned(),
+        ),
+        ("spec.services.decode", "spec.components[1]".to_owned()),
+        // Written in v1alpha1: named there.
+        (
+            "spec.services.decode.annotations[example.com/quantize]",
+            "spec.services.decode.annotations[example.com/quantize]".to_owned(),
+        ),
+        // Not the component's own: the graph's.
+        (
+            "spec.services.decode.annotations[nvidia.com/enable-metrics]",
+            "metadata.annotations[nvidia.com/enable-metrics]".to_owned(),
+        ),
+        // Another component's path, or no component path at all, is left alone.
+        (
+            "spec.services.decodeX.extraPodSpec",
+            "spec.services.decodeX.extraPodSpec".to_owned(),
+        ),
+        ("metadata.name", "metadata.name".to_owned()),
+    ];
+    for (plugin, user) in cases {
+        assert_eq!(user_field(plugin, decode), user, "{plugin}");
+    }
+    assert_eq!(
+        user_warning(
+            "vllm: spec.services.decode.extraPodSpec.mainContainer.args: slow",
+            decode
+        ),
+        format!("vllm: {main}.args: slow")
+    );
+    assert_eq!(user_warning("mpi: ssh on 2222", decode), "mpi: ssh on 2222");
+}
