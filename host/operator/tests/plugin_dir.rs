@@ -12,9 +12,10 @@ use serde::Deserialize as _;
 use serde_json::{Value, json};
 
 const GRAPH: &str = "examples/llamacpp-graph.yaml";
-/// Where the worker's backend annotation is reported: `worker` is the second component once the
-/// services are listed by name.
-const ANNOTATION_FIELD: &str = "spec.services.worker.annotations[nvidia.com/backend-framework]";
+/// Where the worker's backend annotation is reported: where the graph (`v1beta1`) writes it, on
+/// the second component's pod template.
+const ANNOTATION_FIELD: &str =
+    "spec.components[1].podTemplate.metadata.annotations[nvidia.com/backend-framework]";
 
 fn render(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dynamo-operator"))
@@ -166,8 +167,8 @@ fn the_plugin_validates_through_the_sandbox_with_field_paths() {
 
     // No model.
     let no_model = graph.replace(
-        "--hf-repo\n            - Qwen/Qwen2.5-0.5B-Instruct-GGUF:q4_k_m",
-        "--ctx-size\n            - \"4096\"",
+        "--hf-repo\n                - Qwen/Qwen2.5-0.5B-Instruct-GGUF:q4_k_m",
+        "--ctx-size\n                - \"4096\"",
     );
     assert_ne!(no_model, graph, "the example's model args changed");
     let stderr = case(no_model, &[]);

@@ -299,3 +299,102 @@ fn the_ssh_key_note_goes_to_stderr_not_into_the_stream() {
         text(&out.stderr)
     );
 }
+
+/// `examples/graphs/*.yaml` (v1beta1) and their `v1alpha1/` twins, as (name, beta, alpha).
+fn example_twins() -> Vec<(String, PathBuf, PathBuf)> {
+    let dir = workspace().join("examples/graphs");
+    let mut twins: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples/graphs")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .map(|beta| {
+            let name = beta
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let alpha = dir.join("v1alpha1").join(&name);
+            assert!(alpha.exists(), "{name} has no v1alpha1 twin");
+            (name, beta, alpha)
+        })
+        .collect();
+    twins.sort();
+    twins
+}
+
+/// Our example graphs say the same thing in both API versions: each renders to the same objects
+/// under every orchestrator as its `v1alpha1` twin, or both are refused.
+#[test]
+fn example_graphs_render_the_same_in_both_api_versions() {
+    let twins = example_twins();
+    assert!(twins.len() >= 3, "examples: {twins:?}");
+    let mut rendered = 0;
+    for (name, beta, alpha) in &twins {
+        for orchestrator in ORCHESTRATORS {
+            let run = |path: &Path| {
+                render(
+                    &[
+                        "-f",
+                        &path.to_string_lossy(),
+                        "--orchestrator",
+                        orchestrator,
+                    ],
+                    None,
+                )
+            };
+            let (beta_out, alpha_out) = (run(beta), run(alpha));
+            assert_eq!(
+                beta_out.status.success(),
+                alpha_out.status.success(),
+                "{name}/{orchestrator}: one version renders, the other not:\nv1beta1: {}\nv1alpha1: {}",
+                text(&beta_out.stderr),
+                text(&alpha_out.stderr)
+            );
+            if beta_out.status.success() {
+                assert!(
+                    text(&beta_out.stdout) == text(&alpha_out.stdout),
+                    "{name}/{orchestrator}: the v1alpha1 twin renders differently"
+                );
+                rendered += 1;
+            }
+        }
+    }
+    assert!(rendered >= 6, "only {rendered} renders compared");
+}
+
+/// One file may hold graphs of both versions: each document is read in its own version, and the
+/// stream equals rendering them in one version.
+#[test]
+fn a_file_mixing_api_versions_renders_each_graph_in_its_own_version() {
+    let read = |path: &Path| std::fs::read_to_string(path).expect("example");
+    let twins = example_twins();
+    let find = |wanted: &str| {
+        twins
+            .iter()
+            .find(|(name, _, _)| name == wanted)
+            .unwrap_or_else(|| panic!("no example {wanted}"))
+    };
+    let (_, agg_beta, agg_alpha) = find("vllm-agg.yaml");
+    let (_, multi_beta, multi_alpha) = find("vllm-disagg-multinode.yaml");
+    let mixed = format!("{}\n---\n{}", read(agg_alpha), read(multi_beta));
+    let other_mix = format!("{}\n---\n{}", read(agg_beta), read(multi_alpha));
+    let all_beta = format!("{}\n---\n{}", read(agg_beta), read(multi_beta));
+    let run = |yaml: &str| {
+        let out = render(&["-f", "-", "--orchestrator", "lws"], Some(yaml));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let expected = run(&all_beta);
+    assert!(
+        expected.contains("kind: LeaderWorkerSet") && expected.contains("name: qwen-agg"),
+        "both graphs rendered"
+    );
+    assert!(
+        run(&mixed) == expected,
+        "alpha + beta differs from beta + beta"
+    );
+    assert!(
+        run(&other_mix) == expected,
+        "beta + alpha differs from beta + beta"
+    );
+}

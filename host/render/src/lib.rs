@@ -41,9 +41,7 @@ pub mod validate;
 use std::collections::{BTreeMap, BTreeSet};
 
 use dynamo_api::DynamoGraphDeployment;
-use dynamo_plugin_contract::{
-    Deployer, Diagnostic, ExtraObject, PluginError, RenderInput, Role,
-};
+use dynamo_plugin_contract::{Deployer, Diagnostic, ExtraObject, PluginError, RenderInput, Role};
 use k8s_openapi::api::core::v1::{ConfigMap, PodTemplateSpec};
 
 pub use component::render_component;
@@ -131,24 +129,23 @@ pub(crate) fn render_graph(
                 templates.push((*role, base.clone()));
                 continue;
             };
-            let mut output =
-                plugins::run_chain(plugins, chain, input, base, &field).map_err(|error| {
-                    match error {
+            let mut output = plugins::run_chain(plugins, chain, input, base, &field).map_err(
+                |error| match error {
+                    RenderError::Plugin {
+                        field,
+                        plugin,
+                        source: PluginCallError::Reported(PluginError::InvalidInput(mut d)),
+                    } => {
+                        d.field_path = plugins::user_field(&d.field_path, service);
                         RenderError::Plugin {
                             field,
                             plugin,
-                            source: PluginCallError::Reported(PluginError::InvalidInput(mut d)),
-                        } => {
-                            d.field_path = plugins::user_field(&d.field_path, service);
-                            RenderError::Plugin {
-                                field,
-                                plugin,
-                                source: PluginCallError::Reported(PluginError::InvalidInput(d)),
-                            }
+                            source: PluginCallError::Reported(PluginError::InvalidInput(d)),
                         }
-                        other => other,
                     }
-                })?;
+                    other => other,
+                },
+            )?;
             pod::order_plugin_mounts(base, &mut output.template);
             templates.push((*role, output.template));
             // A plugin whose render runs its own validate first (the SDKs' default) returns the

@@ -558,12 +558,15 @@ pub const WORKLOAD_PROVIDER_GROVE: &str = "grove";
 pub const WORKLOAD_PROVIDER_COMPONENT: &str = "component";
 
 /// The `nvidia.com/workload-provider` a new graph with these annotations gets under `config`
-/// (what the defaulting webhook stamps on CREATE, as Dynamo's does).
+/// (what the defaulting webhook stamps on CREATE, as Dynamo's does): chosen from the graph's
+/// intent alone, so a provider the request itself names is not taken on trust.
 pub fn workload_provider(
     annotations: &BTreeMap<String, String>,
     config: &RenderConfig,
 ) -> &'static str {
-    if effective_orchestrator(annotations, config) == Orchestrator::Grove {
+    let mut intent = annotations.clone();
+    intent.remove(annotation::WORKLOAD_PROVIDER);
+    if effective_orchestrator(&intent, config) == Orchestrator::Grove {
         WORKLOAD_PROVIDER_GROVE
     } else {
         WORKLOAD_PROVIDER_COMPONENT

@@ -146,27 +146,54 @@ pub fn printable(value: &str) -> String {
 }
 
 /// The rule an object's name must follow: Services are DNS-1035 labels; objects whose name is
-/// also a selector label value (Deployments, LeaderWorkerSets, DynamoComponentDeployments) are
-/// label-safe DNS labels; everything else is a DNS-1123 subdomain.
+/// also a selector label value (Deployments, LeaderWorkerSets) are label-safe DNS labels;
+/// everything else, DynamoComponentDeployments included, is a DNS-1123 subdomain.
+///
+/// A DynamoComponentDeployment may be longer than its workload may: Dynamo 1.5 creates it under
+/// the full `<graph>-<component>[-<hash>]` name, and the component's own render then reports
+/// the Service or workload name Kubernetes would refuse, on the component's status.
 pub fn rule_for_kind(kind: &str) -> Rule {
     match kind {
         "Service" => Rule::Dns1035Label,
-        "Deployment" | "LeaderWorkerSet" | "DynamoComponentDeployment" => Rule::DnsLabel,
+        "Deployment" | "LeaderWorkerSet" => Rule::DnsLabel,
         _ => Rule::DnsSubdomain,
     }
 }
 
 /// Checks names, namespaces and every label and annotation key and label value of `objects`
 /// (the objects' own metadata and their pod templates').
+///
+/// Services are checked first: when a long graph and component name make several names too
+/// long, the Service's is the one users recognise (`<graph>-<component>`).
 pub fn check_objects(objects: &[Object]) -> Result<(), RenderError> {
+    let services_first = objects
+        .iter()
+        .filter(|o| o.kind() == "Service")
+        .chain(objects.iter().filter(|o| o.kind() != "Service"));
+    for object in services_first {
+        let rule = rule_for_kind(object.kind());
+        if let Some(problem) = problem(object.name(), rule) {
+            let limit = match rule {
+                Rule::DnsSubdomain => MAX_SUBDOMAIN,
+                _ => MAX_LABEL,
+            };
+            let message = if object.name().len() > limit {
+                format!(
+                    "the rendered {} name `{}` is {} characters and Kubernetes allows {limit}: \
+                     it is built from the graph's and the component's names (as Dynamo builds it, \
+                     without shortening), so shorten either",
+                    object.kind(),
+                    printable(object.name()),
+                    object.name().len()
+                )
+            } else {
+                format!("the rendered {} name {problem}", object.kind())
+            };
+            return Err(RenderError::field("metadata.name", message));
+        }
+    }
     for object in objects {
         let id = format!("{} {}", object.kind(), printable(object.name()));
-        if let Some(problem) = problem(object.name(), rule_for_kind(object.kind())) {
-            return Err(RenderError::field(
-                "metadata.name",
-                format!("the rendered {} name {problem}", object.kind()),
-            ));
-        }
         if let Some(problem) = problem(object.namespace(), Rule::DnsLabel) {
             return Err(RenderError::field(
                 "metadata.namespace",

@@ -22,9 +22,8 @@ use crate::config::{Orchestrator, RenderConfig};
 use crate::keys::annotation;
 use crate::legacy::{LegacyGraph, LegacyService};
 use crate::model::{
-    self, ComponentRole, command_path, component_path,
-    default_compilation_cache_path, detect_framework, explicit_framework, k8s_name,
-    mismatch_message,
+    self, ComponentRole, command_path, component_path, default_compilation_cache_path,
+    detect_framework, explicit_framework, k8s_name, mismatch_message,
 };
 use crate::names::{self, Rule};
 use crate::plugins::{Catalog, PluginSet};
@@ -962,8 +961,7 @@ fn check_backend(
     catalog: &Catalog,
     out: &mut Vec<Diagnostic>,
 ) {
-    let annotated =
-        model::component_annotation(svc, legacy, field, annotation::BACKEND_FRAMEWORK);
+    let annotated = model::component_annotation(svc, legacy, field, annotation::BACKEND_FRAMEWORK);
     if !svc.is_worker() && legacy.component_type.is_none() {
         if let Some(a) = &annotated {
             out.push(Diagnostic::warning(

@@ -29,9 +29,14 @@ pub const PLANNER_SERVICE_ACCOUNT: &str = "planner-serviceaccount";
 // === defaulting ===
 
 /// The JSON patch that defaults `dgd` under `config`: every component without `replicas` gets
-/// [`DEFAULT_REPLICAS`]; on CREATE the workload provider (`nvidia.com/workload-provider`) and
-/// the origin version are stamped when absent, and components of a graph on Grove get
-/// `minAvailable` [`DEFAULT_MIN_AVAILABLE`].
+/// [`DEFAULT_REPLICAS`]; on CREATE the workload provider (`nvidia.com/workload-provider`) is
+/// chosen from the graph's intent (Grove enabled and `nvidia.com/enable-grove` not `false`),
+/// replacing any value the request carries, and the origin version is stamped when absent.
+/// On every operation, components of a graph whose provider is Grove get `minAvailable`
+/// [`DEFAULT_MIN_AVAILABLE`] when they name none, as Dynamo 1.5 does: a `kubectl apply` that
+/// replaces the component list keeps the value the immutability rule compares against. An
+/// UPDATE of a graph with no provider (one created before providers existed) gets none: the
+/// controller adopts it as it is.
 pub fn graph_defaults(
     dgd: &DynamoGraphDeployment,
     create: bool,
@@ -40,11 +45,15 @@ pub fn graph_defaults(
 ) -> Vec<PatchOperation> {
     let mut patch = Vec::new();
     let annotations = dgd.metadata.annotations.clone().unwrap_or_default();
-    let provider = annotations
-        .get(annotation::WORKLOAD_PROVIDER)
-        .cloned()
-        .unwrap_or_else(|| model::workload_provider(&annotations, config).to_owned());
-    let grove = provider.eq_ignore_ascii_case(model::WORKLOAD_PROVIDER_GROVE);
+    let chosen = model::workload_provider(&annotations, config).to_owned();
+    let provider = if create {
+        Some(chosen.as_str())
+    } else {
+        annotations
+            .get(annotation::WORKLOAD_PROVIDER)
+            .map(String::as_str)
+    };
+    let grove = provider.is_some_and(|p| p.eq_ignore_ascii_case(model::WORKLOAD_PROVIDER_GROVE));
     for (index, component) in dgd.components().iter().enumerate() {
         let at = |field: &str| {
             PointerBuf::from_tokens(["spec", "components", &index.to_string(), field])
@@ -52,14 +61,14 @@ pub fn graph_defaults(
         if component.replicas.is_none() {
             patch.push(add(at("replicas"), Value::from(DEFAULT_REPLICAS)));
         }
-        if create && grove && component.min_available.is_none() {
+        if grove && component.min_available.is_none() {
             patch.push(add(at("minAvailable"), Value::from(DEFAULT_MIN_AVAILABLE)));
         }
     }
     if create {
         let mut stamps = BTreeMap::new();
-        if !annotations.contains_key(annotation::WORKLOAD_PROVIDER) {
-            stamps.insert(annotation::WORKLOAD_PROVIDER, provider);
+        if annotations.get(annotation::WORKLOAD_PROVIDER) != Some(&chosen) {
+            stamps.insert(annotation::WORKLOAD_PROVIDER, chosen.clone());
         }
         if let Some(version) = operator_version.filter(|v| !v.is_empty())
             && !annotations.contains_key(annotation::ORIGIN_VERSION)

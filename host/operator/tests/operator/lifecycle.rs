@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result, bail, ensure};
 use dynamo_api::DynamoGraphDeployment;
 use dynamo_events::{LifecycleEvent, Publisher, PublisherOptions, STREAM, Transition};
 use dynamo_test_harness::ControlPlane;
-use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams};
 use serde_json::json;
 
 use crate::common::{self, Operator};

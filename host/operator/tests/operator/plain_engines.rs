@@ -6,12 +6,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
-use dynamo_api::DynamoGraphDeployment;
 use dynamo_test_harness::ControlPlane;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::Client;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams};
 
 #[path = "../support/example_plugin.rs"]
 mod example_plugin;

@@ -59,7 +59,7 @@ fn reference(example: &str, pathway: &str, namespace: &str) -> Result<Reference>
         .find(|e| e.name == example)
         .with_context(|| format!("no example {example}"))?;
     let mut graph: Value = serde_yaml_ng::Deserializer::from_str(&source.text)
-        .map(|d| <Value as serde::Deserialize>::deserialize(d))
+        .map(<Value as serde::Deserialize>::deserialize)
         .filter_map(Result::ok)
         .find(|d| d["kind"] == "DynamoGraphDeployment")
         .context("a DynamoGraphDeployment in the example")?;
@@ -219,19 +219,30 @@ async fn ready_pods(client: &Client, ns: &str) -> Result<Vec<String>> {
     Ok(uids)
 }
 
+/// What a takeover case runs on: the workload kind, the pods Dynamo's workloads run, and the
+/// component whose edit is rolled out afterwards.
+struct Expect {
+    kind: &'static str,
+    pods: usize,
+    edited: &'static str,
+}
+
 /// Deploys `reference` as Dynamo 1.5 would, starts our operator rendering with `render`, and
 /// checks that it takes the graph over without touching a pod; then rolls out an edit of
-/// component `edited`, and deletes the graph.
+/// component `expect.edited`, and deletes the graph.
 async fn take_over(
     cp: &'static ControlPlane,
     client: &Client,
     ns: &str,
     reference: &Reference,
     render: dynamo_render::RenderConfig,
-    kind: &str,
-    expected_pods: usize,
-    edited: &str,
+    expect: Expect,
 ) -> Result<()> {
+    let Expect {
+        kind,
+        pods: expected_pods,
+        edited,
+    } = expect;
     let graph = reference.graph_name.as_str();
     deploy_as_dynamo(client, ns, reference).await?;
     let before_pods = common::wait_for(
@@ -401,9 +412,11 @@ async fn a_graph_dynamo_1_5_deployed_is_taken_over_without_restarting_a_pod() ->
         &ns,
         &reference,
         common::render_config(),
-        "Deployment",
-        pods,
-        "VllmDecodeWorker",
+        Expect {
+            kind: "Deployment",
+            pods,
+            edited: "VllmDecodeWorker",
+        },
     )
     .await
 }
@@ -434,9 +447,11 @@ async fn a_multinode_graph_dynamo_1_5_deployed_on_leader_worker_sets_is_taken_ov
         &ns,
         &reference,
         common::orchestrators(Some(false), Some(true), Some(false)),
-        "LeaderWorkerSet",
-        pods,
-        "decode",
+        Expect {
+            kind: "LeaderWorkerSet",
+            pods,
+            edited: "decode",
+        },
     )
     .await
 }

@@ -165,10 +165,25 @@ const INVALID_MESSAGE: &str =
     "metadata.annotations[nvidia.com/dynamo-operator-origin-version]: must be a semantic version";
 
 async fn start(cp: &ControlPlane, ns: &str, name: &str) -> Result<Running> {
+    start_with(cp, ns, name, false).await
+}
+
+/// [`start`], with the Grove feature enabled when `grove` (so admission picks the Grove
+/// pathway for graphs that do not opt out).
+async fn start_with(cp: &ControlPlane, ns: &str, name: &str, grove: bool) -> Result<Running> {
     // The controllers watch a namespace of their own, so graphs here stay as the test writes
     // them (their status included); only the webhooks act on `ns`.
     let (_, idle) = cp.namespace("webhook-idle").await?;
-    let operator = Launch::new(cp, "")
+    let mut launch = Launch::new(cp, "");
+    if grove {
+        launch = launch.raw_config(
+            "apiVersion: operator.config.dynamo.nvidia.com/v1alpha1\n\
+             kind: OperatorConfiguration\n\
+             orchestrators:\n  grove: {enabled: true}\n  lws: {enabled: false}\n  \
+             kaiScheduler: {enabled: false}\n",
+        );
+    }
+    let operator = launch
         .args([
             "--watch-namespace",
             idle.as_str(),
@@ -433,5 +448,223 @@ async fn a_restarted_operator_keeps_its_ca_and_reaches_ready_fast() -> Result<()
     wait_ca_bundle(&client, &ns, &name).await?;
     let out = kubectl_apply(cp, &ns, &invalid()?)?;
     ensure!(stderr(&out).contains(INVALID_MESSAGE), "{}", stderr(&out));
+    Ok(())
+}
+
+/// A two-component vLLM graph named `name` in the `v1beta1` shape: a frontend and a worker
+/// called `worker`, `edit` applied to its JSON form.
+fn beta_graph(name: &str, worker: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let image = "registry.example.com/dynamo/vllm-runtime:1.5.0";
+    let mut graph = json!({
+        "apiVersion": "nvidia.com/v1beta1",
+        "kind": "DynamoGraphDeployment",
+        "metadata": {"name": name},
+        "spec": {
+            "backendFramework": "vllm",
+            "components": [
+                {"name": "Frontend", "type": "frontend",
+                 "podTemplate": {"spec": {"containers": [{"name": "main", "image": image}]}}},
+                {"name": worker, "type": "worker",
+                 "podTemplate": {"spec": {"containers": [{
+                     "name": "main", "image": image,
+                     "resources": {"limits": {"nvidia.com/gpu": "1"}},
+                 }]}}},
+            ],
+        },
+    });
+    edit(&mut graph);
+    serde_yaml_ng::to_string(&graph).unwrap_or_default()
+}
+
+/// The same graph in the `v1alpha1` shape.
+fn alpha_graph(name: &str, worker: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let image = "registry.example.com/dynamo/vllm-runtime:1.5.0";
+    let mut graph = json!({
+        "apiVersion": "nvidia.com/v1alpha1",
+        "kind": "DynamoGraphDeployment",
+        "metadata": {"name": name},
+        "spec": {
+            "backendFramework": "vllm",
+            "services": {
+                "Frontend": {"componentType": "frontend",
+                             "extraPodSpec": {"mainContainer": {"image": image}}},
+                worker: {"componentType": "worker", "resources": {"limits": {"gpu": "1"}},
+                         "extraPodSpec": {"mainContainer": {"image": image}}},
+            },
+        },
+    });
+    edit(&mut graph);
+    serde_yaml_ng::to_string(&graph).unwrap_or_default()
+}
+
+/// Dynamo 1.5's verdicts on the inputs where our admission used to disagree with it (issue 18,
+/// section 5), each written in both API versions: refused here as there (a PVC to create without
+/// a size, shared memory neither disabled nor sized, a restart order with the parallel
+/// strategy), accepted here as there (annotation values Dynamo reads in any case, long graph
+/// and component names when the graph opts out of Grove).
+#[tokio::test]
+async fn admission_agrees_with_dynamo_on_both_versions() -> Result<()> {
+    let cp = ControlPlane::shared_full().await?;
+    let (client, ns) = cp.namespace("webhook-dynamo").await?;
+    let name = format!("{ns}-hooks");
+    // Grove enabled, so opting out of it by annotation is what admission must honour.
+    let operator = start_with(cp, &ns, &name, true).await?;
+    register(&client, &name, &ns, operator.webhook_port, "Fail").await?;
+    let _registered = Registered::new(cp, &name)?;
+    wait_ca_bundle(&client, &ns, &name).await?;
+
+    let refused = |yaml: String, needle: &'static str| {
+        let out = kubectl_apply(cp, &ns, &yaml);
+        async move {
+            let out = out?;
+            ensure!(
+                !out.status.success(),
+                "accepted, expected `{needle}`:\n{yaml}"
+            );
+            ensure!(
+                stderr(&out).contains(needle),
+                "expected `{needle}`, kubectl said: {}",
+                stderr(&out)
+            );
+            Ok(())
+        }
+    };
+    let accepted = |yaml: String| {
+        let out = kubectl_apply(cp, &ns, &yaml);
+        async move {
+            let out = out?;
+            ensure!(out.status.success(), "refused: {}\n{yaml}", stderr(&out));
+            Ok(())
+        }
+    };
+
+    // Refused as by Dynamo: a PVC to create without a size (v1beta1 has no such field).
+    refused(
+        alpha_graph("pvc", "worker", |g| {
+            g["spec"]["pvcs"] = json!([{"name": "models", "create": true,
+                "storageClass": "standard", "volumeAccessMode": "ReadWriteOnce"}]);
+        }),
+        "spec.pvcs[0].size: is required when create is true",
+    )
+    .await?;
+    // Shared memory not disabled and not sized; in v1beta1 a negative size is the bad input.
+    refused(
+        alpha_graph("shm", "worker", |g| {
+            g["spec"]["services"]["worker"]["sharedMemory"] = json!({"disabled": false});
+        }),
+        "size is required when disabled is false",
+    )
+    .await?;
+    refused(
+        beta_graph("shm", "worker", |g| {
+            g["spec"]["components"][1]["sharedMemorySize"] = json!("-1Gi");
+        }),
+        "spec.components[1].sharedMemorySize: must not be negative",
+    )
+    .await?;
+
+    // A restart cannot come with the graph; once it exists, an order with the parallel
+    // strategy is refused in either version, and an order with the sequential one is not.
+    let restart = json!({"id": "r1", "strategy": {"type": "Parallel", "order": ["Frontend"]}});
+    refused(
+        beta_graph("restart", "worker", |g| {
+            g["spec"]["restart"] = restart.clone()
+        }),
+        "spec.restart must be unset on create",
+    )
+    .await?;
+    refused(
+        alpha_graph("restart", "worker", |g| {
+            g["spec"]["restart"] = restart.clone()
+        }),
+        "spec.restart must be unset on create",
+    )
+    .await?;
+    accepted(beta_graph("restart", "worker", |_| {})).await?;
+    let parallel = "spec.restart.strategy.order: cannot be specified when strategy is parallel";
+    refused(
+        beta_graph("restart", "worker", |g| {
+            g["spec"]["restart"] = restart.clone()
+        }),
+        parallel,
+    )
+    .await?;
+    refused(
+        alpha_graph("restart", "worker", |g| {
+            g["spec"]["restart"] = restart.clone()
+        }),
+        parallel,
+    )
+    .await?;
+    accepted(beta_graph("restart", "worker", |g| {
+        g["spec"]["restart"] = json!({"id": "r1",
+            "strategy": {"type": "Sequential", "order": ["worker", "Frontend"]}});
+    }))
+    .await?;
+
+    // Annotation values Dynamo reads in any case: "FALSE" opts out of Grove, "MP" picks the
+    // multiprocessing executor. A value it does not know is still refused.
+    accepted(beta_graph("upper-beta", "worker", |g| {
+        g["metadata"]["annotations"] = json!({"nvidia.com/enable-grove": "FALSE"});
+        g["spec"]["components"][1]["podTemplate"]["metadata"] =
+            json!({"annotations": {"nvidia.com/vllm-distributed-executor-backend": "MP"}});
+    }))
+    .await?;
+    accepted(alpha_graph("upper-alpha", "worker", |g| {
+        g["metadata"]["annotations"] = json!({"nvidia.com/enable-grove": "FALSE"});
+        g["spec"]["services"]["worker"]["annotations"] =
+            json!({"nvidia.com/vllm-distributed-executor-backend": "MP"});
+    }))
+    .await?;
+    let graphs: Api<DynamoGraphDeployment> = Api::namespaced(client.clone(), &ns);
+    for graph in ["upper-beta", "upper-alpha"] {
+        let provider = graphs
+            .get(graph)
+            .await?
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .get("nvidia.com/workload-provider")
+            .cloned();
+        ensure!(
+            provider.as_deref() == Some("component"),
+            "{graph}: `enable-grove: FALSE` did not opt out of Grove: provider {provider:?}"
+        );
+    }
+    refused(
+        beta_graph("odd-backend", "worker", |g| {
+            g["spec"]["components"][1]["podTemplate"]["metadata"] =
+                json!({"annotations": {"nvidia.com/vllm-distributed-executor-backend": "spark"}});
+        }),
+        "spec.components[1].podTemplate.metadata.annotations: Invalid value: podTemplate \
+         backend annotation must be mp or ray",
+    )
+    .await?;
+
+    // Long names: 35 + 30 characters pass Grove's budget of 45 only when the graph opts out of
+    // Grove; then, as with Dynamo, admission accepts them and the component reports the Service
+    // name Kubernetes refuses (the render tests cover that message).
+    let graph_name = "a-graph-name-of-thirty-five-letters";
+    let component = "AComponentNameOfThirtyLetters0";
+    ensure!(graph_name.len() == 35 && component.len() == 30);
+    refused(
+        beta_graph(graph_name, component, |_| {}),
+        "graph name + component name is 65 characters; Grove allows at most 45",
+    )
+    .await?;
+    accepted(beta_graph(graph_name, component, |g| {
+        g["metadata"]["annotations"] = json!({"nvidia.com/enable-grove": "false"});
+    }))
+    .await?;
+    let alpha_name = "b-graph-name-of-thirty-five-letters";
+    refused(
+        alpha_graph(alpha_name, component, |_| {}),
+        "graph name + component name is 65 characters; Grove allows at most 45",
+    )
+    .await?;
+    accepted(alpha_graph(alpha_name, component, |g| {
+        g["metadata"]["annotations"] = json!({"nvidia.com/enable-grove": "False"});
+    }))
+    .await?;
     Ok(())
 }

@@ -41,7 +41,9 @@ fn a_field_of_the_wrong_shape_is_named() {
     }))
     .expect_err("replicas are a number");
     assert!(
-        error.to_string().starts_with("spec.components[0].replicas: "),
+        error
+            .to_string()
+            .starts_with("spec.components[0].replicas: "),
         "{error}"
     );
 }

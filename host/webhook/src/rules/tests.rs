@@ -95,9 +95,35 @@ fn defaults_on_grove_stamp_the_provider_and_min_available_on_create() {
             DEFAULT_MIN_AVAILABLE
         );
     }
+    // UPDATE: level-based on the provider the graph carries, whatever the configuration says.
     let text = serde_json::to_string(&graph_defaults(&g, false, None, &grove()))
         .expect("patch serializes");
-    assert!(!text.contains("minAvailable"), "CREATE only: {text}");
+    assert!(
+        !text.contains("minAvailable"),
+        "no provider, no Grove default on UPDATE: {text}"
+    );
+    let on_grove = graph(&BASE.replace(
+        "metadata: {name: g, namespace: ns}",
+        "metadata: {name: g, namespace: ns, annotations: {nvidia.com/workload-provider: grove}}",
+    ));
+    let value = patched(
+        &on_grove,
+        &graph_defaults(&on_grove, false, None, &deployment()),
+    );
+    assert_eq!(
+        value["spec"]["components"][1]["minAvailable"], DEFAULT_MIN_AVAILABLE,
+        "a graph on Grove keeps minAvailable through an UPDATE that drops it"
+    );
+    // CREATE chooses the provider from intent, not from the request's own annotation.
+    let value = patched(
+        &on_grove,
+        &graph_defaults(&on_grove, true, None, &deployment()),
+    );
+    assert_eq!(
+        value["metadata"]["annotations"][annotation::WORKLOAD_PROVIDER],
+        "component"
+    );
+    assert!(value["spec"]["components"][0].get("minAvailable").is_none());
 
     // Opting out of Grove picks the DCD pathway, without minAvailable.
     let opted_out = graph(&BASE.replace(
@@ -114,16 +140,6 @@ fn defaults_on_grove_stamp_the_provider_and_min_available_on_create() {
     );
     assert!(value["spec"]["components"][0].get("minAvailable").is_none());
 
-    // A provider the graph already names is kept, and decides minAvailable.
-    let named = graph(&BASE.replace(
-        "metadata: {name: g, namespace: ns}",
-        "metadata: {name: g, namespace: ns, annotations: {nvidia.com/workload-provider: grove}}",
-    ));
-    let patch = graph_defaults(&named, true, None, &deployment());
-    let text = serde_json::to_string(&patch).expect("patch serializes");
-    assert!(!text.contains("workload-provider"), "kept: {text}");
-    let value = patched(&named, &patch);
-    assert_eq!(value["spec"]["components"][0]["minAvailable"], 1);
     // One the graph names with its own minAvailable keeps it.
     let own = graph(&BASE.replace("replicas: 2\n", "replicas: 2\n      minAvailable: 2\n"));
     let value = patched(&own, &graph_defaults(&own, true, None, &grove()));
