@@ -204,8 +204,10 @@ impl PluginSet for Recording<'_> {
 /// Parses anchor example `name` (e.g. `vllm-agg`) from the repository's Dynamo fixtures.
 pub fn anchor(name: &str) -> DynamoGraphDeployment {
     let example = dynamo_fixtures::anchor_example(name);
-    serde_yaml_ng::from_str(&example.text)
-        .unwrap_or_else(|e| panic!("{}: {e}", example.path.display()))
+    // The anchors are v1alpha1: read them as the operator does, converted to the v1beta1 model.
+    let value: serde_json::Value = serde_yaml_ng::from_str(&example.text)
+        .unwrap_or_else(|e| panic!("{}: {e}", example.path.display()));
+    dynamo_render::input::graph(value).unwrap_or_else(|e| panic!("{}: {e}", example.path.display()))
 }
 
 /// The render configuration of `dynamo-operator render --orchestrator grove` with defaults.

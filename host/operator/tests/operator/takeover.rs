@@ -1,20 +1,24 @@
 //! Taking over graphs Dynamo 1.5's operator deployed, and handing them back.
 //!
-//! The objects of `tests/fixtures/dynamo-1.5/go-output/` are created as Dynamo's operator left
-//! them (stored as `v1beta1`, its field manager, its finalizers, the worker hash it recorded in
-//! `nvidia.com/current-worker-hash-v2`, owner references, pods Ready), then our operator starts:
-//! no workload's pod template, name or revision may change and no pod may be replaced, on the
-//! Deployment pathway and on LeaderWorkerSets. A later spec change rolls out as usual, the new
-//! hash is recorded as Dynamo records it, and the graph can be deleted.
+//! On a control plane of its own, Dynamo 1.5's CRDs are applied as its operator's `crd-apply`
+//! init container applies them (server-side, its field manager, no Helm ownership), and the
+//! objects of `tests/fixtures/dynamo-1.5/go-output/` are created as Dynamo's operator left them
+//! (stored as `v1beta1`, its field manager, its finalizers, the worker hash it recorded in
+//! `nvidia.com/current-worker-hash-v2`, owner references, pods Ready). Then `helm upgrade
+//! --install` of our CRD chart replaces the CRDs, and our operator starts: no workload's pod
+//! template, name or revision may change and no pod may be replaced, on the Deployment pathway
+//! and on LeaderWorkerSets. A later spec change rolls out as usual, the new hash is recorded as
+//! Dynamo records it, and the graph can be deleted.
 //!
 //! The other way round, what our operator stores must be readable by Dynamo 1.5: every object of
 //! ours validates against Dynamo's own CRDs with strict field validation.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
-use dynamo_test_harness::ControlPlane;
+use dynamo_test_harness::{ControlPlane, FakeNodes, Mode};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{
     Api, DynamicObject, ListParams, Patch, PatchParams, PostParams, ValidationDirective,
@@ -227,25 +231,23 @@ struct Expect {
     edited: &'static str,
 }
 
-/// Deploys `reference` as Dynamo 1.5 would, starts our operator rendering with `render`, and
-/// checks that it takes the graph over without touching a pod; then rolls out an edit of
-/// component `expect.edited`, and deletes the graph.
-async fn take_over(
-    cp: &'static ControlPlane,
+/// A graph Dynamo deployed, as it ran before the takeover.
+struct Deployed {
+    /// The uids of its Ready pods, sorted.
+    pods: Vec<String>,
+    /// Its workloads of the case's kind: name → (revision, spec).
+    workloads: BTreeMap<String, (String, Value)>,
+}
+
+/// Deploys `reference` as Dynamo 1.5 would and waits for its pods.
+async fn deploy(
     client: &Client,
     ns: &str,
     reference: &Reference,
-    render: dynamo_render::RenderConfig,
-    expect: Expect,
-) -> Result<()> {
-    let Expect {
-        kind,
-        pods: expected_pods,
-        edited,
-    } = expect;
-    let graph = reference.graph_name.as_str();
+    expect: &Expect,
+) -> Result<Deployed> {
     deploy_as_dynamo(client, ns, reference).await?;
-    let before_pods = common::wait_for(
+    let pods = common::wait_for(
         "the pods Dynamo's workloads run to be Ready",
         Duration::from_secs(180),
         || {
@@ -253,13 +255,34 @@ async fn take_over(
             let ns = ns.to_owned();
             async move {
                 let pods = ready_pods(&client, &ns).await?;
-                Ok((pods.len() == expected_pods).then_some(pods))
+                Ok((pods.len() == expect.pods).then_some(pods))
             }
         },
     )
     .await?;
-    let before = workloads(client, ns, kind).await?;
-    ensure!(!before.is_empty(), "no {kind} to take over");
+    let workloads = workloads(client, ns, expect.kind).await?;
+    ensure!(!workloads.is_empty(), "no {} to take over", expect.kind);
+    Ok(Deployed { pods, workloads })
+}
+
+/// Starts our operator rendering with `render` on the graph `deploy` left, and checks that it
+/// takes the graph over without touching a pod; then rolls out an edit of component
+/// `expect.edited`, and deletes the graph.
+async fn take_over(
+    cp: &ControlPlane,
+    client: &Client,
+    ns: &str,
+    reference: &Reference,
+    render: dynamo_render::RenderConfig,
+    expect: Expect,
+    deployed: Deployed,
+) -> Result<()> {
+    let Expect { kind, edited, .. } = expect;
+    let Deployed {
+        pods: before_pods,
+        workloads: before,
+    } = deployed;
+    let graph = reference.graph_name.as_str();
 
     // Our operator takes over.
     let operator = Operator::start_with(cp, ns, common::registry(None), render).await?;
@@ -396,62 +419,148 @@ async fn take_over(
     operator.stop().await
 }
 
-#[tokio::test]
-async fn a_graph_dynamo_1_5_deployed_is_taken_over_without_restarting_a_pod() -> Result<()> {
-    let cp = ControlPlane::shared_full().await?;
-    let (client, ns) = cp.namespace("takeover").await?;
-    let reference = reference("vllm/deploy/agg", "deployment", &ns)?;
-    let pods = reference
-        .objects
-        .iter()
-        .filter(|o| o["kind"] == "Deployment")
-        .count();
-    take_over(
-        cp,
-        &client,
-        &ns,
-        &reference,
-        common::render_config(),
-        Expect {
-            kind: "Deployment",
-            pods,
-            edited: "VllmDecodeWorker",
-        },
-    )
-    .await
+/// The seven CRDs, by name.
+const CRD_NAMES: [&str; 7] = [
+    "dynamocheckpoints.nvidia.com",
+    "dynamocomponentdeployments.nvidia.com",
+    "dynamographdeploymentrequests.nvidia.com",
+    "dynamographdeployments.nvidia.com",
+    "dynamographdeploymentscalingadapters.nvidia.com",
+    "dynamomodels.nvidia.com",
+    "dynamoworkermetadatas.nvidia.com",
+];
+
+/// Runs `command`, failing with its output unless it succeeds; returns its stdout.
+fn run(mut command: std::process::Command) -> Result<String> {
+    let out = command.output()?;
+    ensure!(
+        out.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[tokio::test]
-async fn a_multinode_graph_dynamo_1_5_deployed_on_leader_worker_sets_is_taken_over_too()
+async fn graphs_dynamo_1_5_deployed_are_taken_over_after_a_helm_upgrade_without_restarting_a_pod()
 -> Result<()> {
-    let cp = ControlPlane::shared_full().await?;
+    // A cluster Dynamo 1.5 runs: its CRDs applied as its `crd-apply` init container applies them.
+    let no_crds = tempfile::tempdir()?;
+    let cp =
+        ControlPlane::start_with_crds(Mode::Full(FakeNodes::default()), no_crds.path()).await?;
     let _lws = cp.start_leader_worker_set_controller().await?;
-    let (client, ns) = cp.namespace("takeover-lws").await?;
-    let reference = reference("vllm/deploy/disagg-multinode", "lws", &ns)?;
+    let mut apply = cp.kubectl()?;
+    apply
+        .args(["apply", "--server-side", "--force-conflicts"])
+        .args(["--field-manager", "dynamo-crd-apply", "-f"])
+        .arg(dynamo_fixtures::dynamo_1_5_crds_dir());
+    run(apply)?;
+    let mut established = cp.kubectl()?;
+    established
+        .args(["wait", "--for", "condition=Established", "--timeout", "60s"])
+        .args(CRD_NAMES.map(|n| format!("crd/{n}")));
+    run(established)?;
+
+    // Two graphs it deployed: aggregated on Deployments, disaggregated multi-node on
+    // LeaderWorkerSets.
+    let (client, agg_ns) = cp.namespace("takeover").await?;
+    let (_, lws_ns) = cp.namespace("takeover-lws").await?;
+    let agg = reference("vllm/deploy/agg", "deployment", &agg_ns)?;
+    let agg_expect = Expect {
+        kind: "Deployment",
+        pods: agg
+            .objects
+            .iter()
+            .filter(|o| o["kind"] == "Deployment")
+            .count(),
+        edited: "VllmDecodeWorker",
+    };
+    let multinode = reference("vllm/deploy/disagg-multinode", "lws", &lws_ns)?;
     // One pod per Deployment replica, and each LeaderWorkerSet's group of nodes.
-    let pods: usize = reference
-        .objects
-        .iter()
-        .map(|o| match o["kind"].as_str() {
-            Some("Deployment") => 1,
-            Some("LeaderWorkerSet") => o["spec"]["leaderWorkerTemplate"]["size"]
-                .as_u64()
-                .and_then(|s| usize::try_from(s).ok())
-                .unwrap_or(1),
-            _ => 0,
-        })
-        .sum();
+    let lws_expect = Expect {
+        kind: "LeaderWorkerSet",
+        pods: multinode
+            .objects
+            .iter()
+            .map(|o| match o["kind"].as_str() {
+                Some("Deployment") => 1,
+                Some("LeaderWorkerSet") => o["spec"]["leaderWorkerTemplate"]["size"]
+                    .as_u64()
+                    .and_then(|s| usize::try_from(s).ok())
+                    .unwrap_or(1),
+                _ => 0,
+            })
+            .sum(),
+        edited: "decode",
+    };
+    let agg_deployed = deploy(&client, &agg_ns, &agg, &agg_expect).await?;
+    let lws_deployed = deploy(&client, &lws_ns, &multinode, &lws_expect).await?;
+
+    // Our CRD chart over Dynamo's. Helm refuses to upgrade objects no release of it owns unless
+    // told to take them (Helm >= 3.17), which docs/install.md says.
+    let chart = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../charts/dynamo-crds");
+    let upgrade = |take_ownership: bool| -> Result<std::process::Command> {
+        let mut command = cp.helm()?;
+        command
+            .args(["upgrade", "--install", "dynamo-crds"])
+            .arg(&chart)
+            .args(["--namespace", "dynamo-system", "--create-namespace"]);
+        if take_ownership {
+            command.arg("--take-ownership");
+        }
+        Ok(command)
+    };
+    let refused = upgrade(false)?.output()?;
+    ensure!(
+        !refused.status.success()
+            && String::from_utf8_lossy(&refused.stderr).contains("invalid ownership metadata"),
+        "helm without --take-ownership: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    run(upgrade(true)?)?;
+    for name in CRD_NAMES {
+        let mut get = cp.kubectl()?;
+        get.args(["get", "crd", name, "-o", "json"]);
+        let crd: Value = serde_json::from_str(&run(get)?)?;
+        let annotations = &crd["metadata"]["annotations"];
+        ensure!(
+            annotations["meta.helm.sh/release-name"] == "dynamo-crds"
+                && annotations["helm.sh/resource-policy"] == "keep",
+            "{name} is not the chart's: {annotations}"
+        );
+        let storage: Vec<&str> = crd["spec"]["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["storage"] == true)
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        ensure!(
+            crd["status"]["storedVersions"] == json!(storage),
+            "{name}: stored {} while the chart stores {storage:?}",
+            crd["status"]["storedVersions"]
+        );
+    }
+
     take_over(
-        cp,
+        &cp,
         &client,
-        &ns,
-        &reference,
+        &agg_ns,
+        &agg,
+        common::render_config(),
+        agg_expect,
+        agg_deployed,
+    )
+    .await?;
+    take_over(
+        &cp,
+        &client,
+        &lws_ns,
+        &multinode,
         common::orchestrators(Some(false), Some(true), Some(false)),
-        Expect {
-            kind: "LeaderWorkerSet",
-            pods,
-            edited: "decode",
-        },
+        lws_expect,
+        lws_deployed,
     )
     .await
 }
