@@ -405,17 +405,11 @@ async fn cluster_wide_duties(cp: &ControlPlane, admin: &Client, webhook_port: u1
         }}}}})),
     )
     .await?;
-    let secret = Api::<Secret>::namespaced(admin.clone(), NAMESPACE);
     common::wait_for(
         "the operator's CA in the request CRD's conversion webhook",
         Duration::from_secs(45),
         || async {
-            let Some(ca) = secret
-                .get_opt("webhook-server-cert")
-                .await?
-                .and_then(|s| s.data)
-                .and_then(|d| d.get("ca.crt").cloned())
-            else {
+            let Some(ca) = common::operator_ca(admin, NAMESPACE).await? else {
                 return Ok(None);
             };
             let crd = crds.get(CONVERTED_HERE).await?;

@@ -212,6 +212,21 @@ pub async fn ready(client: &Client, namespace: &str, name: &str) -> Result<Optio
         .and_then(|c| c.into_iter().find(|c| c.type_ == "Ready")))
 }
 
+/// The CA certificate (`ca.crt`) of the operator's webhook certificate Secret in `namespace`,
+/// once the operator has made it.
+pub async fn operator_ca(
+    client: &Client,
+    namespace: &str,
+) -> Result<Option<k8s_openapi::ByteString>> {
+    Ok(
+        Api::<k8s_openapi::api::core::v1::Secret>::namespaced(client.clone(), namespace)
+            .get_opt("webhook-server-cert")
+            .await?
+            .and_then(|s| s.data)
+            .and_then(|d| d.get("ca.crt").cloned()),
+    )
+}
+
 /// Polls `check` every 250 ms until it returns `Some`, or fails naming `what` after `timeout`
 /// with the last value it saw.
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<T>

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
 use dynamo_test_harness::{ControlPlane, Mode};
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, Patch, PatchParams};
 use kube::core::DynamicObject;
@@ -63,16 +62,9 @@ async fn the_operator_writes_its_ca_into_a_crd_and_converts_through_it() -> Resu
         "the operator's CA in the CRD's conversion webhook",
         Duration::from_secs(45),
         || async {
-            let Some(secret) = Api::<Secret>::namespaced(client.clone(), &ns)
-                .get_opt("webhook-server-cert")
-                .await?
-            else {
+            let Some(ca) = common::operator_ca(&client, &ns).await? else {
                 return Ok(None);
             };
-            let ca = secret
-                .data
-                .and_then(|d| d.get("ca.crt").cloned())
-                .context("ca.crt in the operator's Secret")?;
             let config = client_config(&client).await?;
             let written = config["caBundle"].as_str().map(str::to_owned);
             let expected = serde_json::to_value(&ca)?;

@@ -419,16 +419,13 @@ async fn take_over(
     operator.stop().await
 }
 
-/// The seven CRDs, by name.
-const CRD_NAMES: [&str; 7] = [
-    "dynamocheckpoints.nvidia.com",
-    "dynamocomponentdeployments.nvidia.com",
-    "dynamographdeploymentrequests.nvidia.com",
-    "dynamographdeployments.nvidia.com",
-    "dynamographdeploymentscalingadapters.nvidia.com",
-    "dynamomodels.nvidia.com",
-    "dynamoworkermetadatas.nvidia.com",
-];
+/// The names of the seven CRDs (ours and Dynamo 1.5's alike).
+fn crd_names() -> Vec<String> {
+    dynamo_api::crds::all()
+        .into_iter()
+        .filter_map(|crd| crd.metadata.name)
+        .collect()
+}
 
 /// Runs `command`, failing with its output unless it succeeds; returns its stdout.
 fn run(mut command: std::process::Command) -> Result<String> {
@@ -459,7 +456,7 @@ async fn graphs_dynamo_1_5_deployed_are_taken_over_after_a_helm_upgrade_without_
     let mut established = cp.kubectl()?;
     established
         .args(["wait", "--for", "condition=Established", "--timeout", "60s"])
-        .args(CRD_NAMES.map(|n| format!("crd/{n}")));
+        .args(crd_names().iter().map(|n| format!("crd/{n}")));
     run(established)?;
 
     // Two graphs it deployed: aggregated on Deployments, disaggregated multi-node on
@@ -519,7 +516,9 @@ async fn graphs_dynamo_1_5_deployed_are_taken_over_after_a_helm_upgrade_without_
         String::from_utf8_lossy(&refused.stderr)
     );
     run(upgrade(true)?)?;
-    for name in CRD_NAMES {
+    let names = crd_names();
+    ensure!(names.len() == 7, "the CRDs: {names:?}");
+    for name in &names {
         let mut get = cp.kubectl()?;
         get.args(["get", "crd", name, "-o", "json"]);
         let crd: Value = serde_json::from_str(&run(get)?)?;

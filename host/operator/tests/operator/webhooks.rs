@@ -16,7 +16,6 @@ use dynamo_webhook::admission;
 use k8s_openapi::api::admissionregistration::v1::{
     MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
 };
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
@@ -202,16 +201,9 @@ async fn wait_ca_bundle(client: &Client, ns: &str, name: &str) -> Result<Vec<u8>
         "the caBundle in both webhook configurations",
         Duration::from_secs(30),
         || async {
-            let Some(secret) = Api::<Secret>::namespaced(client.clone(), ns)
-                .get_opt("webhook-server-cert")
-                .await?
-            else {
+            let Some(ca) = common::operator_ca(client, ns).await? else {
                 return Ok(None);
             };
-            let ca = secret
-                .data
-                .and_then(|d| d.get("ca.crt").cloned())
-                .context("ca.crt in the Secret")?;
             let validating = Api::<ValidatingWebhookConfiguration>::all(client.clone())
                 .get(name)
                 .await?;
